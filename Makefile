@@ -1,0 +1,76 @@
+# textapi — run `make` for the list of targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+LAMBDA_PYTHON_VERSION := 3.13
+LAMBDA_PYTHON := $(shell infra/find_python.sh $(LAMBDA_PYTHON_VERSION))
+VENV_PYTHON := $(or $(LAMBDA_PYTHON),$(shell command -v python3))
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+# The same import roots Lambda gives the code: /opt/python (layer) and /var/task (function).
+CODE_PATH := layers/shared:functions/public_api:functions/internal_api
+ENV ?= dev
+SAM_CONFIG_ENV := $(if $(filter dev,$(ENV)),default,$(ENV))
+export SAM_CLI_TELEMETRY := 0
+export AWS_REGION ?= us-east-1
+export AWS_DEFAULT_REGION ?= $(AWS_REGION)
+
+.PHONY: help install run test lint format validate build deploy local bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@echo "  (ENV=dev|prod for deploy; Lambda Python: $(or $(LAMBDA_PYTHON),not found))"
+
+install: $(VENV)/.installed $(SAM_VENV)/.installed ## Create .venv (app, tests) and .venv-sam (SAM CLI)
+
+$(VENV)/.installed: requirements-dev.txt constraints.txt layers/shared/requirements.txt
+	@test -n "$(VENV_PYTHON)" || { echo "No Python found: install python$(LAMBDA_PYTHON_VERSION) or python3"; exit 1; }
+	@$(if $(LAMBDA_PYTHON),echo "Using the Lambda runtime's Python: $(LAMBDA_PYTHON)",echo "python$(LAMBDA_PYTHON_VERSION) not found; using $(VENV_PYTHON)")
+	$(VENV_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	python3 -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
+	@touch $@
+
+run: $(VENV)/.installed ## Both APIs on http://127.0.0.1:8000, routed as API Gateway routes them
+	PYTHONPATH=$(CODE_PATH) $(VENV)/bin/uvicorn local_gateway:create_gateway --factory \
+		--app-dir infra/local --host 127.0.0.1 --port 8000 --lifespan off --no-access-log
+
+test: $(VENV)/.installed ## The whole offline suite (real Redis, moto server, fake Gemini, v2 events)
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed ## ruff (lint + format check) and the import contracts
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	PYTHONPATH=$(CODE_PATH) $(VENV)/bin/lint-imports
+
+format: $(VENV)/.installed ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+validate: $(SAM_VENV)/.installed ## sam validate --lint (offline)
+	$(SAM) validate --lint --region $(AWS_REGION)
+
+build: $(SAM_VENV)/.installed ## sam build (needs python3.13 on PATH; found automatically)
+	@test -n "$(LAMBDA_PYTHON)" || { echo "sam build needs python$(LAMBDA_PYTHON_VERSION): none works here (try pyenv install $(LAMBDA_PYTHON_VERSION))"; exit 1; }
+	PATH="$(dir $(LAMBDA_PYTHON)):$$PATH" $(SAM) build
+
+deploy: build ## sam deploy to ENV=dev (default) or ENV=prod
+	$(SAM) deploy --config-env $(SAM_CONFIG_ENV)
+
+local: build ## sam local start-api (needs a Docker engine)
+	@docker info >/dev/null 2>&1 || { echo "sam local needs a running Docker engine; use 'make run' without Docker"; exit 1; }
+	$(SAM) local start-api --env-vars infra/env/local.json --port 3000
+
+bench: $(VENV)/.installed ## Cold start and per-request overhead vs a bare FastAPI+Mangum handler
+	$(PY) tests/bench/bench_cold_start.py
+
+clean: ## Remove build output and caches
+	rm -rf .aws-sam .pytest_cache .ruff_cache .import_linter_cache

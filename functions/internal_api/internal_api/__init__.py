@@ -1,0 +1,1 @@
+"""The internal administration API (Lambda function `InternalApiFunction`)."""

@@ -1,0 +1,20 @@
+"""`Annotated` dependency aliases for the internal routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from internal_api.config import InternalApiSettings
+from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal
+from textapi_shared.web.dependencies import authenticator, require_admin_key
+
+
+def settings(request: Request) -> InternalApiSettings:
+    return request.app.state.settings
+
+
+Settings = Annotated[InternalApiSettings, Depends(settings)]
+Authenticator = Annotated[ApiKeyAuthenticator, Depends(authenticator)]
+AdminKey = Annotated[Principal, Depends(require_admin_key)]

@@ -1,0 +1,1 @@
+"""The public text-processing API (Lambda function `PublicApiFunction`)."""

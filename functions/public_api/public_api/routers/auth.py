@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from public_api.dependencies import ApiKey
+from public_api.schemas import AuthStatusResponse
+from textapi_shared.security.api_keys import ApiKeyAuthenticator
+
+router = APIRouter(prefix="/v1/auth", tags=["auth"])
+
+
+@router.get("/status", response_model=AuthStatusResponse)
+async def auth_status(principal: ApiKey) -> AuthStatusResponse:
+    """Whether the presented key is valid (401 otherwise)."""
+    if principal.open_access:
+        return AuthStatusResponse(
+            authenticated=True,
+            api_key_prefix=None,
+            message=ApiKeyAuthenticator.open_message(),
+            details={"open_access": True},
+        )
+    return AuthStatusResponse(
+        authenticated=True, api_key_prefix=principal.key_prefix, message="API key is valid."
+    )

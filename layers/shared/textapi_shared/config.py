@@ -1,0 +1,107 @@
+"""Typed settings, read from the environment once per execution environment.
+
+This is the only module that reads the environment. Each function subclasses `SharedSettings`
+and exposes a cached getter, so a misconfiguration fails the cold start with a clear message.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal, TypeVar
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from textapi_shared import __version__
+from textapi_shared.errors import ConfigurationError
+
+PRODUCTION_STAGES = frozenset({"prod", "production"})
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+def _split_list(value: object) -> object:
+    """Accept `a,b` or a JSON list; blank items are dropped."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            value = json.loads(text)
+        else:
+            value = text.split(",")
+    if isinstance(value, list):
+        return [str(item).strip() for item in value if str(item).strip()]
+    return value
+
+
+class SharedSettings(BaseSettings):
+    """Settings both functions share. Field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True, validate_by_name=True)
+
+    stage: str = Field("local", description="Deployment stage; `prod`/`production` never runs open.")
+    service_name: str = "textapi"
+    version: str = Field(__version__, validation_alias="APP_VERSION")
+    debug: bool = False
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    metrics_namespace: str = "TextApi"
+    tracing_enabled: bool = False
+
+    api_key: str = Field("", repr=False)
+    additional_api_keys: CommaList = Field([], repr=False)
+    internal_api_keys: CommaList = Field([], repr=False)
+    api_keys_ssm_parameter: str = ""
+    internal_api_keys_ssm_parameter: str = ""
+    secrets_cache_seconds: int = Field(300, ge=0, le=86_400)
+
+    cors_origins: CommaList = []
+    max_request_size: int = Field(2 * 1024 * 1024, ge=1024, le=6 * 1024 * 1024)
+
+    aws_region: str = Field("us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
+    aws_endpoint_url: str | None = None
+    aws_connect_timeout: float = Field(2.0, gt=0, le=30)
+    aws_read_timeout: float = Field(5.0, gt=0, le=60)
+
+    @field_validator("additional_api_keys", "internal_api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _lists(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("stage")
+    @classmethod
+    def _stage(cls, value: str) -> str:
+        return value.strip().lower() or "local"
+
+    @model_validator(mode="after")
+    def _no_wildcard_origin_in_production(self) -> SharedSettings:
+        if self.is_production and "*" in self.cors_origins:
+            raise ValueError("CORS_ORIGINS may not contain '*' in a production stage")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.stage in PRODUCTION_STAGES
+
+    @property
+    def public_keys_from_env(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(k for k in (self.api_key.strip(), *self.additional_api_keys) if k))
+
+
+SettingsT = TypeVar("SettingsT", bound=SharedSettings)
+
+
+def load_settings(cls: type[SettingsT], **overrides: object) -> SettingsT:
+    """Build settings, turning pydantic's error into one readable `ConfigurationError`."""
+    from pydantic import ValidationError
+
+    try:
+        return cls(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper() or 'settings'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigurationError(f"Invalid configuration: {problems}") from exc

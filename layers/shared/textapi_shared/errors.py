@@ -1,0 +1,113 @@
+"""The error hierarchy: each class carries its HTTP status and stable error code.
+
+Adapters raise these at the boundary (`raise CacheUnavailableError(...) from exc`);
+`textapi_shared.web.errors` turns any of them into the one error body of the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ApiError(Exception):
+    """Base of every error that maps to an HTTP response."""
+
+    status_code: ClassVar[int] = 500
+    error_code: ClassVar[str] = "INTERNAL_ERROR"
+    default_message: ClassVar[str] = "An internal error occurred."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.details = details or {}
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+class InputValidationError(ApiError):
+    status_code = 422
+    error_code = "VALIDATION_ERROR"
+    default_message = "The request is invalid."
+
+
+class AuthenticationError(ApiError):
+    status_code = 401
+    error_code = "AUTHENTICATION_ERROR"
+    default_message = "A valid API key is required."
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.headers.setdefault("WWW-Authenticate", "Bearer")
+
+
+class AuthorizationError(ApiError):
+    status_code = 403
+    error_code = "AUTHORIZATION_ERROR"
+    default_message = "This key is not allowed to use this endpoint."
+
+
+class NotFoundError(ApiError):
+    status_code = 404
+    error_code = "NOT_FOUND"
+    default_message = "The requested resource was not found."
+
+
+class MethodNotAllowedError(ApiError):
+    status_code = 405
+    error_code = "METHOD_NOT_ALLOWED"
+    default_message = "This method is not allowed on this resource."
+
+
+class PromptRejectedError(ApiError):
+    status_code = 400
+    error_code = "PROMPT_REJECTED"
+    default_message = "The text was rejected by the prompt guard."
+
+
+class RequestTooLargeError(ApiError):
+    status_code = 413
+    error_code = "REQUEST_TOO_LARGE"
+    default_message = "The request body is too large."
+
+
+class RateLimitExceededError(ApiError):
+    status_code = 429
+    error_code = "RATE_LIMIT_EXCEEDED"
+    default_message = "Rate limit exceeded."
+
+
+class AIServiceError(ApiError):
+    status_code = 502
+    error_code = "AI_SERVICE_ERROR"
+    default_message = "The AI service could not process the request."
+
+
+class ServiceUnavailableError(ApiError):
+    status_code = 503
+    error_code = "SERVICE_UNAVAILABLE"
+    default_message = "The service is temporarily unavailable; retry later."
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 30, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.headers.setdefault("Retry-After", str(max(1, int(retry_after))))
+
+
+class GatewayTimeoutError(ApiError):
+    status_code = 504
+    error_code = "GATEWAY_TIMEOUT"
+    default_message = "The request did not complete in time."
+
+
+class ConfigurationError(ApiError):
+    status_code = 500
+    error_code = "CONFIGURATION_ERROR"
+    default_message = "The service is misconfigured."
+
+
+class InternalError(ApiError):
+    """Unexpected failures; the body never carries the cause, the log line does."""

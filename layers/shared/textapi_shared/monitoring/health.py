@@ -1,0 +1,79 @@
+"""Health checks: each component checked for real, concurrently, each within a time budget."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from textapi_shared.errors import ApiError
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Mapping
+
+    from textapi_shared.security.api_keys import ApiKeyAuthenticator
+
+
+class HealthStatus(StrEnum):
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    UNHEALTHY = "unhealthy"
+
+
+_RANK = {HealthStatus.HEALTHY: 0, HealthStatus.DEGRADED: 1, HealthStatus.UNHEALTHY: 2}
+
+
+@dataclass(frozen=True)
+class ComponentHealth:
+    status: HealthStatus
+    detail: str
+    latency_ms: float | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "detail": self.detail, "latency_ms": self.latency_ms, **self.data}
+
+
+
+async def _timed(check: Callable[[], Awaitable[ComponentHealth]], timeout: float) -> ComponentHealth:
+    started = time.perf_counter()
+    try:
+        result = await asyncio.wait_for(check(), timeout)
+    except TimeoutError:
+        return ComponentHealth(HealthStatus.UNHEALTHY, f"no answer within {timeout:g} s")
+    except ApiError as exc:
+        return ComponentHealth(HealthStatus.UNHEALTHY, exc.message)
+    except Exception as exc:  # a health check reports failures, it never raises them
+        return ComponentHealth(HealthStatus.UNHEALTHY, f"check failed: {type(exc).__name__}")
+    if result.latency_ms is None:
+        elapsed = round((time.perf_counter() - started) * 1000, 2)
+        result = ComponentHealth(result.status, result.detail, elapsed, result.data)
+    return result
+
+
+async def run_checks(
+    checks: Mapping[str, Callable[[], Awaitable[ComponentHealth]]], *, timeout: float = 2.0
+) -> tuple[HealthStatus, dict[str, ComponentHealth]]:
+    """Run every check at once; the overall status is the worst component's."""
+    names = list(checks)
+    results = await asyncio.gather(*(_timed(checks[name], timeout) for name in names))
+    components = dict(zip(names, results, strict=True))
+    overall = max((c.status for c in results), key=_RANK.__getitem__, default=HealthStatus.HEALTHY)
+    return overall, components
+
+
+def authentication_check(authenticator: ApiKeyAuthenticator, *, production: bool, force: bool = False):
+    """Key sources readable and non-empty; open mode is `degraded` in development, `unhealthy` in prod."""
+
+    async def check() -> ComponentHealth:
+        health = await asyncio.to_thread(authenticator.health, force=force)
+        data = {"source": health.source, "public_keys": health.public_keys, "admin_keys": health.admin_keys}
+        if health.open_public and production:
+            return ComponentHealth(HealthStatus.UNHEALTHY, "no API keys configured in production", data=data)
+        if health.open_public:
+            return ComponentHealth(HealthStatus.DEGRADED, "open: no API keys configured", data=data)
+        return ComponentHealth(HealthStatus.HEALTHY, "API keys loaded", data=data)
+
+    return check

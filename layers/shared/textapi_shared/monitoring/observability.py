@@ -1,0 +1,38 @@
+"""One Powertools logger, metrics and (optional) tracer per function."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.logging import Logger
+from aws_lambda_powertools.metrics import Metrics, MetricUnit
+
+if TYPE_CHECKING:
+    from textapi_shared.config import SharedSettings
+    from textapi_shared.monitoring.metric_names import MetricName
+
+
+@dataclass(frozen=True)
+class Observability:
+    logger: Logger
+    metrics: Metrics
+    tracer: Any | None  # aws_lambda_powertools.Tracer when TRACING_ENABLED
+
+    def count(self, name: MetricName, value: float = 1) -> None:
+        self.metrics.add_metric(name=str(name), unit=MetricUnit.Count, value=value)
+
+    def milliseconds(self, name: MetricName, value: float) -> None:
+        self.metrics.add_metric(name=str(name), unit=MetricUnit.Milliseconds, value=value)
+
+
+def build_observability(settings: SharedSettings) -> Observability:
+    """JSON logs (service, cold start, correlation id), EMF metrics, and X-Ray only when asked for."""
+    logger = Logger(service=settings.service_name, level=settings.log_level)
+    metrics = Metrics(namespace=settings.metrics_namespace, service=settings.service_name)
+    tracer = None
+    if settings.tracing_enabled:
+        from aws_lambda_powertools.tracing import Tracer
+
+        tracer = Tracer(service=settings.service_name)
+    return Observability(logger=logger, metrics=metrics, tracer=tracer)

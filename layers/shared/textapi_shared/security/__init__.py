@@ -1,0 +1,1 @@
+"""Authentication of API and admin keys, and (later) the prompt guard."""

@@ -1,0 +1,181 @@
+"""API keys: where they come from, how a request presents one, and how it is checked.
+
+Keys come from the environment or from SSM SecureString parameters (comma-separated keys),
+read through Powertools Parameters with a cache age. Comparison is constant time; only a
+short hash of a key is ever logged or stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from textapi_shared.aws import aws_client, aws_error_code
+from textapi_shared.errors import (
+    AuthenticationError,
+    AuthorizationError,
+    ConfigurationError,
+    ServiceUnavailableError,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from textapi_shared.config import SharedSettings
+
+_OPEN_MESSAGE = "Authentication is disabled: no API keys are configured (non-production stage)."
+
+
+def key_hash(key: str) -> str:
+    """A short, stable, non-reversible label for a key: safe for logs and counters."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def presented_key(headers: Mapping[str, str]) -> str | None:
+    """The key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`."""
+    authorization = headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    api_key = headers.get("x-api-key", "").strip()
+    return api_key or None
+
+
+def _matches(candidate: str, keys: tuple[str, ...]) -> bool:
+    # Compare against every key so timing does not reveal which one (or whether any) matched.
+    found = False
+    for key in keys:
+        found |= hmac.compare_digest(candidate.encode(), key.encode())
+    return found
+
+
+def _split_keys(value: str) -> tuple[str, ...]:
+    return tuple(k.strip() for k in value.split(",") if k.strip())
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a key (by hash and 8-character prefix), or nobody in open mode."""
+
+    key_hash: str | None
+    key_prefix: str | None
+    is_admin: bool = False
+    open_access: bool = False
+
+    @classmethod
+    def for_key(cls, key: str, *, is_admin: bool = False) -> Principal:
+        return cls(key_hash=key_hash(key), key_prefix=f"{key[:8]}...", is_admin=is_admin)
+
+
+@dataclass(frozen=True)
+class KeySourceHealth:
+    public_keys: int
+    admin_keys: int
+    open_public: bool
+    open_admin: bool
+    source: str
+
+
+class ApiKeyAuthenticator:
+    """Checks public and admin keys; one instance per execution environment."""
+
+    def __init__(
+        self,
+        settings: SharedSettings,
+        *,
+        ssm_client: Any | None = None,
+        on_open: Callable[[str], None] | None = None,
+    ) -> None:
+        self._settings = settings
+        self._ssm_client = ssm_client
+        self._provider: Any | None = None
+        self._lock = threading.Lock()
+        self._on_open = on_open
+        self._warned_open = False
+
+    # -- key sources -------------------------------------------------------------------------
+
+    def _ssm_keys(self, parameter: str, *, force: bool = False) -> tuple[str, ...]:
+        if not parameter:
+            return ()
+        from aws_lambda_powertools.utilities.parameters import SSMProvider
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+        with self._lock:
+            if self._provider is None:
+                client = self._ssm_client or aws_client(self._settings, "ssm")
+                self._provider = SSMProvider(boto3_client=client)
+        try:
+            value = self._provider.get(
+                parameter, decrypt=True, max_age=self._settings.secrets_cache_seconds, force_fetch=force
+            )
+        except GetParameterError as exc:
+            if aws_error_code(exc) in ("ParameterNotFound", "AccessDeniedException", "ValidationException"):
+                raise ConfigurationError("The API key parameter cannot be read.") from exc
+            raise ServiceUnavailableError("API keys could not be loaded; retry shortly.", retry_after=5) from exc
+        return _split_keys(str(value))
+
+    def public_keys(self, *, force: bool = False) -> tuple[str, ...]:
+        env_keys = self._settings.public_keys_from_env
+        return env_keys + self._ssm_keys(self._settings.api_keys_ssm_parameter, force=force)
+
+    def admin_keys(self, *, force: bool = False) -> tuple[str, ...]:
+        env_keys = tuple(self._settings.internal_api_keys)
+        return env_keys + self._ssm_keys(self._settings.internal_api_keys_ssm_parameter, force=force)
+
+    # -- checks ------------------------------------------------------------------------------
+
+    def _open_or_refuse(self, kind: str) -> Principal:
+        if self._settings.is_production:
+            raise ConfigurationError(f"No {kind} keys are configured for a production stage.")
+        if not self._warned_open and self._on_open is not None:
+            self._on_open(kind)
+            self._warned_open = True
+        return Principal(key_hash=None, key_prefix=None, open_access=True)
+
+    def authenticate_public(self, headers: Mapping[str, str], *, required: bool = True) -> Principal | None:
+        """The caller of a public endpoint; `required=False` lets anonymous calls through."""
+        keys = self.public_keys()
+        if not keys:
+            return self._open_or_refuse("API")
+        candidate = presented_key(headers)
+        if candidate is None:
+            if not required:
+                return None
+            raise AuthenticationError("API key required: send `Authorization: Bearer <key>` or `X-API-Key`.")
+        if not _matches(candidate, keys):
+            raise AuthenticationError("Invalid API key.")
+        return Principal.for_key(candidate)
+
+    def authenticate_admin(self, headers: Mapping[str, str]) -> Principal:
+        """The caller of an internal endpoint: admin keys only; a valid public key is 403."""
+        keys = self.admin_keys()
+        if not keys:
+            return self._open_or_refuse("admin")
+        candidate = presented_key(headers)
+        if candidate is None:
+            raise AuthenticationError("Admin key required: send `Authorization: Bearer <key>` or `X-API-Key`.")
+        if _matches(candidate, keys):
+            return Principal.for_key(candidate, is_admin=True)
+        if _matches(candidate, self.public_keys()):
+            raise AuthorizationError("This is a public API key; internal endpoints need an admin key.")
+        raise AuthenticationError("Invalid admin key.")
+
+    def health(self, *, force: bool = False) -> KeySourceHealth:
+        """Counts of usable keys (reading SSM when configured) and whether either side runs open."""
+        public, admin = self.public_keys(force=force), self.admin_keys(force=force)
+        uses_ssm = bool(self._settings.api_keys_ssm_parameter or self._settings.internal_api_keys_ssm_parameter)
+        return KeySourceHealth(
+            public_keys=len(public),
+            admin_keys=len(admin),
+            open_public=not public,
+            open_admin=not admin,
+            source="ssm+env" if uses_ssm else "env",
+        )
+
+    @staticmethod
+    def open_message() -> str:
+        return _OPEN_MESSAGE

@@ -1,0 +1,146 @@
+"""The outermost ASGI middleware: request id, stage root path, body limit, security headers,
+access log, and the last-resort 500 in the one error shape.
+
+Pure ASGI (not BaseHTTPMiddleware): it must see every response, including errors, and adds
+no task or stream overhead per request.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from starlette._utils import get_route_path
+from starlette.datastructures import MutableHeaders
+
+from textapi_shared.errors import InternalError, RequestTooLargeError
+from textapi_shared.web.errors import error_response
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.logging import Logger
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# Swagger UI and ReDoc load their bundles from jsDelivr and run an inline bootstrap script.
+_DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
+    "https://cdn.redoc.ly; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'"
+)
+_STATIC_HEADERS = (
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("strict-transport-security", "max-age=63072000; includeSubDomains"),
+    ("referrer-policy", "strict-origin-when-cross-origin"),
+)
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _lambda_request_context(scope: Scope) -> dict[str, Any]:
+    event = scope.get("aws.event") or {}
+    return event.get("requestContext") or {}
+
+
+def _stage_root_path(scope: Scope) -> str:
+    """`/dev` when API Gateway serves a named stage and the path carries it, else ``."""
+    stage = _lambda_request_context(scope).get("stage") or "$default"
+    if stage == "$default":
+        return ""
+    prefix = f"/{stage}"
+    path = scope["path"]
+    return prefix if path == prefix or path.startswith(prefix + "/") else ""
+
+
+class RequestContextMiddleware:
+    def __init__(
+        self, app: ASGIApp, *, logger: Logger, max_body_bytes: int, docs_paths: frozenset[str]
+    ) -> None:
+        self.app = app
+        self.logger = logger
+        self.max_body_bytes = max_body_bytes
+        self.docs_paths = docs_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _lambda_request_context(scope).get("requestId") or uuid.uuid4().hex
+        scope = dict(scope, root_path=_stage_root_path(scope) or scope.get("root_path", ""))
+        scope.setdefault("state", {})["request_id"] = request_id
+        self.logger.set_correlation_id(request_id)
+
+        csp = _DOCS_CSP if get_route_path(scope) in self.docs_paths else _API_CSP
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["x-request-id"] = request_id
+                for name, value in _STATIC_HEADERS:
+                    headers.setdefault(name, value)
+                headers.setdefault("content-security-policy", csp)
+            await send(message)
+
+        try:
+            body_receive = await self._buffered_receive(scope, receive)
+            if body_receive is None:
+                await error_response(RequestTooLargeError(
+                    f"The request body exceeds the limit of {self.max_body_bytes} bytes.",
+                    details={"max_bytes": self.max_body_bytes},
+                ), request_id)(scope, receive, send_with_headers)
+            else:
+                await self.app(scope, body_receive, send_with_headers)
+        except Exception:
+            self.logger.exception("unhandled error", extra={"path": scope["path"], "method": scope["method"]})
+            if response_started:
+                raise
+            await error_response(InternalError(), request_id)(scope, receive, send_with_headers)
+        finally:
+            self.logger.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": get_route_path(scope),
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+
+    async def _buffered_receive(self, scope: Scope, receive: Receive) -> Receive | None:
+        """Read the body up to the limit (None when over it) and replay it to the app."""
+        if scope["method"] not in _BODY_METHODS:
+            return receive
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return replay

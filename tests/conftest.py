@@ -1,0 +1,53 @@
+"""Shared fixtures: real local services (Redis, moto server, fake Gemini) and Lambda plumbing.
+
+Nothing here skips: a service that cannot be reached or started fails the run loudly.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Credentials and region for boto3 against the moto server; set before anything imports boto3.
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_REGION", "us-east-1")
+
+import pytest
+from fakes.apigw_events import build_http_event
+from fakes.lambda_context import FakeLambdaContext
+from fakes.services import moto_server, redis_server
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A real Redis: REDIS_URL (default 127.0.0.1:6379) if it answers, else a throwaway redis-server."""
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """A moto server on a free loopback port; boto3 reaches it through an explicit endpoint URL."""
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def fake_gemini():
+    """A fresh fake Gemini REST server per test, scriptable and keeping a request log."""
+    from fakes.gemini_server import FakeGeminiServer
+
+    with FakeGeminiServer() as server:
+        yield server
+
+
+@pytest.fixture
+def lambda_context():
+    return FakeLambdaContext()
+
+
+@pytest.fixture
+def http_event():
+    """Builder of API Gateway HTTP API (v2) events; see fakes.apigw_events.build_http_event."""
+    return build_http_event

@@ -1,0 +1,1 @@
+"""Test doubles that speak real protocols: API Gateway events, Lambda context, local services."""

@@ -1,0 +1,39 @@
+"""Lambda handlers built exactly as each `main.py` builds them, with settings chosen per test."""
+
+from __future__ import annotations
+
+import pytest
+from internal_api.config import InternalApiSettings
+from internal_api.main import create_app as create_internal_app
+from public_api.config import PublicApiSettings
+from public_api.main import create_app as create_public_app
+
+from fakes.api_contract import ADMIN_KEY, PUBLIC_KEY, SECOND_PUBLIC_KEY
+from textapi_shared.web.lambda_handler import build_lambda_handler
+
+KEYED = {
+    "stage": "dev",
+    "api_key": PUBLIC_KEY,
+    "additional_api_keys": [SECOND_PUBLIC_KEY],
+    "internal_api_keys": [ADMIN_KEY],
+}
+
+
+@pytest.fixture
+def public_handler():
+    """`public_handler(**settings)` → the real lambda_handler of the public function."""
+
+    def build(**overrides):
+        app = create_public_app(PublicApiSettings(**{**KEYED, **overrides}))
+        return build_lambda_handler(app, app.state.observability)
+
+    return build
+
+
+@pytest.fixture
+def internal_handler():
+    def build(**overrides):
+        app = create_internal_app(InternalApiSettings(**{**KEYED, **overrides}))
+        return build_lambda_handler(app, app.state.observability)
+
+    return build

@@ -1,0 +1,49 @@
+"""Settings: typed, validated at cold start, one readable error for every bad variable."""
+
+from __future__ import annotations
+
+import pytest
+from internal_api.config import InternalApiSettings
+from public_api.config import PublicApiSettings
+
+from textapi_shared.config import load_settings
+from textapi_shared.errors import ConfigurationError
+
+
+def test_lists_accept_commas_and_json():
+    settings = PublicApiSettings(additional_api_keys="a, b,, c", cors_origins='["https://x.example"]')
+    assert settings.additional_api_keys == ["a", "b", "c"]
+    assert settings.cors_origins == ["https://x.example"]
+
+
+def test_public_keys_merge_primary_and_additional_without_duplicates():
+    settings = PublicApiSettings(api_key="k1", additional_api_keys=["k2", "k1", " "])
+    assert settings.public_keys_from_env == ("k1", "k2")
+
+
+def test_invalid_values_fail_with_one_readable_message():
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(PublicApiSettings, max_request_size="big", log_level="chatty")
+    message = caught.value.message
+    assert "MAX_REQUEST_SIZE" in message
+    assert "LOG_LEVEL" in message
+
+
+def test_wildcard_cors_is_refused_in_production():
+    with pytest.raises(ConfigurationError, match="CORS_ORIGINS"):
+        load_settings(PublicApiSettings, stage="prod", cors_origins=["*"])
+
+
+def test_stage_is_normalised_and_production_detected():
+    assert PublicApiSettings(stage=" PROD ").is_production
+    assert not PublicApiSettings(stage="dev").is_production
+
+
+def test_keys_never_appear_in_repr():
+    settings = InternalApiSettings(api_key="hunter2-public", internal_api_keys=["hunter2-admin"])
+    assert "hunter2" not in repr(settings)
+
+
+def test_each_function_names_its_service():
+    assert PublicApiSettings().service_name == "textapi-public"
+    assert InternalApiSettings().service_name == "textapi-internal"
