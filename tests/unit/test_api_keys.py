@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from public_api.config import PublicApiSettings
 
@@ -37,7 +39,7 @@ def authenticator(**overrides) -> ApiKeyAuthenticator:
 
 
 def test_public_key_is_accepted_and_labelled_by_hash():
-    principal = authenticator().authenticate_public({"x-api-key": PUBLIC_KEY})
+    principal = asyncio.run(authenticator().authenticate_public({"x-api-key": PUBLIC_KEY}))
     assert principal.key_hash == key_hash(PUBLIC_KEY)
     assert principal.key_prefix == PUBLIC_KEY[:8] + "..."
     assert not principal.is_admin
@@ -45,25 +47,25 @@ def test_public_key_is_accepted_and_labelled_by_hash():
 
 def test_optional_auth_lets_anonymous_through_but_not_wrong_keys():
     checker = authenticator()
-    assert checker.authenticate_public({}, required=False) is None
+    assert asyncio.run(checker.authenticate_public({}, required=False)) is None
     with pytest.raises(AuthenticationError):
-        checker.authenticate_public({"x-api-key": "nope"}, required=False)
+        asyncio.run(checker.authenticate_public({"x-api-key": "nope"}, required=False))
 
 
 def test_admin_endpoint_tells_public_key_from_unknown_key():
     checker = authenticator()
-    assert checker.authenticate_admin({"x-api-key": ADMIN_KEY}).is_admin
+    assert asyncio.run(checker.authenticate_admin({"x-api-key": ADMIN_KEY})).is_admin
     with pytest.raises(AuthorizationError):
-        checker.authenticate_admin({"x-api-key": PUBLIC_KEY})
+        asyncio.run(checker.authenticate_admin({"x-api-key": PUBLIC_KEY}))
     with pytest.raises(AuthenticationError):
-        checker.authenticate_admin({"x-api-key": "unknown"})
+        asyncio.run(checker.authenticate_admin({"x-api-key": "unknown"}))
 
 
 def test_open_mode_warns_once_and_only_outside_production():
     warnings: list[str] = []
     checker = ApiKeyAuthenticator(PublicApiSettings(stage="dev"), on_open=warnings.append)
-    assert checker.authenticate_public({}).open_access
-    assert checker.authenticate_public({}).open_access
+    assert asyncio.run(checker.authenticate_public({})).open_access
+    assert asyncio.run(checker.authenticate_public({})).open_access
     assert warnings == ["API"]
     with pytest.raises(ConfigurationError):
-        ApiKeyAuthenticator(PublicApiSettings(stage="production")).authenticate_public({})
+        asyncio.run(ApiKeyAuthenticator(PublicApiSettings(stage="production")).authenticate_public({}))

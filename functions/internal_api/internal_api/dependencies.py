@@ -11,7 +11,7 @@ from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal
 from textapi_shared.web.dependencies import authenticator, require_admin_key
 
 
-def settings(request: Request) -> InternalApiSettings:
+async def settings(request: Request) -> InternalApiSettings:
     return request.app.state.settings
 
 

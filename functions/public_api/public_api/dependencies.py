@@ -11,7 +11,7 @@ from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal
 from textapi_shared.web.dependencies import authenticator, optional_api_key, require_api_key
 
 
-def settings(request: Request) -> PublicApiSettings:
+async def settings(request: Request) -> PublicApiSettings:
     return request.app.state.settings
 
 

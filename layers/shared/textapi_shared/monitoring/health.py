@@ -68,7 +68,7 @@ def authentication_check(authenticator: ApiKeyAuthenticator, *, production: bool
     """Key sources readable and non-empty; open mode is `degraded` in development, `unhealthy` in prod."""
 
     async def check() -> ComponentHealth:
-        health = await asyncio.to_thread(authenticator.health, force=force)
+        health = await authenticator.health(force=force)
         data = {"source": health.source, "public_keys": health.public_keys, "admin_keys": health.admin_keys}
         if health.open_public and production:
             return ComponentHealth(HealthStatus.UNHEALTHY, "no API keys configured in production", data=data)

@@ -7,6 +7,7 @@ short hash of a key is ever logged or stored.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import threading
@@ -118,13 +119,18 @@ class ApiKeyAuthenticator:
             raise ServiceUnavailableError("API keys could not be loaded; retry shortly.", retry_after=5) from exc
         return _split_keys(str(value))
 
-    def public_keys(self, *, force: bool = False) -> tuple[str, ...]:
-        env_keys = self._settings.public_keys_from_env
-        return env_keys + self._ssm_keys(self._settings.api_keys_ssm_parameter, force=force)
+    async def _keys(self, env_keys: tuple[str, ...], parameter: str, force: bool) -> tuple[str, ...]:
+        if not parameter:  # env-only keys: no thread hop on the hot path
+            return env_keys
+        return env_keys + await asyncio.to_thread(self._ssm_keys, parameter, force=force)
 
-    def admin_keys(self, *, force: bool = False) -> tuple[str, ...]:
-        env_keys = tuple(self._settings.internal_api_keys)
-        return env_keys + self._ssm_keys(self._settings.internal_api_keys_ssm_parameter, force=force)
+    async def public_keys(self, *, force: bool = False) -> tuple[str, ...]:
+        settings = self._settings
+        return await self._keys(settings.public_keys_from_env, settings.api_keys_ssm_parameter, force)
+
+    async def admin_keys(self, *, force: bool = False) -> tuple[str, ...]:
+        settings = self._settings
+        return await self._keys(tuple(settings.internal_api_keys), settings.internal_api_keys_ssm_parameter, force)
 
     # -- checks ------------------------------------------------------------------------------
 
@@ -136,9 +142,9 @@ class ApiKeyAuthenticator:
             self._warned_open = True
         return Principal(key_hash=None, key_prefix=None, open_access=True)
 
-    def authenticate_public(self, headers: Mapping[str, str], *, required: bool = True) -> Principal | None:
+    async def authenticate_public(self, headers: Mapping[str, str], *, required: bool = True) -> Principal | None:
         """The caller of a public endpoint; `required=False` lets anonymous calls through."""
-        keys = self.public_keys()
+        keys = await self.public_keys()
         if not keys:
             return self._open_or_refuse("API")
         candidate = presented_key(headers)
@@ -150,9 +156,9 @@ class ApiKeyAuthenticator:
             raise AuthenticationError("Invalid API key.")
         return Principal.for_key(candidate)
 
-    def authenticate_admin(self, headers: Mapping[str, str]) -> Principal:
+    async def authenticate_admin(self, headers: Mapping[str, str]) -> Principal:
         """The caller of an internal endpoint: admin keys only; a valid public key is 403."""
-        keys = self.admin_keys()
+        keys = await self.admin_keys()
         if not keys:
             return self._open_or_refuse("admin")
         candidate = presented_key(headers)
@@ -160,13 +166,13 @@ class ApiKeyAuthenticator:
             raise AuthenticationError("Admin key required: send `Authorization: Bearer <key>` or `X-API-Key`.")
         if _matches(candidate, keys):
             return Principal.for_key(candidate, is_admin=True)
-        if _matches(candidate, self.public_keys()):
+        if _matches(candidate, await self.public_keys()):
             raise AuthorizationError("This is a public API key; internal endpoints need an admin key.")
         raise AuthenticationError("Invalid admin key.")
 
-    def health(self, *, force: bool = False) -> KeySourceHealth:
+    async def health(self, *, force: bool = False) -> KeySourceHealth:
         """Counts of usable keys (reading SSM when configured) and whether either side runs open."""
-        public, admin = self.public_keys(force=force), self.admin_keys(force=force)
+        public, admin = await asyncio.gather(self.public_keys(force=force), self.admin_keys(force=force))
         uses_ssm = bool(self._settings.api_keys_ssm_parameter or self._settings.internal_api_keys_ssm_parameter)
         return KeySourceHealth(
             public_keys=len(public),

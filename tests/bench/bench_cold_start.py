@@ -1,0 +1,102 @@
+"""`make bench`: cold start and warm per-request cost of each function next to a bare
+FastAPI + Mangum handler, measured in the same run, in fresh processes.
+
+Cold start = import of the handler module + first invocation with a real v2 event, timed inside
+a fresh interpreter (interpreter start-up itself is the same for all and excluded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CODE_PATH = [ROOT / "layers/shared", ROOT / "functions/public_api", ROOT / "functions/internal_api"]
+HARNESS_PATH = [ROOT / "infra/local", ROOT / "tests", ROOT / "tests/bench"]
+MARK = "BENCH_RESULT "
+
+TARGETS = {
+    "baseline (FastAPI+Mangum)": ("baseline_app", "/v1/health"),
+    "public_api": ("public_api.main", "/v1/health"),
+    "internal_api": ("internal_api.main", "/internal"),
+}
+
+PROBE = """
+import json, sys, time
+from fakes.apigw_events import build_http_event
+from fakes.lambda_context import FakeLambdaContext
+event, context = build_http_event("GET", {path!r}), FakeLambdaContext()
+started = time.perf_counter()
+import {module} as target
+imported = time.perf_counter()
+status = target.lambda_handler(event, context)["statusCode"]
+first = time.perf_counter()
+warm = []
+for _ in range({warm}):
+    t = time.perf_counter()
+    target.lambda_handler(build_http_event("GET", {path!r}), context)
+    warm.append(time.perf_counter() - t)
+warm.sort()
+sys.stderr.write({mark!r} + json.dumps({{
+    "status": status,
+    "import_ms": (imported - started) * 1000,
+    "cold_ms": (first - started) * 1000,
+    "warm_us": warm[len(warm) // 2] * 1e6 if warm else 0.0,
+}}) + "\\n")
+"""
+
+
+def probe(module: str, path: str, warm: int) -> dict[str, float]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join(str(p) for p in CODE_PATH + HARNESS_PATH),
+        "STAGE": "dev",
+        "PYTHONDONTWRITEBYTECODE": "0",
+    }
+    code = PROBE.format(module=module, path=path, warm=warm, mark=MARK)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=120
+    )
+    line = next((ln for ln in result.stderr.splitlines() if ln.startswith(MARK)), None)
+    if result.returncode != 0 or line is None:
+        raise SystemExit(f"probe of {module} failed:\n{result.stderr[-2000:]}")
+    data = json.loads(line.removeprefix(MARK))
+    if data["status"] != 200:
+        raise SystemExit(f"{module} answered {data['status']} to GET {path}")
+    return data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=15, help="fresh processes per target")
+    parser.add_argument("--warm", type=int, default=300, help="warm invocations per process")
+    args = parser.parse_args()
+
+    for module, path in TARGETS.values():  # compile bytecode once so every round is alike
+        probe(module, path, 0)
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in TARGETS}
+    for _ in range(args.rounds):  # interleaved, so drift in machine load hits every target alike
+        for name, (module, path) in TARGETS.items():
+            samples[name].append(probe(module, path, args.warm))
+
+    def median(name: str, key: str) -> float:
+        return statistics.median(s[key] for s in samples[name])
+
+    base = next(iter(TARGETS))
+    print(f"Python {sys.version.split()[0]}, {args.rounds} fresh processes per target, medians")
+    print(f"{'target':28} {'import ms':>10} {'cold start ms':>14} {'ratio':>6} {'warm µs/req':>12} {'ratio':>6}")
+    for name in TARGETS:
+        cold, warm = median(name, "cold_ms"), median(name, "warm_us")
+        print(
+            f"{name:28} {median(name, 'import_ms'):10.1f} {cold:14.1f} {cold / median(base, 'cold_ms'):6.2f}"
+            f" {warm:12.0f} {warm / median(base, 'warm_us'):6.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
