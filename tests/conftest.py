@@ -14,6 +14,7 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_REGION", "us-east-1")
 
 import pytest
+
 from fakes.apigw_events import build_http_event
 from fakes.lambda_context import FakeLambdaContext
 from fakes.services import moto_server, redis_server

@@ -60,7 +60,12 @@ def probe(module: str, path: str, warm: int) -> dict[str, float]:
     }
     code = PROBE.format(module=module, path=path, warm=warm, mark=MARK)
     result = subprocess.run(
-        [sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=120
+        [sys.executable, "-c", code],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
     )
     line = next((ln for ln in result.stderr.splitlines() if ln.startswith(MARK)), None)
     if result.returncode != 0 or line is None:
@@ -89,7 +94,9 @@ def main() -> None:
 
     base = next(iter(TARGETS))
     print(f"Python {sys.version.split()[0]}, {args.rounds} fresh processes per target, medians")
-    print(f"{'target':28} {'import ms':>10} {'cold start ms':>14} {'ratio':>6} {'warm µs/req':>12} {'ratio':>6}")
+    print(
+        f"{'target':28} {'import ms':>10} {'cold start ms':>14} {'ratio':>6} {'warm µs/req':>12} {'ratio':>6}"
+    )
     for name in TARGETS:
         cold, warm = median(name, "cold_ms"), median(name, "warm_us")
         print(

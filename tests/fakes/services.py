@@ -49,7 +49,9 @@ class RedisProcess:
     def start(self, timeout: float = 10.0) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            raise RuntimeError("redis-server is not installed: `apt-get install redis-server` (.ci/run does this)")
+            raise RuntimeError(
+                "redis-server is not installed: `apt-get install redis-server` (.ci/run does this)"
+            )
         self._process = subprocess.Popen(
             [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,

@@ -7,12 +7,12 @@ import uuid
 
 import boto3
 import pytest
-from public_api.config import PublicApiSettings
-from public_api.main import create_app
 
 from fakes.api_contract import ADMIN_KEY, PUBLIC_KEY, assert_error_shape
 from fakes.apigw_events import response_json
 from fakes.services import free_port
+from public_api.config import PublicApiSettings
+from public_api.main import create_app
 from textapi_shared.aws import aws_client
 from textapi_shared.errors import ConfigurationError, ServiceUnavailableError
 from textapi_shared.security.api_keys import ApiKeyAuthenticator
@@ -47,7 +47,10 @@ def settings_for(moto_endpoint: str, public: str, admin: str = "", **overrides) 
 def test_keys_are_read_from_secure_string_parameters(moto_endpoint, parameter_names):
     public, admin = parameter_names
     checker = ApiKeyAuthenticator(settings_for(moto_endpoint, public, admin))
-    assert asyncio.run(checker.authenticate_public({"x-api-key": "second-key-from-ssm"})).key_prefix == "second-k..."
+    assert (
+        asyncio.run(checker.authenticate_public({"x-api-key": "second-key-from-ssm"})).key_prefix
+        == "second-k..."
+    )
     assert asyncio.run(checker.authenticate_admin({"authorization": f"Bearer {ADMIN_KEY}"})).is_admin
     health = asyncio.run(checker.health(force=True))
     assert (health.public_keys, health.admin_keys, health.source) == (2, 1, "ssm+env")
@@ -77,13 +80,17 @@ def test_unreachable_ssm_is_service_unavailable_not_open():
     assert caught.value.headers["Retry-After"]
 
 
-def test_lambda_handler_authenticates_with_ssm_keys(moto_endpoint, parameter_names, http_event, lambda_context):
+def test_lambda_handler_authenticates_with_ssm_keys(
+    moto_endpoint, parameter_names, http_event, lambda_context
+):
     public, _ = parameter_names
     app = create_app(settings_for(moto_endpoint, public))
     handler = build_lambda_handler(app, app.state.observability)
     ok = handler(http_event("GET", "/v1/auth/status", headers={"X-API-Key": PUBLIC_KEY}), lambda_context)
     assert ok["statusCode"] == 200
-    denied = handler(http_event("GET", "/v1/auth/status", headers={"X-API-Key": "x"}, request_id="r1"), lambda_context)
+    denied = handler(
+        http_event("GET", "/v1/auth/status", headers={"X-API-Key": "x"}, request_id="r1"), lambda_context
+    )
     assert denied["statusCode"] == 401
     assert_error_shape(response_json(denied), "AUTHENTICATION_ERROR", "r1")
     health = response_json(handler(http_event("GET", "/v1/health"), lambda_context))

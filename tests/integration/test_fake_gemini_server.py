@@ -14,6 +14,9 @@ import time
 import httpx
 import httpx2  # google-genai's default HTTP backend, so its timeouts are httpx2's, not httpx's
 import pytest
+from google import genai
+from google.genai import errors, types
+
 from fakes.gemini_server import (
     Blocked,
     Delay,
@@ -23,8 +26,6 @@ from fakes.gemini_server import (
     Reply,
     SafetyStop,
 )
-from google import genai
-from google.genai import errors, types
 
 MODEL = "gemini-2.5-flash"
 PATH = f"/v1beta/models/{MODEL}:generateContent"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+
+from fakes.api_contract import ADMIN_KEY, PUBLIC_KEY, SECOND_PUBLIC_KEY
 from internal_api.config import InternalApiSettings
 from internal_api.main import create_app as create_internal_app
 from public_api.config import PublicApiSettings
 from public_api.main import create_app as create_public_app
-
-from fakes.api_contract import ADMIN_KEY, PUBLIC_KEY, SECOND_PUBLIC_KEY
 from textapi_shared.web.lambda_handler import build_lambda_handler
 
 KEYED = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fakes.api_contract import ADMIN_KEY, PUBLIC_KEY, assert_error_shape
 from fakes.apigw_events import response_json, response_text
 
@@ -17,7 +18,9 @@ def test_service_info_needs_no_key(internal_handler, http_event, lambda_context)
 
 
 def test_monitoring_health_without_key_is_401(internal_handler, http_event, lambda_context):
-    response = internal_handler()(http_event("GET", "/internal/monitoring/health", request_id="i-401"), lambda_context)
+    response = internal_handler()(
+        http_event("GET", "/internal/monitoring/health", request_id="i-401"), lambda_context
+    )
     assert response["statusCode"] == 401
     assert response["headers"]["www-authenticate"] == "Bearer"
     assert_error_shape(response_json(response), "AUTHENTICATION_ERROR", "i-401")
@@ -76,7 +79,9 @@ def test_docs_can_be_disabled(internal_handler, http_event, lambda_context):
 
 def test_production_without_admin_keys_is_configuration_error(internal_handler, http_event, lambda_context):
     handler = internal_handler(stage="prod", internal_api_keys=[])
-    event = http_event("GET", "/internal/monitoring/health", headers={"X-API-Key": PUBLIC_KEY}, request_id="i-500")
+    event = http_event(
+        "GET", "/internal/monitoring/health", headers={"X-API-Key": PUBLIC_KEY}, request_id="i-500"
+    )
     response = handler(event, lambda_context)
     assert response["statusCode"] == 500
     assert_error_shape(response_json(response), "CONFIGURATION_ERROR", "i-500")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+
 from fakes.api_contract import PUBLIC_KEY, SECOND_PUBLIC_KEY, assert_error_shape
 from fakes.apigw_events import load_event, response_json, response_text
 
@@ -46,7 +47,12 @@ def test_recorded_event_file_is_served(public_handler, lambda_context):
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer wrong-key-000000"}, {"X-API-Key": "wrong-key-000000"}, {"Authorization": "Basic abc"}],
+    [
+        {},
+        {"Authorization": "Bearer wrong-key-000000"},
+        {"X-API-Key": "wrong-key-000000"},
+        {"Authorization": "Basic abc"},
+    ],
     ids=["missing", "wrong-bearer", "wrong-x-api-key", "other-scheme"],
 )
 def test_auth_status_without_valid_key_is_401(public_handler, http_event, lambda_context, headers):
@@ -134,7 +140,9 @@ def test_named_stage_routes_and_docs_reference_staged_openapi(public_handler, ht
 
 
 def test_named_stage_404_keeps_error_shape(public_handler, http_event, lambda_context):
-    response = public_handler()(http_event("GET", "/v1/missing", stage="dev", request_id="r-s"), lambda_context)
+    response = public_handler()(
+        http_event("GET", "/v1/missing", stage="dev", request_id="r-s"), lambda_context
+    )
     assert response["statusCode"] == 404
     assert_error_shape(response_json(response), "NOT_FOUND", "r-s")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from public_api.config import PublicApiSettings
 
 from fakes.api_contract import ADMIN_KEY, PUBLIC_KEY
+from public_api.config import PublicApiSettings
 from textapi_shared.errors import AuthenticationError, AuthorizationError, ConfigurationError
 from textapi_shared.security.api_keys import ApiKeyAuthenticator, key_hash, presented_key
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from internal_api.config import InternalApiSettings
 from public_api.config import PublicApiSettings
-
 from textapi_shared.config import load_settings
 from textapi_shared.errors import ConfigurationError
 

@@ -7,10 +7,10 @@ from typing import Literal
 import pytest
 from fastapi import APIRouter, HTTPException
 from fastapi.testclient import TestClient
-from public_api.config import PublicApiSettings
 from pydantic import BaseModel, Field
 
 from fakes.api_contract import assert_error_shape
+from public_api.config import PublicApiSettings
 from textapi_shared.errors import ServiceUnavailableError
 from textapi_shared.monitoring.observability import build_observability
 from textapi_shared.web.app_factory import create_api

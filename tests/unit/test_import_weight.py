@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CODE_PATH = os.pathsep.join(str(ROOT / p) for p in ("layers/shared", "functions/public_api", "functions/internal_api"))
+CODE_PATH = os.pathsep.join(
+    str(ROOT / p) for p in ("layers/shared", "functions/public_api", "functions/internal_api")
+)
 # Powertools imports the bare `botocore` package (0.4 ms) to tag its user agent; the heavy part
 # of the AWS SDK is botocore's session and client machinery, which must stay unloaded.
 HEAVY = ("google.genai", "boto3", "botocore.session", "botocore.client", "redis", "httpx", "aws_xray_sdk")
@@ -19,10 +21,7 @@ HEAVY = ("google.genai", "boto3", "botocore.session", "botocore.client", "redis"
 
 @pytest.mark.parametrize("module", ["public_api.main", "internal_api.main"])
 def test_entry_point_import_loads_no_heavy_clients(module):
-    script = (
-        f"import sys, json, {module}\n"
-        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
-    )
+    script = f"import sys, json, {module}\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": CODE_PATH, "STAGE": "dev"}
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60, check=True

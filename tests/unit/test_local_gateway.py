@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+
 from local_gateway import INTERNAL, PUBLIC, create_gateway, resolve_route
 
 

@@ -24,7 +24,9 @@ def _client(
         read_timeout=read_timeout,
         retries={"max_attempts": 2, "mode": "standard"},
     )
-    return boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+    return boto3.session.Session().client(
+        service, region_name=region, endpoint_url=endpoint_url, config=config
+    )
 
 
 def aws_client(settings: SharedSettings, service: str) -> Any:

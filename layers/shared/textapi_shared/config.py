@@ -24,10 +24,7 @@ def _split_list(value: object) -> object:
     """Accept `a,b` or a JSON list; blank items are dropped."""
     if isinstance(value, str):
         text = value.strip()
-        if text.startswith("["):
-            value = json.loads(text)
-        else:
-            value = text.split(",")
+        value = json.loads(text) if text.startswith("[") else text.split(",")
     if isinstance(value, list):
         return [str(item).strip() for item in value if str(item).strip()]
     return value
@@ -36,7 +33,9 @@ def _split_list(value: object) -> object:
 class SharedSettings(BaseSettings):
     """Settings both functions share. Field names map to upper-case environment variables."""
 
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True, validate_by_name=True)
+    model_config = SettingsConfigDict(
+        case_sensitive=False, extra="ignore", frozen=True, validate_by_name=True
+    )
 
     stage: str = Field("local", description="Deployment stage; `prod`/`production` never runs open.")
     service_name: str = "textapi"
@@ -102,6 +101,7 @@ def load_settings(cls: type[SettingsT], **overrides: object) -> SettingsT:
         return cls(**overrides)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']).upper() or 'settings'}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc']).upper() or 'settings'}: {err['msg']}"
+            for err in exc.errors()
         )
         raise ConfigurationError(f"Invalid configuration: {problems}") from exc

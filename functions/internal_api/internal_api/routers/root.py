@@ -16,7 +16,9 @@ async def service_info(request: Request, settings: Settings) -> ServiceInfoRespo
     # The OpenAPI document is the one complete list of routes, docs on or off.
     paths = request.app.openapi()["paths"]
     endpoints = [
-        EndpointInfo(path=path, methods=sorted(m.upper() for m in ops), summary=next(iter(ops.values())).get("summary"))
+        EndpointInfo(
+            path=path, methods=sorted(m.upper() for m in ops), summary=next(iter(ops.values())).get("summary")
+        )
         for path, ops in paths.items()
     ]
     return ServiceInfoResponse(

@@ -36,13 +36,12 @@ class ComponentHealth:
         return {"status": self.status, "detail": self.detail, "latency_ms": self.latency_ms, **self.data}
 
 
-
-async def _timed(check: Callable[[], Awaitable[ComponentHealth]], timeout: float) -> ComponentHealth:
+async def _timed(check: Callable[[], Awaitable[ComponentHealth]], budget_s: float) -> ComponentHealth:
     started = time.perf_counter()
     try:
-        result = await asyncio.wait_for(check(), timeout)
+        result = await asyncio.wait_for(check(), budget_s)
     except TimeoutError:
-        return ComponentHealth(HealthStatus.UNHEALTHY, f"no answer within {timeout:g} s")
+        return ComponentHealth(HealthStatus.UNHEALTHY, f"no answer within {budget_s:g} s")
     except ApiError as exc:
         return ComponentHealth(HealthStatus.UNHEALTHY, exc.message)
     except Exception as exc:  # a health check reports failures, it never raises them
@@ -54,11 +53,11 @@ async def _timed(check: Callable[[], Awaitable[ComponentHealth]], timeout: float
 
 
 async def run_checks(
-    checks: Mapping[str, Callable[[], Awaitable[ComponentHealth]]], *, timeout: float = 2.0
+    checks: Mapping[str, Callable[[], Awaitable[ComponentHealth]]], *, budget_s: float = 2.0
 ) -> tuple[HealthStatus, dict[str, ComponentHealth]]:
     """Run every check at once; the overall status is the worst component's."""
     names = list(checks)
-    results = await asyncio.gather(*(_timed(checks[name], timeout) for name in names))
+    results = await asyncio.gather(*(_timed(checks[name], budget_s) for name in names))
     components = dict(zip(names, results, strict=True))
     overall = max((c.status for c in results), key=_RANK.__getitem__, default=HealthStatus.HEALTHY)
     return overall, components

@@ -116,7 +116,9 @@ class ApiKeyAuthenticator:
         except GetParameterError as exc:
             if aws_error_code(exc) in ("ParameterNotFound", "AccessDeniedException", "ValidationException"):
                 raise ConfigurationError("The API key parameter cannot be read.") from exc
-            raise ServiceUnavailableError("API keys could not be loaded; retry shortly.", retry_after=5) from exc
+            raise ServiceUnavailableError(
+                "API keys could not be loaded; retry shortly.", retry_after=5
+            ) from exc
         return _split_keys(str(value))
 
     async def _keys(self, env_keys: tuple[str, ...], parameter: str, force: bool) -> tuple[str, ...]:
@@ -130,7 +132,9 @@ class ApiKeyAuthenticator:
 
     async def admin_keys(self, *, force: bool = False) -> tuple[str, ...]:
         settings = self._settings
-        return await self._keys(tuple(settings.internal_api_keys), settings.internal_api_keys_ssm_parameter, force)
+        return await self._keys(
+            tuple(settings.internal_api_keys), settings.internal_api_keys_ssm_parameter, force
+        )
 
     # -- checks ------------------------------------------------------------------------------
 
@@ -142,7 +146,9 @@ class ApiKeyAuthenticator:
             self._warned_open = True
         return Principal(key_hash=None, key_prefix=None, open_access=True)
 
-    async def authenticate_public(self, headers: Mapping[str, str], *, required: bool = True) -> Principal | None:
+    async def authenticate_public(
+        self, headers: Mapping[str, str], *, required: bool = True
+    ) -> Principal | None:
         """The caller of a public endpoint; `required=False` lets anonymous calls through."""
         keys = await self.public_keys()
         if not keys:
@@ -163,7 +169,9 @@ class ApiKeyAuthenticator:
             return self._open_or_refuse("admin")
         candidate = presented_key(headers)
         if candidate is None:
-            raise AuthenticationError("Admin key required: send `Authorization: Bearer <key>` or `X-API-Key`.")
+            raise AuthenticationError(
+                "Admin key required: send `Authorization: Bearer <key>` or `X-API-Key`."
+            )
         if _matches(candidate, keys):
             return Principal.for_key(candidate, is_admin=True)
         if _matches(candidate, await self.public_keys()):
@@ -173,7 +181,9 @@ class ApiKeyAuthenticator:
     async def health(self, *, force: bool = False) -> KeySourceHealth:
         """Counts of usable keys (reading SSM when configured) and whether either side runs open."""
         public, admin = await asyncio.gather(self.public_keys(force=force), self.admin_keys(force=force))
-        uses_ssm = bool(self._settings.api_keys_ssm_parameter or self._settings.internal_api_keys_ssm_parameter)
+        uses_ssm = bool(
+            self._settings.api_keys_ssm_parameter or self._settings.internal_api_keys_ssm_parameter
+        )
         return KeySourceHealth(
             public_keys=len(public),
             admin_keys=len(admin),

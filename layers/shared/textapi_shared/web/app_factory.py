@@ -19,7 +19,13 @@ if TYPE_CHECKING:
     from textapi_shared.monitoring.observability import Observability
 
 _CORS_HEADERS = ["Authorization", "X-API-Key", "Content-Type", "Cache-Control", "X-Request-ID"]
-_EXPOSED_HEADERS = ["X-Request-ID", "Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"]
+_EXPOSED_HEADERS = [
+    "X-Request-ID",
+    "Retry-After",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+]
 
 
 def create_api(

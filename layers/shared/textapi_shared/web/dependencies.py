@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fastapi import Request  # noqa: TC002  FastAPI resolves this annotation at runtime
+from fastapi import Request
 
 if TYPE_CHECKING:
     from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from textapi_shared.monitoring.observability import Observability
 
 
-def build_lambda_handler(app: FastAPI, observability: Observability) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def build_lambda_handler(
+    app: FastAPI, observability: Observability
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     asgi = Mangum(app, lifespan="off")
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -91,10 +91,13 @@ class RequestContextMiddleware:
         try:
             body_receive = await self._buffered_receive(scope, receive)
             if body_receive is None:
-                await error_response(RequestTooLargeError(
-                    f"The request body exceeds the limit of {self.max_body_bytes} bytes.",
-                    details={"max_bytes": self.max_body_bytes},
-                ), request_id)(scope, receive, send_with_headers)
+                await error_response(
+                    RequestTooLargeError(
+                        f"The request body exceeds the limit of {self.max_body_bytes} bytes.",
+                        details={"max_bytes": self.max_body_bytes},
+                    ),
+                    request_id,
+                )(scope, receive, send_with_headers)
             else:
                 await self.app(scope, body_receive, send_with_headers)
         except Exception:
