@@ -1,0 +1,292 @@
+"""Structural assertions on template.yaml (`make validate` runs `sam validate --lint` on it)."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from typing import Any
+
+import pytest
+
+from fakes.cfn_template import REPO_ROOT, http_api_routes, load_template
+from local_gateway import ROUTES
+
+TEMPLATE = load_template()
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+GLOBAL_FUNCTION: dict[str, Any] = TEMPLATE["Globals"]["Function"]
+FUNCTIONS = sorted(name for name, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function")
+HTTP_API_TIMEOUT_SECONDS = 30
+
+
+def _of_type(resource_type: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in RESOURCES.items() if r["Type"] == resource_type}
+
+
+def _mentions(value: Any, name: str) -> bool:
+    """Whether a logical id appears anywhere in a property tree (Ref, GetAtt or ${...} in a Sub)."""
+    return re.search(rf"\b{name}\b", json.dumps(value)) is not None
+
+
+def _environment(function: str) -> dict[str, Any]:
+    own = RESOURCES[function]["Properties"].get("Environment", {}).get("Variables", {})
+    return {**GLOBAL_FUNCTION["Environment"]["Variables"], **own}
+
+
+def _routes_to(function: str) -> dict[str, dict[str, Any]]:
+    keys = {key for key, target in http_api_routes(TEMPLATE).items() if target == function}
+    return {
+        name: r
+        for name, r in _of_type("AWS::ApiGatewayV2::Route").items()
+        if r["Properties"]["RouteKey"] in keys
+    }
+
+
+def test_routes_match_local_gateway():
+    assert dict(ROUTES) == http_api_routes(TEMPLATE)
+
+
+def test_routes_are_all_native_so_a_stack_update_cannot_drop_them():
+    # API Gateway re-imports an OpenAPI body on update and deletes native routes outside it.
+    assert not _of_type("AWS::Serverless::HttpApi")
+    assert not any("Body" in api["Properties"] for api in _of_type("AWS::ApiGatewayV2::Api").values())
+    for function in FUNCTIONS:
+        events = RESOURCES[function]["Properties"].get("Events") or {}
+        assert not [e for e in events.values() if e["Type"] in ("HttpApi", "Api")], function
+
+
+def test_api_resources_come_first_so_sam_local_reads_native_routes():
+    api_like = (
+        "AWS::Serverless::Function",
+        "AWS::Serverless::Api",
+        "AWS::Serverless::HttpApi",
+        "AWS::ApiGatewayV2::",
+    )
+    first = next(r["Type"] for r in RESOURCES.values() if r["Type"].startswith(api_like))
+    assert first.startswith("AWS::ApiGatewayV2::")
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_handler_resolves_to_a_module_exposing_lambda_handler(function):
+    properties = RESOURCES[function]["Properties"]
+    module, attribute = properties["Handler"].rsplit(".", 1)
+    source = REPO_ROOT / properties["CodeUri"] / (module.replace(".", "/") + ".py")
+    assert attribute == "lambda_handler"
+    assert source.is_file(), f"{function}: {source.relative_to(REPO_ROOT)} is missing"
+    assert re.search(r"^(?:async\s+)?def lambda_handler\b|^lambda_handler\s*[:=]", source.read_text(), re.M)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_function_names_follow_one_name_per_concept(function):
+    # functions/public_api -> package public_api -> PublicApiFunction -> service textapi-public
+    properties = RESOURCES[function]["Properties"]
+    folder = properties["CodeUri"].rstrip("/").rsplit("/", 1)[-1]
+    assert properties["Handler"].split(".")[0] == folder
+    assert function == "".join(part.title() for part in folder.split("_")) + "Function"
+    assert _environment(function)["SERVICE_NAME"] == "textapi-" + folder.removesuffix("_api")
+
+
+def test_layer_content_holds_requirements_and_the_shared_package():
+    content = REPO_ROOT / RESOURCES["SharedLayer"]["Properties"]["ContentUri"]
+    assert (content / "requirements.txt").is_file()
+    assert (content / "textapi_shared" / "__init__.py").is_file()
+
+
+def test_layer_builds_for_python313_on_arm64():
+    layer = RESOURCES["SharedLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+
+
+def test_functions_get_the_layer_from_globals_only():
+    assert GLOBAL_FUNCTION["Layers"] == [{"Ref": "SharedLayer"}]
+    for function in FUNCTIONS:
+        assert "Layers" not in RESOURCES[function]["Properties"], function
+
+
+def test_runtime_and_architecture_are_global():
+    assert GLOBAL_FUNCTION["Runtime"] == "python3.13"
+    assert GLOBAL_FUNCTION["Architectures"] == ["arm64"]
+    for function in FUNCTIONS:
+        assert not {"Runtime", "Architectures"} & RESOURCES[function]["Properties"].keys(), function
+
+
+def test_functions_answer_before_the_http_api_gives_up():
+    for function in FUNCTIONS:
+        timeout = RESOURCES[function]["Properties"].get("Timeout", GLOBAL_FUNCTION["Timeout"])
+        assert timeout < HTTP_API_TIMEOUT_SECONDS, function
+    for name, integration in _of_type("AWS::ApiGatewayV2::Integration").items():
+        assert integration["Properties"].get("TimeoutInMillis", 30_000) == 30_000, name
+
+
+def test_environment_names_the_code_reads():
+    shared = {
+        "STAGE",
+        "LOG_LEVEL",
+        "METRICS_NAMESPACE",
+        "TRACING_ENABLED",
+        "CORS_ORIGINS",
+        "API_KEYS_SSM_PARAMETER",
+    }
+    assert set(GLOBAL_FUNCTION["Environment"]["Variables"]) == shared
+    internal = _environment("InternalApiFunction")
+    assert internal["DISABLE_INTERNAL_DOCS"] == {"Fn::If": ["IsProd", "true", "false"]}
+    assert "INTERNAL_API_KEYS_SSM_PARAMETER" in internal
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_function_has_a_log_group_with_retention(function):
+    groups = [
+        group
+        for group in _of_type("AWS::Logs::LogGroup").values()
+        if group["Properties"].get("LogGroupName") == {"Fn::Sub": f"/aws/lambda/${{{function}}}"}
+    ]
+    assert len(groups) == 1, function
+    assert groups[0]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert groups[0].get("Condition") == RESOURCES[function].get("Condition")
+
+
+def test_log_levels_of_lambda_and_powertools_agree():
+    logging_config = GLOBAL_FUNCTION["LoggingConfig"]
+    assert logging_config["ApplicationLogLevel"] == {
+        "Fn::FindInMap": ["LogLevels", {"Ref": "LogLevel"}, "Lambda"]
+    }
+    levels = TEMPLATE["Mappings"]["LogLevels"]
+    assert set(levels) == set(TEMPLATE["Parameters"]["LogLevel"]["AllowedValues"])
+
+
+def test_http_api_stage_throttles_and_writes_json_access_logs():
+    (stage,) = _of_type("AWS::ApiGatewayV2::Stage").values()
+    properties = stage["Properties"]
+    assert properties["StageName"] == {"Ref": "Stage"}
+    assert properties["AutoDeploy"] is True
+    assert properties["DefaultRouteSettings"] == {
+        "ThrottlingBurstLimit": {"Ref": "ThrottlingBurstLimit"},
+        "ThrottlingRateLimit": {"Ref": "ThrottlingRateLimit"},
+    }
+    destination = properties["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][0]
+    assert RESOURCES[destination]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    fields = json.loads(properties["AccessLogSettings"]["Format"])
+    assert {"requestId", "routeKey", "status", "responseLatency", "integrationError"} <= fields.keys()
+    assert not [value for value in fields.values() if "header" in value.lower()]
+
+
+def test_cors_is_left_to_the_apps():
+    for api in _of_type("AWS::ApiGatewayV2::Api").values():
+        assert "CorsConfiguration" not in api["Properties"]
+
+
+def test_outputs_include_the_stage_url():
+    outputs = TEMPLATE["Outputs"]
+    assert {"ApiUrl", "PublicApiFunctionArn", "InternalApiFunctionArn", "SharedLayerArn"} <= outputs.keys()
+    url = outputs["ApiUrl"]["Value"]["Fn::Sub"]
+    assert url.startswith("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/")
+    assert url.endswith(("/${Stage}", "/${HttpApiStage}"))
+    assert outputs["InternalApiFunctionArn"]["Condition"] == "DeployInternal"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_policies_are_least_privilege(function):
+    policies = RESOURCES[function]["Properties"].get("Policies", [])
+    assert isinstance(policies, list)
+    for policy in policies:
+        if isinstance(policy, str):
+            assert not re.search(r"Administrator|FullAccess|PowerUser", policy), policy
+            continue
+        assert isinstance(policy, dict)
+        for statement in policy.get("Statement", []):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert "*" not in actions
+            if any(action.startswith("ssm:") for action in actions):
+                assert statement["Resource"] != "*"
+    assert "Role" not in RESOURCES[function]["Properties"]
+
+
+def test_public_function_cannot_read_the_internal_keys():
+    public = RESOURCES["PublicApiFunction"]["Properties"]
+    reads = [p["SSMParameterReadPolicy"]["ParameterName"] for p in public["Policies"]]
+    assert len(reads) == len(public["Policies"]) == 1
+    assert _mentions(reads, "ApiKeysParameterName")
+    assert "internal" not in json.dumps(reads).lower()
+    # Its key check also counts admin keys, so naming a parameter it may not read would break its health.
+    assert "INTERNAL_API_KEYS_SSM_PARAMETER" not in _environment("PublicApiFunction")
+
+
+def test_internal_function_reads_both_key_parameters():
+    reads = [p["SSMParameterReadPolicy"] for p in RESOURCES["InternalApiFunction"]["Properties"]["Policies"]]
+    assert _mentions(reads, "ApiKeysParameterName")
+    assert _mentions(reads, "InternalApiKeysParameterName")
+
+
+def test_key_parameter_names_default_per_stage():
+    for parameter in ("ApiKeysParameterName", "InternalApiKeysParameterName"):
+        assert TEMPLATE["Parameters"][parameter]["Default"] == ""
+    assert _environment("PublicApiFunction")["API_KEYS_SSM_PARAMETER"]["Fn::If"][1] == {
+        "Fn::Sub": "/textapi/${Stage}/api-keys"
+    }
+    assert _environment("InternalApiFunction")["INTERNAL_API_KEYS_SSM_PARAMETER"]["Fn::If"][1] == {
+        "Fn::Sub": "/textapi/${Stage}/internal-api-keys"
+    }
+
+
+def test_everything_internal_is_conditional():
+    assert TEMPLATE["Conditions"]["DeployInternal"] == {"Fn::Equals": [{"Ref": "DeployInternalApi"}, "true"]}
+    # The function, what names it, and what names those (routes name the integration).
+    internal = {"InternalApiFunction"}
+    for _ in range(2):
+        internal |= {
+            n for n, r in RESOURCES.items() if any(_mentions(r.get("Properties", {}), i) for i in internal)
+        }
+    kinds = {RESOURCES[name]["Type"] for name in internal}
+    assert {
+        "AWS::Serverless::Function",
+        "AWS::Logs::LogGroup",
+        "AWS::ApiGatewayV2::Integration",
+        "AWS::ApiGatewayV2::Route",
+        "AWS::Lambda::Permission",
+    } <= kinds
+    for name in internal:
+        assert RESOURCES[name].get("Condition") == "DeployInternal", name
+
+
+def test_internal_routes_take_iam_auth_from_the_parameter():
+    assert TEMPLATE["Conditions"]["UseIamAuth"] == {"Fn::Equals": [{"Ref": "InternalApiIamAuth"}, "true"]}
+    internal_routes = _routes_to("InternalApiFunction")
+    assert len(internal_routes) == 2
+    for route in internal_routes.values():
+        assert route["Properties"]["AuthorizationType"] == {"Fn::If": ["UseIamAuth", "AWS_IAM", "NONE"]}
+    for route in _routes_to("PublicApiFunction").values():
+        assert route["Properties"].get("AuthorizationType", "NONE") == "NONE"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_api_gateway_may_invoke_each_routed_function(function):
+    permissions = [
+        p["Properties"]
+        for p in _of_type("AWS::Lambda::Permission").values()
+        if _mentions(p["Properties"]["FunctionName"], function)
+    ]
+    assert len(permissions) == 1
+    assert permissions[0]["Principal"] == "apigateway.amazonaws.com"
+    assert "${HttpApi}/" in permissions[0]["SourceArn"]["Fn::Sub"]
+
+
+def test_samconfig_environments():
+    config = tomllib.loads((REPO_ROOT / "samconfig.toml").read_text())
+    parameters = TEMPLATE["Parameters"]
+    overrides = {}
+    for env in ("default", "prod"):
+        deploy = config[env]["deploy"]["parameters"]
+        overrides[env] = dict(item.split("=", 1) for item in deploy["parameter_overrides"].split())
+        assert set(overrides[env]) <= parameters.keys(), env
+        for name, value in overrides[env].items():
+            assert value in map(str, parameters[name].get("AllowedValues", [value])), (env, name)
+        assert config[env]["validate"]["parameters"]["lint"] is True
+    assert overrides["default"]["Stage"] == "dev"
+    assert overrides["prod"]["Stage"] == "prod"
+    assert overrides["prod"]["InternalApiIamAuth"] == "true"
+    assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
+    assert config["default"]["global"]["parameters"]["stack_name"] == "textapi-dev"
+    assert config["prod"]["global"]["parameters"]["stack_name"] == "textapi-prod"
