@@ -31,8 +31,9 @@ def _matches(route_key: str, method: str, path: str) -> bool:
     if route_path.endswith("/{proxy+}"):
         prefix = route_path.removesuffix("{proxy+}")
         return path.startswith(prefix) and len(path) > len(prefix)
-    # A trailing slash selects the same route as the bare path.
-    return path == route_path or path == route_path + "/"
+    # Exact, as in API Gateway: `/internal/` is not `ANY /internal` and a greedy variable needs one
+    # character, so it falls to `$default`; the canonical index path is `/internal`.
+    return path == route_path
 
 
 def resolve_route(method: str, path: str) -> tuple[str, str]:

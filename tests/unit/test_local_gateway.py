@@ -16,7 +16,7 @@ from local_gateway import INTERNAL, PUBLIC, create_gateway, resolve_route
         ("GET", "/docs", "GET /docs", PUBLIC),
         ("POST", "/docs", "$default", PUBLIC),
         ("GET", "/internal", "ANY /internal", INTERNAL),
-        ("GET", "/internal/", "ANY /internal", INTERNAL),
+        ("GET", "/internal/", "$default", PUBLIC),
         ("GET", "/internal/cache/status", "ANY /internal/{proxy+}", INTERNAL),
         ("GET", "/v1", "$default", PUBLIC),
         ("GET", "/", "$default", PUBLIC),
@@ -29,7 +29,7 @@ def test_resolve_route_matches_http_api_rules(method, path, route_key, function)
 def test_gateway_serves_both_apps_on_one_port():
     client = TestClient(create_gateway())
     assert client.get("/v1/health").json()["components"]
-    assert client.get("/internal/").json()["service"] == "textapi-internal"
+    assert client.get("/internal").json()["service"] == "textapi-internal"
     assert client.get("/openapi.json").json()["info"]["title"] == "textapi"
     assert client.get("/internal/openapi.json").json()["info"]["title"] == "textapi internal"
     assert client.get("/elsewhere").json()["error_code"] == "NOT_FOUND"
