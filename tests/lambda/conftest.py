@@ -19,21 +19,20 @@ KEYED = {
 }
 
 
-@pytest.fixture
-def public_handler():
-    """`public_handler(**settings)` → the real lambda_handler of the public function."""
-
+def _handler_factory(create_app, settings_class):
     def build(**overrides):
-        app = create_public_app(PublicApiSettings(**{**KEYED, **overrides}))
+        app = create_app(settings_class(**{**KEYED, **overrides}))
         return build_lambda_handler(app, app.state.observability)
 
     return build
+
+
+@pytest.fixture
+def public_handler():
+    """`public_handler(**settings)` → the real lambda_handler of the public function."""
+    return _handler_factory(create_public_app, PublicApiSettings)
 
 
 @pytest.fixture
 def internal_handler():
-    def build(**overrides):
-        app = create_internal_app(InternalApiSettings(**{**KEYED, **overrides}))
-        return build_lambda_handler(app, app.state.observability)
-
-    return build
+    return _handler_factory(create_internal_app, InternalApiSettings)

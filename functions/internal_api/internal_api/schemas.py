@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
-HealthState = Literal["healthy", "degraded", "unhealthy"]
+from textapi_shared.monitoring.health import ComponentHealthResponse, HealthState
 
 
 class EndpointInfo(BaseModel):
@@ -21,13 +21,6 @@ class ServiceInfoResponse(BaseModel):
     stage: str
     docs_url: str | None
     endpoints: list[EndpointInfo]
-
-
-class ComponentHealthResponse(BaseModel):
-    status: HealthState
-    detail: str
-    latency_ms: float | None = None
-    model_config = {"extra": "allow"}
 
 
 class MonitoringHealthResponse(BaseModel):

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
-HealthState = Literal["healthy", "degraded", "unhealthy"]
-
-
-class ComponentHealthResponse(BaseModel):
-    status: HealthState
-    detail: str
-    latency_ms: float | None = None
-    model_config = {"extra": "allow"}
+from textapi_shared.monitoring.health import ComponentHealthResponse, HealthState
 
 
 class HealthResponse(BaseModel):

@@ -6,7 +6,9 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from textapi_shared.errors import ApiError
 
@@ -20,6 +22,19 @@ class HealthStatus(StrEnum):
     HEALTHY = "healthy"
     DEGRADED = "degraded"
     UNHEALTHY = "unhealthy"
+
+
+HealthState = Literal["healthy", "degraded", "unhealthy"]
+
+
+class ComponentHealthResponse(BaseModel):
+    """One component in a health response (both APIs): status, detail, latency, plus extras."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: HealthState
+    detail: str
+    latency_ms: float | None = None
 
 
 _RANK = {HealthStatus.HEALTHY: 0, HealthStatus.DEGRADED: 1, HealthStatus.UNHEALTHY: 2}
