@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fakes.api_clients import AsgiClient, LambdaClient
 from fakes.api_contract import ADMIN_KEY, PUBLIC_KEY, SECOND_PUBLIC_KEY
 from internal_api.config import InternalApiSettings
 from internal_api.main import create_app as create_internal_app
@@ -36,3 +37,15 @@ def public_handler():
 @pytest.fixture
 def internal_handler():
     return _handler_factory(create_internal_app, InternalApiSettings)
+
+
+@pytest.fixture(params=["testclient", "lambda"])
+def public_api_client(request):
+    """`public_api_client(**settings)` → a client of the public app through TestClient or lambda_handler."""
+    door = {"testclient": AsgiClient, "lambda": LambdaClient}[request.param]
+
+    def build(timeout_ms: int = 29_000, **overrides):
+        app = create_public_app(PublicApiSettings(**{**KEYED, **overrides}))
+        return door(app) if door is AsgiClient else LambdaClient(app, timeout_ms=timeout_ms)
+
+    return build

@@ -7,15 +7,43 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from public_api.config import PublicApiSettings
-from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal
-from textapi_shared.web.dependencies import authenticator, optional_api_key, require_api_key
+from public_api.services.text_processor import TextProcessor
+from textapi_shared.resilience.deadline import Deadline
+from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal, key_hash
+from textapi_shared.security.rate_limiter import RateLimiter
+from textapi_shared.web.dependencies import (
+    authenticator,
+    invocation_deadline,
+    optional_api_key,
+    require_api_key,
+)
 
 
 async def settings(request: Request) -> PublicApiSettings:
     return request.app.state.settings
 
 
+async def text_processor(request: Request) -> TextProcessor:
+    return request.app.state.text_processor
+
+
+async def rate_limiter(request: Request) -> RateLimiter:
+    return request.app.state.rate_limiter
+
+
+async def rate_limit_subject(request: Request, caller: Annotated[Principal, Depends(require_api_key)]) -> str:
+    """Whose budget a call spends: the key's hash, or (open mode only) the client address's hash."""
+    if caller.key_hash:
+        return caller.key_hash
+    client = request.client.host if request.client else "unknown"
+    return f"open:{key_hash(client)}"
+
+
 Settings = Annotated[PublicApiSettings, Depends(settings)]
 Authenticator = Annotated[ApiKeyAuthenticator, Depends(authenticator)]
 ApiKey = Annotated[Principal, Depends(require_api_key)]
 OptionalApiKey = Annotated[Principal | None, Depends(optional_api_key)]
+Processor = Annotated[TextProcessor, Depends(text_processor)]
+Limiter = Annotated[RateLimiter, Depends(rate_limiter)]
+RateLimitSubject = Annotated[str, Depends(rate_limit_subject)]
+InvocationDeadline = Annotated[Deadline, Depends(invocation_deadline)]

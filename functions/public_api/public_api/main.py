@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 from public_api.config import PublicApiSettings, get_settings
-from public_api.routers import auth, health
+from public_api.routers import auth, health, text_processing
+from public_api.services.text_processor import TextProcessor
+from textapi_shared.ai.factory import build_provider
+from textapi_shared.counters import MemoryCounterStore
 from textapi_shared.monitoring.observability import build_observability
+from textapi_shared.security.prompt_guard import GuardMode, PromptGuard
+from textapi_shared.security.rate_limiter import RateLimiter
 from textapi_shared.web.app_factory import create_api
 from textapi_shared.web.lambda_handler import build_lambda_handler
 
 
 def create_app(settings: PublicApiSettings):
-    return create_api(
+    observability = build_observability(settings)
+    app = create_api(
         settings,
-        build_observability(settings),
+        observability,
         title="textapi",
         description="AI text processing: summarize, sentiment, key points, questions, Q&A.",
-        routers=[health.router, auth.router],
+        routers=[health.router, auth.router, text_processing.router],
     )
+    app.state.text_processor = TextProcessor(
+        provider=build_provider(settings),
+        guard=PromptGuard(GuardMode(settings.prompt_guard_mode)),
+        settings=settings,
+        observability=observability,
+    )
+    app.state.rate_limiter = RateLimiter(MemoryCounterStore(), per_minute=settings.rate_limit_per_minute)
+    return app
 
 
 app = create_app(get_settings())

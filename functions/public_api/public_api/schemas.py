@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from textapi_shared.monitoring.health import ComponentHealthResponse, HealthState
 
@@ -26,3 +27,152 @@ class AuthStatusResponse(BaseModel):
     api_key_prefix: str | None
     message: str
     details: dict[str, Any] = Field(default_factory=dict)
+
+
+# -- text processing --------------------------------------------------------------------------
+
+TextOperation = Literal["summarize", "sentiment", "key_points", "questions", "qa"]
+# A hard ceiling on what is even parsed; the configured MAX_TEXT_LENGTH is checked by the service.
+TEXT_CEILING = 100_000
+
+OPTION_FIELDS: dict[str, dict[str, tuple[int, int, int]]] = {
+    # operation → option → (default, minimum, maximum)
+    "summarize": {"max_length": (100, 10, 500)},
+    "sentiment": {},
+    "key_points": {"max_points": (5, 1, 20)},
+    "questions": {"num_questions": (5, 1, 20)},
+    "qa": {},
+}
+
+
+class ProcessingOptions(BaseModel):
+    """Per-operation options; each applies to one operation only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_length: int | None = Field(None, ge=10, le=500, strict=True, description="summarize: words, 10–500")
+    max_points: int | None = Field(None, ge=1, le=20, strict=True, description="key_points: 1–20")
+    num_questions: int | None = Field(None, ge=1, le=20, strict=True, description="questions: 1–20")
+
+
+class TextProcessingRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "Serverless functions scale to zero when idle and start on demand.",
+                    "operation": "summarize",
+                    "options": {"max_length": 30},
+                },
+            ]
+        },
+    )
+
+    text: str = Field(
+        ..., max_length=TEXT_CEILING, description="10 to MAX_TEXT_LENGTH characters after trimming"
+    )
+    operation: TextOperation
+    question: str | None = Field(None, validate_default=True, description="Required (non-empty) for qa")
+    options: ProcessingOptions | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        stripped = value.strip()
+        if len(stripped) < 10:
+            raise PydanticCustomError(
+                "text_too_short", "text must contain at least 10 characters besides whitespace"
+            )
+        return stripped
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("operation") != "qa":
+            return None
+        if value is None or not value.strip():
+            raise PydanticCustomError(
+                "question_required", "question is required and non-empty for the qa operation"
+            )
+        return value.strip()
+
+    @field_validator("options")
+    @classmethod
+    def _options(cls, value: ProcessingOptions | None, info: ValidationInfo) -> ProcessingOptions | None:
+        operation = info.data.get("operation")
+        if value is None or operation is None:
+            return value
+        allowed = OPTION_FIELDS[operation]
+        foreign = sorted(name for name in value.model_fields_set if name not in allowed)
+        if foreign:
+            accepted = ", ".join(allowed) or "none"
+            raise PydanticCustomError(
+                "option_not_applicable",
+                "{options} not valid for {operation} (accepted: {accepted})",
+                {"options": ", ".join(foreign), "operation": operation, "accepted": accepted},
+            )
+        return value
+
+    def resolved_options(self) -> dict[str, int]:
+        """The operation's options with defaults filled in: the canonical form that keys the cache."""
+        given = self.options.model_dump(exclude_none=True) if self.options else {}
+        return {
+            name: given.get(name, default) for name, (default, _, _) in OPTION_FIELDS[self.operation].items()
+        }
+
+
+class SentimentResult(BaseModel):
+    sentiment: Literal["positive", "negative", "neutral", "mixed"]
+    confidence: float = Field(ge=0.0, le=1.0)
+    explanation: str
+
+
+class TextProcessingResponse(BaseModel):
+    operation: TextOperation
+    success: bool = True
+    result: str | None = None
+    sentiment: SentimentResult | None = None
+    key_points: list[str] | None = None
+    questions: list[str] | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    processing_time: float
+    timestamp: str
+    cache_hit: bool = False
+
+
+class BatchTextProcessingRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    requests: list[TextProcessingRequest] = Field(..., min_length=1)
+    batch_id: str | None = Field(None, max_length=100)
+
+
+class BatchItemResult(BaseModel):
+    request_index: int
+    status: Literal["completed", "failed"]
+    response: TextProcessingResponse | None = None
+    error: str | None = None
+    error_code: str | None = None
+
+
+class BatchTextProcessingResponse(BaseModel):
+    batch_id: str
+    total_requests: int
+    completed: int
+    failed: int
+    results: list[BatchItemResult]
+    total_processing_time: float
+    timestamp: str
+
+
+class OperationInfo(BaseModel):
+    id: TextOperation
+    name: str
+    description: str
+    options: list[str]
+    requires_question: bool = False
+
+
+class OperationsResponse(BaseModel):
+    operations: list[OperationInfo]

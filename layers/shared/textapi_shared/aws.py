@@ -8,6 +8,8 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from textapi_shared.errors import ConfigurationError, ServiceUnavailableError
+
 if TYPE_CHECKING:
     from textapi_shared.config import SharedSettings
 
@@ -48,3 +50,33 @@ def aws_error_code(exc: BaseException | None) -> str | None:
             return response["Error"].get("Code")
         exc = exc.__cause__ or exc.__context__
     return None
+
+
+_PERMANENT_SSM_CODES = frozenset({"ParameterNotFound", "AccessDeniedException", "ValidationException"})
+
+
+@cache
+def _ssm_provider(client: Any) -> Any:
+    from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+    return SSMProvider(boto3_client=client)
+
+
+def read_secure_parameter(
+    settings: SharedSettings, name: str, *, force: bool = False, client: Any | None = None
+) -> str:
+    """A SecureString's value through Powertools Parameters, cached for `SECRETS_CACHE_SECONDS`.
+
+    A parameter that is missing or forbidden is a `ConfigurationError`; anything else (throttling,
+    timeouts, an unreachable endpoint) is transient: `ServiceUnavailableError`.
+    """
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+    provider = _ssm_provider(client or aws_client(settings, "ssm"))
+    try:
+        value = provider.get(name, decrypt=True, max_age=settings.secrets_cache_seconds, force_fetch=force)
+    except GetParameterError as exc:
+        if aws_error_code(exc) in _PERMANENT_SSM_CODES:
+            raise ConfigurationError(f"The SSM parameter {name} cannot be read.") from exc
+        raise ServiceUnavailableError("A secret could not be loaded; retry shortly.", retry_after=5) from exc
+    return str(value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from textapi_shared import __version__
@@ -55,6 +55,20 @@ class SharedSettings(BaseSettings):
     cors_origins: CommaList = []
     max_request_size: int = Field(2 * 1024 * 1024, ge=1024, le=6 * 1024 * 1024)
 
+    ai_provider: Literal["auto", "gemini", "local"] = "auto"
+    gemini_api_key: str = Field("", repr=False)
+    gemini_api_key_ssm_parameter: str = ""
+    gemini_base_url: str | None = None
+    gemini_api_version: str = "v1beta"
+    ai_model: str = "gemini-2.5-flash"
+    ai_temperature: float = Field(0.7, ge=0.0, le=2.0)
+    ai_timeout_seconds: float = Field(25.0, gt=0, le=300)
+
+    # Time kept back from the invocation's remaining time so the response still goes out.
+    deadline_reserve_seconds: float = Field(1.0, ge=0, le=10)
+    # Outside Lambda there is no invocation deadline; this stands in for one.
+    local_request_timeout_seconds: float = Field(29.0, gt=0, le=900)
+
     aws_region: str = Field("us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
     aws_endpoint_url: str | None = None
     aws_connect_timeout: float = Field(2.0, gt=0, le=30)
@@ -65,10 +79,12 @@ class SharedSettings(BaseSettings):
     def _lists(cls, value: object) -> object:
         return _split_list(value)
 
-    @field_validator("log_level", mode="before")
+    @field_validator("ai_provider", "log_level", mode="before")
     @classmethod
-    def _upper(cls, value: object) -> object:
-        return value.upper() if isinstance(value, str) else value
+    def _normalise_case(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        return value.upper() if info.field_name == "log_level" else value.strip().lower()
 
     @field_validator("stage")
     @classmethod
@@ -79,11 +95,17 @@ class SharedSettings(BaseSettings):
     def _no_wildcard_origin_in_production(self) -> SharedSettings:
         if self.is_production and "*" in self.cors_origins:
             raise ValueError("CORS_ORIGINS may not contain '*' in a production stage")
+        if self.ai_provider == "gemini" and not self.gemini_configured:
+            raise ValueError("AI_PROVIDER=gemini needs GEMINI_API_KEY or GEMINI_API_KEY_SSM_PARAMETER")
         return self
 
     @property
     def is_production(self) -> bool:
         return self.stage in PRODUCTION_STAGES
+
+    @property
+    def gemini_configured(self) -> bool:
+        return bool(self.gemini_api_key or self.gemini_api_key_ssm_parameter)
 
     @property
     def public_keys_from_env(self) -> tuple[str, ...]:

@@ -87,6 +87,20 @@ class AIServiceError(ApiError):
     default_message = "The AI service could not process the request."
 
 
+class ContentBlockedError(ApiError):
+    """The AI provider's safety filter refused the text: the client's content, not an outage."""
+
+    status_code = 400
+    error_code = "CONTENT_BLOCKED"
+    default_message = "The AI provider's safety filter blocked this text."
+
+
+class AIInvalidOutputError(AIServiceError):
+    """The model answered, but not with a usable result (malformed, empty, leaked, refused)."""
+
+    default_message = "The AI service returned an unusable result."
+
+
 class ServiceUnavailableError(ApiError):
     status_code = 503
     error_code = "SERVICE_UNAVAILABLE"
@@ -95,6 +109,12 @@ class ServiceUnavailableError(ApiError):
     def __init__(self, message: str | None = None, *, retry_after: int = 30, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.headers.setdefault("Retry-After", str(max(1, int(retry_after))))
+
+
+class AIUnavailableError(ServiceUnavailableError):
+    """A transient AI failure (429, 5xx, timeout, transport): worth retrying later."""
+
+    default_message = "The AI service is temporarily unavailable; retry later."
 
 
 class GatewayTimeoutError(ApiError):

@@ -2,23 +2,27 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from public_api.dependencies import Authenticator, Settings
+from public_api.dependencies import Authenticator, Processor, Settings
 from public_api.schemas import HealthResponse
-from textapi_shared.monitoring.health import authentication_check, run_checks
+from textapi_shared.monitoring.health import HealthStatus, ai_provider_check, authentication_check, run_checks
 from textapi_shared.web.errors import utc_timestamp
 
 router = APIRouter(prefix="/v1", tags=["health"])
 
 
 @router.get("/health", response_model=HealthResponse)
-async def health(settings: Settings, authenticator: Authenticator) -> HealthResponse:
+async def health(settings: Settings, authenticator: Authenticator, processor: Processor) -> HealthResponse:
     """Service health and the state of each component; always 200, read `status`."""
     overall, components = await run_checks(
-        {"authentication": authentication_check(authenticator, production=settings.is_production)}
+        {
+            "authentication": authentication_check(authenticator, production=settings.is_production),
+            "ai": ai_provider_check(processor.provider),
+        }
     )
     return HealthResponse(
         status=overall,
         timestamp=utc_timestamp(),
         version=settings.version,
+        ai_model_available=components["ai"].status is HealthStatus.HEALTHY,
         components={name: c.as_dict() for name, c in components.items()},
     )

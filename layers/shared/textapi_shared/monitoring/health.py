@@ -15,6 +15,7 @@ from textapi_shared.errors import ApiError
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
 
+    from textapi_shared.ai.provider import AIProvider
     from textapi_shared.security.api_keys import ApiKeyAuthenticator
 
 
@@ -89,5 +90,15 @@ def authentication_check(authenticator: ApiKeyAuthenticator, *, production: bool
         if health.open_public:
             return ComponentHealth(HealthStatus.DEGRADED, "open: no API keys configured", data=data)
         return ComponentHealth(HealthStatus.HEALTHY, "API keys loaded", data=data)
+
+    return check
+
+
+def ai_provider_check(provider: AIProvider):
+    """Which provider and model answer; configuration only, so health never spends AI quota."""
+
+    async def check() -> ComponentHealth:
+        data = {"provider": provider.name, "model": provider.model}
+        return ComponentHealth(HealthStatus.HEALTHY, f"{provider.name} provider configured", data=data)
 
     return check

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import Logger
-from aws_lambda_powertools.metrics import Metrics, MetricUnit
+from aws_lambda_powertools.metrics import Metrics, MetricUnit, single_metric
 
 if TYPE_CHECKING:
     from textapi_shared.config import SharedSettings
@@ -18,12 +18,28 @@ class Observability:
     logger: Logger
     metrics: Metrics
     tracer: Any | None  # aws_lambda_powertools.Tracer when TRACING_ENABLED
+    namespace: str
+    service: str
 
     def count(self, name: MetricName, value: float = 1) -> None:
         self.metrics.add_metric(name=str(name), unit=MetricUnit.Count, value=value)
 
     def milliseconds(self, name: MetricName, value: float) -> None:
         self.metrics.add_metric(name=str(name), unit=MetricUnit.Milliseconds, value=value)
+
+    def count_for(self, operation: str, name: MetricName, value: float = 1) -> None:
+        """A metric with an `operation` dimension (one batch invocation spans several operations)."""
+        self._single(operation, name, MetricUnit.Count, value)
+
+    def milliseconds_for(self, operation: str, name: MetricName, value: float) -> None:
+        self._single(operation, name, MetricUnit.Milliseconds, value)
+
+    def _single(self, operation: str, name: MetricName, unit: MetricUnit, value: float) -> None:
+        dimensions = {"service": self.service, "operation": str(operation)}
+        with single_metric(
+            name=str(name), unit=unit, value=value, namespace=self.namespace, default_dimensions=dimensions
+        ):
+            pass
 
 
 def build_observability(settings: SharedSettings) -> Observability:
@@ -35,4 +51,10 @@ def build_observability(settings: SharedSettings) -> Observability:
         from aws_lambda_powertools.tracing import Tracer
 
         tracer = Tracer(service=settings.service_name)
-    return Observability(logger=logger, metrics=metrics, tracer=tracer)
+    return Observability(
+        logger=logger,
+        metrics=metrics,
+        tracer=tracer,
+        namespace=settings.metrics_namespace,
+        service=settings.service_name,
+    )

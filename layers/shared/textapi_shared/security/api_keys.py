@@ -10,17 +10,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from textapi_shared.aws import aws_client, aws_error_code
-from textapi_shared.errors import (
-    AuthenticationError,
-    AuthorizationError,
-    ConfigurationError,
-    ServiceUnavailableError,
-)
+from textapi_shared.aws import read_secure_parameter
+from textapi_shared.errors import AuthenticationError, AuthorizationError, ConfigurationError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -92,34 +86,13 @@ class ApiKeyAuthenticator:
     ) -> None:
         self._settings = settings
         self._ssm_client = ssm_client
-        self._provider: Any | None = None
-        self._lock = threading.Lock()
         self._on_open = on_open
         self._warned_open = False
 
     # -- key sources -------------------------------------------------------------------------
 
     def _ssm_keys(self, parameter: str, *, force: bool = False) -> tuple[str, ...]:
-        if not parameter:
-            return ()
-        from aws_lambda_powertools.utilities.parameters import SSMProvider
-        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-
-        with self._lock:
-            if self._provider is None:
-                client = self._ssm_client or aws_client(self._settings, "ssm")
-                self._provider = SSMProvider(boto3_client=client)
-        try:
-            value = self._provider.get(
-                parameter, decrypt=True, max_age=self._settings.secrets_cache_seconds, force_fetch=force
-            )
-        except GetParameterError as exc:
-            if aws_error_code(exc) in ("ParameterNotFound", "AccessDeniedException", "ValidationException"):
-                raise ConfigurationError("The API key parameter cannot be read.") from exc
-            raise ServiceUnavailableError(
-                "API keys could not be loaded; retry shortly.", retry_after=5
-            ) from exc
-        return _split_keys(str(value))
+        return _split_keys(read_secure_parameter(self._settings, parameter, force=force, client=self._ssm_client))
 
     async def _keys(self, env_keys: tuple[str, ...], parameter: str, force: bool) -> tuple[str, ...]:
         if not parameter:  # env-only keys: no thread hop on the hot path

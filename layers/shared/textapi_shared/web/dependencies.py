@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
+from textapi_shared.resilience.deadline import Deadline
+
 if TYPE_CHECKING:
     from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal
 
@@ -29,3 +31,13 @@ async def optional_api_key(request: Request) -> Principal | None:
 
 async def require_admin_key(request: Request) -> Principal:
     return await request.app.state.authenticator.authenticate_admin(request.headers)
+
+
+async def invocation_deadline(request: Request) -> Deadline:
+    """When this request must be done: Lambda's remaining time, or a stand-in off Lambda."""
+    settings = request.app.state.settings
+    return Deadline.for_invocation(
+        request.scope.get("aws.context"),
+        reserve_s=settings.deadline_reserve_seconds,
+        fallback_s=settings.local_request_timeout_seconds,
+    )

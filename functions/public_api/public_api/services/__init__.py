@@ -1,0 +1,1 @@
+"""Domain logic of the text operations: prompts, output validation, single and batch processing."""

@@ -1,0 +1,153 @@
+"""One text operation from validated request to response: limits, prompt guard, provider call,
+output validation (one retry on unusable output), metadata and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+from public_api.schemas import SentimentResult, TextProcessingRequest, TextProcessingResponse
+from public_api.services.output_validation import parse_output
+from public_api.services.prompts import PROMPT_VERSION, build_ai_request
+from textapi_shared.ai.provider import Operation
+from textapi_shared.errors import AIInvalidOutputError, GatewayTimeoutError, InputValidationError
+from textapi_shared.monitoring.metric_names import MetricName
+from textapi_shared.web.errors import utc_timestamp
+
+if TYPE_CHECKING:
+    from public_api.config import PublicApiSettings
+    from public_api.services.output_validation import ParsedOutput
+    from textapi_shared.ai.provider import AIProvider, AIRequest, AIResponse
+    from textapi_shared.monitoring.observability import Observability
+    from textapi_shared.resilience.deadline import Deadline
+    from textapi_shared.security.prompt_guard import PromptGuard
+
+
+def check_text_lengths(
+    located: list[tuple[tuple[str | int, ...], TextProcessingRequest]], max_length: int
+) -> None:
+    """422 naming every request (by its body location) whose text exceeds MAX_TEXT_LENGTH.
+
+    The limit is configuration, so it is checked here rather than in the schema; the error has the
+    same shape as FastAPI's own validation errors. Text is never truncated.
+    """
+    errors = [
+        {
+            "field": ".".join(str(p) for p in (*location[1:], "text")),
+            "location": [str(p) for p in (*location, "text")],
+            "message": f"text must be at most {max_length} characters",
+            "type": "string_too_long",
+        }
+        for location, request in located
+        if len(request.text) > max_length
+    ]
+    if errors:
+        raise InputValidationError(
+            f"Invalid request: text must be at most {max_length} characters", details={"errors": errors}
+        )
+
+
+class TextProcessor:
+    def __init__(
+        self,
+        *,
+        provider: AIProvider,
+        guard: PromptGuard,
+        settings: PublicApiSettings,
+        observability: Observability,
+    ) -> None:
+        self._provider = provider
+        self._guard = guard
+        self._settings = settings
+        self._obs = observability
+
+    @property
+    def provider(self) -> AIProvider:
+        return self._provider
+
+    @property
+    def logger(self):
+        return self._obs.logger
+
+    async def process(self, request: TextProcessingRequest, *, deadline: Deadline) -> TextProcessingResponse:
+        started = time.perf_counter()
+        operation = Operation(request.operation)
+        texts = [request.text] + ([request.question] if request.question else [])
+        verdict = self._guard.enforce(*texts)
+        if verdict.flagged:
+            self._obs.logger.warning("prompt guard flagged text", extra={"rules": list(verdict.rules)})
+            self._obs.count_for(operation, MetricName.PROMPT_FLAGGED)
+        options = request.resolved_options()
+        answer, parsed = await self._generate_valid(operation, request, options, deadline)
+        elapsed = time.perf_counter() - started
+        self._record(operation, answer, elapsed)
+        return TextProcessingResponse(
+            operation=request.operation,
+            result=parsed.result,
+            sentiment=SentimentResult(**parsed.sentiment) if parsed.sentiment else None,
+            key_points=parsed.key_points,
+            questions=parsed.questions,
+            metadata={
+                "word_count": len(request.text.split()),
+                "provider": answer.provider,
+                "model": answer.model,
+                "prompt_tokens": answer.prompt_tokens,
+                "output_tokens": answer.output_tokens,
+                "prompt_version": PROMPT_VERSION,
+                "options": options,
+            },
+            processing_time=round(elapsed, 4),
+            timestamp=utc_timestamp(),
+            cache_hit=False,
+        )
+
+    async def _generate_valid(
+        self,
+        operation: Operation,
+        request: TextProcessingRequest,
+        options: dict[str, int],
+        deadline: Deadline,
+    ) -> tuple[AIResponse, ParsedOutput]:
+        for attempt in (1, 2):
+            try:
+                answer = await self._call(self._ai_request(operation, request, options, deadline), deadline)
+                return answer, parse_output(operation, answer.text, options)
+            except AIInvalidOutputError as exc:
+                self._obs.count_for(operation, MetricName.AI_INVALID_OUTPUT)
+                self._obs.logger.warning("unusable AI output", extra={"attempt": attempt, **exc.details})
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _ai_request(
+        self,
+        operation: Operation,
+        request: TextProcessingRequest,
+        options: dict[str, int],
+        deadline: Deadline,
+    ) -> AIRequest:
+        return build_ai_request(
+            operation,
+            request.text,
+            question=request.question,
+            options=options,
+            temperature=self._settings.ai_temperature,
+            timeout_s=min(self._settings.ai_timeout_seconds, deadline.remaining()),
+        )
+
+    async def _call(self, ai_request: AIRequest, deadline: Deadline) -> AIResponse:
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            raise GatewayTimeoutError("The request ran out of time before the AI service could be called.")
+        try:
+            return await asyncio.wait_for(self._provider.generate(ai_request), timeout=remaining)
+        except TimeoutError as exc:
+            raise GatewayTimeoutError("The AI service did not answer before the deadline.") from exc
+
+    def _record(self, operation: Operation, answer: AIResponse, elapsed: float) -> None:
+        self._obs.milliseconds_for(operation, MetricName.OPERATION_LATENCY, elapsed * 1000)
+        if answer.prompt_tokens:
+            self._obs.count_for(operation, MetricName.AI_PROMPT_TOKENS, answer.prompt_tokens)
+        if answer.output_tokens:
+            self._obs.count_for(operation, MetricName.AI_OUTPUT_TOKENS, answer.output_tokens)

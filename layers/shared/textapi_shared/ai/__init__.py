@@ -1,0 +1,1 @@
+"""AI providers behind one protocol: Gemini (google-genai) and an offline local provider."""

@@ -1,0 +1,51 @@
+"""The provider protocol every AI backend implements, and the values that cross it.
+
+The domain service builds an `AIRequest` (system instruction, prompt with the user text as delimited
+data, an optional JSON schema for structured output); a provider answers with the raw model text.
+Structured operations answer JSON text matching `response_schema`, so one parser serves every provider.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class Operation(StrEnum):
+    SUMMARIZE = "summarize"
+    SENTIMENT = "sentiment"
+    KEY_POINTS = "key_points"
+    QUESTIONS = "questions"
+    QA = "qa"
+
+
+@dataclass(frozen=True)
+class AIRequest:
+    operation: Operation
+    system_instruction: str
+    prompt: str
+    text: str
+    question: str | None = None
+    options: dict[str, int] = field(default_factory=dict)
+    response_schema: dict[str, Any] | None = None
+    temperature: float = 0.3
+    timeout_s: float = 25.0
+
+
+@dataclass(frozen=True)
+class AIResponse:
+    text: str
+    provider: str
+    model: str
+    prompt_tokens: int | None = None
+    output_tokens: int | None = None
+
+
+class AIProvider(Protocol):
+    """An AI backend. `generate` raises only `textapi_shared.errors` classes (see ai/errors.py)."""
+
+    name: str
+    model: str
+
+    async def generate(self, request: AIRequest) -> AIResponse: ...

@@ -1,0 +1,1 @@
+"""Deadlines now; retries and circuit breakers plug in at the provider seam later."""
