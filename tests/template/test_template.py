@@ -206,9 +206,13 @@ def test_policies_are_least_privilege(function):
 
 def test_public_function_cannot_read_the_internal_keys():
     public = RESOURCES["PublicApiFunction"]["Properties"]
-    reads = [p["SSMParameterReadPolicy"]["ParameterName"] for p in public["Policies"]]
-    assert len(reads) == len(public["Policies"]) == 1
+    api_keys, gemini = public["Policies"]
+    reads = [api_keys["SSMParameterReadPolicy"]["ParameterName"]]
     assert _mentions(reads, "ApiKeysParameterName")
+    # The Gemini key's parameter is readable only when one is named.
+    condition, policy, otherwise = gemini["Fn::If"]
+    assert (condition, otherwise) == ("UseGemini", {"Ref": "AWS::NoValue"})
+    assert _mentions([policy["SSMParameterReadPolicy"]], "GeminiApiKeyParameterName")
     assert "internal" not in json.dumps(reads).lower()
     # Its key check also counts admin keys, so naming a parameter it may not read would break its health.
     assert "INTERNAL_API_KEYS_SSM_PARAMETER" not in _environment("PublicApiFunction")
