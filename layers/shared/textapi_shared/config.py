@@ -64,6 +64,25 @@ class SharedSettings(BaseSettings):
     ai_temperature: float = Field(0.7, ge=0.0, le=2.0)
     ai_timeout_seconds: float = Field(25.0, gt=0, le=300)
 
+    cache_backend: Literal["memory", "redis", "dynamodb"] = "memory"
+    redis_url: str = Field("redis://127.0.0.1:6379", repr=False)
+    redis_connect_timeout: float = Field(0.5, gt=0, le=10)
+    redis_socket_timeout: float = Field(0.5, gt=0, le=10)
+    cache_table_name: str = "textapi-cache"
+    cache_default_ttl: int = Field(3600, ge=1, le=30 * 86_400)
+    cache_compression_threshold: int = Field(1000, ge=0)
+    cache_stale_grace_seconds: int = Field(86_400, ge=0, le=30 * 86_400)
+    cache_memory_max_entries: int = Field(1000, ge=1)
+    cache_memory_max_bytes: int = Field(32 * 1024 * 1024, ge=1024)
+    cache_failure_threshold: int = Field(3, ge=1, le=100)
+    cache_cooldown_seconds: float = Field(30.0, ge=0.1, le=3600)
+
+    resilience_preset: Literal["simple", "development", "production"] = "simple"
+    resilience_custom_config: str = ""
+    resilience_preset_ssm_parameter: str = ""
+    resilience_custom_config_ssm_parameter: str = ""
+    resilience_config_max_age: int = Field(60, ge=0, le=3600)
+
     # Time kept back from the invocation's remaining time so the response still goes out.
     deadline_reserve_seconds: float = Field(1.0, ge=0, le=10)
     # Outside Lambda there is no invocation deadline; this stands in for one.
@@ -79,7 +98,7 @@ class SharedSettings(BaseSettings):
     def _lists(cls, value: object) -> object:
         return _split_list(value)
 
-    @field_validator("ai_provider", "log_level", mode="before")
+    @field_validator("ai_provider", "log_level", "cache_backend", "resilience_preset", mode="before")
     @classmethod
     def _normalise_case(cls, value: object, info: ValidationInfo) -> object:
         if not isinstance(value, str):

@@ -31,6 +31,8 @@ class AIRequest:
     response_schema: dict[str, Any] | None = None
     temperature: float = 0.3
     timeout_s: float = 25.0
+    # The invocation's deadline (monotonic seconds): retries and waits never go past it.
+    deadline_at: float | None = None
 
 
 @dataclass(frozen=True)
