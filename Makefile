@@ -72,6 +72,7 @@ local: build ## sam local start-api (needs a Docker engine)
 bench: $(VENV)/.installed ## Cold start and per-request overhead vs a bare FastAPI+Mangum handler
 	$(PY) tests/bench/bench_cold_start.py
 	$(PY) tests/bench/bench_text_processing.py
+	$(PY) tests/bench/bench_local_provider.py
 
 clean: ## Remove build output and caches
 	rm -rf .aws-sam .pytest_cache .ruff_cache .import_linter_cache

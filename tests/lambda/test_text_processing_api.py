@@ -300,3 +300,14 @@ def test_rate_limits_are_per_key(public_api_client):
     assert process(client, item()).status_code == 200
     assert process(client, item()).status_code == 429
     assert process(client, item(), headers={"X-API-Key": SECOND_PUBLIC_KEY}).status_code == 200
+
+
+def test_output_quoting_a_refusal_like_sentence_is_not_taken_for_a_refusal(public_api_client):
+    ticket = (
+        "Unfortunately, I cannot log in to my account since this morning. I reset my password twice and the "
+        "page still says the session expired. Please help, our team needs the dashboard for a demo today."
+    )
+    body = {"text": ticket, "operation": "key_points", "options": {"max_points": 3}}
+    response = process(public_api_client(), body)
+    assert response.status_code == 200, response.text
+    assert response.json()["key_points"][0].startswith("Unfortunately, I cannot log in")

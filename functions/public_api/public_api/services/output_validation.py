@@ -36,14 +36,19 @@ def _invalid(reason: str) -> AIInvalidOutputError:
     return AIInvalidOutputError(details={"reason": reason})
 
 
-def _check_prose(text: str) -> str:
+def _squash(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _check_prose(text: str, source: str) -> str:
     text = text.strip()
     if not text:
         raise _invalid("empty")
     lowered = text.lower()
     if any(fragment in lowered for fragment in _LEAK_FRAGMENTS):
         raise _invalid("instruction_leak")
-    if _REFUSAL.match(text):
+    # "Unfortunately, I cannot log in..." quoted from the user's own text is not a refusal.
+    if _REFUSAL.match(text) and _squash(text)[:60] not in source:
         raise _invalid("refusal")
     return text
 
@@ -58,21 +63,25 @@ def _json_object(raw: str) -> dict[str, Any]:
     return value
 
 
-def _string_list(value: dict[str, Any], field: str, limit: int) -> list[str]:
+def _string_list(value: dict[str, Any], field: str, limit: int, source: str) -> list[str]:
     items = value.get(field)
     if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
         raise _invalid(f"{field}_not_a_list_of_strings")
-    cleaned = list(dict.fromkeys(_check_prose(item) for item in items if item.strip()))
+    cleaned = list(dict.fromkeys(_check_prose(item, source) for item in items if item.strip()))
     if not cleaned:
         raise _invalid(f"{field}_empty")
     return cleaned[:limit]
 
 
-def parse_output(operation: Operation, raw: str, options: dict[str, int]) -> ParsedOutput:
-    """The operation's result from the raw model text, or `AIInvalidOutputError`."""
+def parse_output(operation: Operation, raw: str, options: dict[str, int], source_text: str) -> ParsedOutput:
+    """The operation's result from the raw model text, or `AIInvalidOutputError`.
+
+    `source_text` is the user's text: output that merely quotes it is never taken for a refusal.
+    """
+    source = _squash(source_text)
     match operation:
         case Operation.SUMMARIZE | Operation.QA:
-            return ParsedOutput(result=_check_prose(raw))
+            return ParsedOutput(result=_check_prose(raw, source))
         case Operation.SENTIMENT:
             value = _json_object(raw)
             label, confidence = value.get("sentiment"), value.get("confidence")
@@ -84,14 +93,14 @@ def parse_output(operation: Operation, raw: str, options: dict[str, int]) -> Par
                 or not 0 <= confidence <= 1
             ):
                 raise _invalid("sentiment_confidence")
-            explanation = _check_prose(str(value.get("explanation") or ""))
+            explanation = _check_prose(str(value.get("explanation") or ""), source)
             return ParsedOutput(
                 sentiment={"sentiment": label, "confidence": float(confidence), "explanation": explanation}
             )
         case Operation.KEY_POINTS:
             return ParsedOutput(
-                key_points=_string_list(_json_object(raw), "key_points", options["max_points"])
+                key_points=_string_list(_json_object(raw), "key_points", options["max_points"], source)
             )
         case Operation.QUESTIONS:
-            questions = _string_list(_json_object(raw), "questions", options["num_questions"])
+            questions = _string_list(_json_object(raw), "questions", options["num_questions"], source)
             return ParsedOutput(questions=[q if q.endswith("?") else q.rstrip(".!") + "?" for q in questions])

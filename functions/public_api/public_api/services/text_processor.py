@@ -112,7 +112,7 @@ class TextProcessor:
         for attempt in (1, 2):
             try:
                 answer = await self._call(self._ai_request(operation, request, options, deadline), deadline)
-                return answer, parse_output(operation, answer.text, options)
+                return answer, parse_output(operation, answer.text, options, request.text)
             except AIInvalidOutputError as exc:
                 self._obs.count_for(operation, MetricName.AI_INVALID_OUTPUT)
                 self._obs.logger.warning("unusable AI output", extra={"attempt": attempt, **exc.details})

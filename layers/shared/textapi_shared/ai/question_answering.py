@@ -11,15 +11,24 @@ import math
 import re
 from collections import Counter
 
-from textapi_shared.ai.text_analysis import Sentence, content_stems, split_sentences, stem, tokenize
+from textapi_shared.ai.text_analysis import (
+    Sentence,
+    content_stems,
+    split_sentences,
+    stem,
+    tokenize,
+    word_set,
+)
 
 NO_ANSWER = "The text does not contain information that answers this question."
 
 # Words of the question that describe the asking, not the thing asked about.
 _QUESTION_FILLER = frozenset(
     stem(word)
-    for word in "text article passage document author mention mentioned say says said according describe "
-    "described tell explain state stated name list give".split()
+    for word in word_set(
+        "text article passage document author mention mentioned say says said according describe "
+        "described tell explain state stated name list give"
+    )
 )
 _MONTHS = "january february march april may june july august september october november december"
 _DATE_RE = re.compile(
@@ -52,7 +61,7 @@ def answer_question(text: str, question: str) -> str:
         matched = asked & set(sentence.stems)
         if not matched:
             continue
-        score = sum(rarity[term] for term in matched)
+        score = sum(rarity[term] for term in sorted(matched))
         if wants and _holds(sentence, wants, question):
             score += 0.5 * max(rarity.values())
         if sentence.is_question:

@@ -8,12 +8,15 @@ text discusses.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from textapi_shared.ai.text_analysis import (
+    CLOSERS,
+    RIGHT_QUOTE,
     STOPWORDS,
     WORD_RE,
     Sentence,
@@ -23,6 +26,7 @@ from textapi_shared.ai.text_analysis import (
     stem,
     term_weights,
     tokenize,
+    word_set,
 )
 
 _ARTICLES = word_set("the a an its their his her our my your this these those")
@@ -151,7 +155,7 @@ def key_phrases(sentences: list[Sentence], names: set[str] | None = None) -> lis
                 continue
             phrase = found.get(stems)
             if phrase is None:
-                base = sum(weights.get(term, 0.0) for term in stems) / len(stems) ** 0.5
+                base = sum(weights.get(term, 0.0) for term in sorted(stems)) / len(stems) ** 0.5
                 phrase = found[stems] = KeyPhrase(surface, stems, set(), base + (0.3 if is_name else 0.0))
             elif sentence.index not in phrase.sentences:
                 phrase.score += 0.25
@@ -169,7 +173,7 @@ def _tokens(sentence: Sentence, names: set[str]) -> list[_Token]:
         gap = sentence.text[previous_end : match.start()]
         previous_end = match.end()
         starts_unit = not tokens or bool(gap.strip())
-        capitalised = word[:1].isupper() and not word.isupper() or len(word) > 1 and word.isupper()
+        capitalised = word[:1].isupper() and (not word.isupper() or len(word) > 1)
         if capitalised and (not tokens or ":" in gap) and word.lower() not in names:
             capitalised = False
         tokens.append(_Token(word, word.lower(), starts_unit, capitalised))
@@ -190,7 +194,7 @@ def _chunks(sentence: Sentence, names: set[str]) -> list[tuple[str, bool]]:
     while i < len(tokens):
         token = tokens[i]
         previous = tokens[i - 1].lower if i and not token.starts_unit else None
-        article = "the " if previous in _ARTICLES or previous == "the" else ""
+        article = "the " if previous in _ARTICLES else ""
         if token.capitalised and token.lower not in STOPWORDS:
             end = i + 1
             while end < len(tokens) and not tokens[end].starts_unit:
@@ -203,7 +207,7 @@ def _chunks(sentence: Sentence, names: set[str]) -> list[tuple[str, bool]]:
                 end -= 1
             words = [t.word for t in tokens[i:end]]
             if len(words) > 1 or len(words[0]) > 2:
-                chunks.append(((article if previous == "the" else "") + " ".join(words), True))
+                chunks.append((("the " if previous == "the" else "") + " ".join(words), True))
             i = end
             continue
         may_start = token.starts_unit or previous in _NP_OPENERS or after_verb
@@ -260,9 +264,9 @@ def _name_words(sentences: list[Sentence]) -> set[str]:
     names: set[str] = set()
     for sentence in sentences:
         matches = list(WORD_RE.finditer(sentence.text))
-        for previous, match in zip(matches, matches[1:], strict=False):
+        for previous, match in itertools.pairwise(matches):
             gap = sentence.text[previous.end() : match.start()]
-            if match.group()[:1].isupper() and not any(ch in gap for ch in '.:!?"“'):
+            if match.group()[:1].isupper() and not any(ch in gap for ch in '.:!?"\u201c'):
                 names.add(match.group().lower())
     return names
 
@@ -303,7 +307,7 @@ def _specific_questions(ranked: list[Sentence], names: set[str]) -> Iterator[str
 
 def _clause(sentence: Sentence, names: set[str]) -> str | None:
     """The sentence as a `that`-clause, when it is a plain statement of reasonable length."""
-    if not 5 <= sentence.word_count <= _MAX_CLAUSE_WORDS or sentence.text[-1] in "\"'”’):;":
+    if not 5 <= sentence.word_count <= _MAX_CLAUSE_WORDS or sentence.text[-1] in CLOSERS + ":;":
         return None
     if len(set(sentence.stems)) < 2:
         return None
@@ -311,19 +315,19 @@ def _clause(sentence: Sentence, names: set[str]) -> str | None:
 
 
 def _clause_text(text: str, names: set[str]) -> str | None:
-    text = _PARENTHETICAL_RE.sub("", text.strip().rstrip(".!…;:, "))
+    text = _PARENTHETICAL_RE.sub("", text.strip().rstrip(".!\u2026;:, "))
     lead, comma, rest = text.partition(", ")
     if comma and len(lead.split()) <= 4 and len(rest.split()) >= 4:
         text = rest  # "At the same time, few new antibiotics ..." -> "few new antibiotics ..."
     words = text.split()
     while words and words[0].lower() in _LEADING_CONNECTIVES:
         words.pop(0)
-    if len(words) < 3 or words[0].lower().strip("'’") in _PRONOUN_STARTS:
+    if len(words) < 3 or words[0].lower().strip("'" + RIGHT_QUOTE) in _PRONOUN_STARTS:
         return None
     first = words[0]
     lower = first.lower()
     next_is_name = words[1][:1].isupper() and words[1] != "I"
-    if first[:1].isupper() and first[1:].islower():
-        if lower in STOPWORDS or (lower not in names and not next_is_name):
-            words[0] = lower
+    title_case = first[:1].isupper() and first[1:].islower()
+    if title_case and (lower in STOPWORDS or (lower not in names and not next_is_name)):
+        words[0] = lower
     return " ".join(words)

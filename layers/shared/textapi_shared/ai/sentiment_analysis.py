@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from textapi_shared.ai.text_analysis import STOPWORDS, split_sentences
+from textapi_shared.ai.text_analysis import RIGHT_QUOTE, STOPWORDS, split_sentences, word_set
 
 if TYPE_CHECKING:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -26,15 +26,17 @@ _POLAR_MEAN = 0.15
 _MIXED_BALANCE = 0.5
 # A verdict needs this many distinct cue words on its side, unless most sentences lean that way.
 _MIN_CUES = 2
+# Lexicon valence of a word that counts as a clear cue; milder words only appear in explanations.
 _CUE_VALENCE = 1.0
+_MILD_CUE_VALENCE = 0.5
 _MAX_UNIT_WORDS = 50
 
 # Mostly topical in this kind of prose: "interest rates", "customer support", "on the other hand",
 # "cooling fan", "saved files", "energy prices".
-_TOPICAL_WORDS = (
+_TOPICAL_WORDS = word_set(
     "hand fan share shares shared interest interests pressure pressures lower energy number play plays "
     "demand save saved rescue rescued emergency credit credits care support crush crushes dear"
-).split()
+)
 _DAMPED_WORDS = {"like": 0.4, "please": 0.3, "thanks": 0.6, "thank": 0.6, "kindly": 0.3, "sincerely": 0.3}
 # Product, service and support vocabulary that VADER lacks, on VADER's -4..4 scale.
 _ADDED_WORDS = {
@@ -45,21 +47,24 @@ _ADDED_WORDS = {
     **dict.fromkeys(word_set("uninstall uninstalled uninstalling sluggish"), -1.4),
     **{"unusable": -2.3, "unreliable": -1.9, "overcharged": -2.0, "poorly": -2.0, "smelly": -1.8},
     **{"ripoff": -2.5, "refund": -0.8, "loud": -0.6},
-    **dict.fromkeys(word_set("reliable seamless seamlessly intuitive user-friendly well-made well-built"), 1.8),
+    **dict.fromkeys(word_set("reliable seamless seamlessly intuitive user-friendly well-made"), 1.8),
+    **{"well-built": 1.8},
     **dict.fromkeys(word_set("smooth smoothly sturdy affordable speedy well-designed well-organised"), 1.4),
     **{"fast": 1.0, "faster": 0.9, "quick": 0.9, "gem": 2.0, "flawlessly": 2.3, "well-organized": 1.4},
 }
 _ADVERB_BASES = ("ing", "ful", "ous", "ive", "ant", "ent", "less", "ed", "al", "ic")
 
 _CLAUSE_SPLIT_RE = re.compile(
-    r"[;:]\s+|,?\s+(?=(?:but|however|although|though|whereas|yet|while)\b)|\s+[-–—]\s+", re.IGNORECASE
+    r"[;:]\s+|,?\s+(?=(?:but|however|although|though|whereas|yet|while)\b)|\s+[-\u2013\u2014]\s+",
+    re.IGNORECASE,
 )
 _FORMULA_RE = re.compile(
     r"\b(?:(?:kind|kindest|best|warm|warmest)\s+(?:regards|wishes)|many thanks|thanks in advance|"
-    r"thank you in advance|yours (?:sincerely|faithfully|truly)|have a (?:nice|good|great) (?:day|weekend))\b",
+    r"thank you in advance|yours (?:sincerely|faithfully|truly)|"
+    r"have a (?:nice|good|great) (?:day|weekend))\b",
     re.IGNORECASE,
 )
-_NAME_WORD_RE = re.compile(r"^[\"'“‘(]?[A-Z][a-z]+(?:['’]s)?([\"'”’),.;:!?]*)$")
+_NAME_WORD_RE = re.compile(r"^[\"'\u201c\u2018(]?[A-Z][a-z]+(?:['\u2019]s)?([\"'\u201d\u2019),.;:!?]*)$")
 _CUE_WORD_RE = re.compile(r"[a-z]+(?:['-][a-z]+)?")
 _NEGATIONS = word_set(
     "not no never none nobody nothing neither nor without cannot can't don't doesn't didn't isn't "
@@ -123,12 +128,12 @@ def analyse_sentiment(text: str) -> dict[str, Any]:
     negative = -sum(u.compound for u in clauses if u.compound <= -_LEAN)
     strong_both = any(u.compound >= _STRONG for u in clauses) and any(u.compound <= -_STRONG for u in clauses)
     balance = min(positive, negative) / max(positive, negative) if positive and negative else 0.0
-    cues = _cue_words(analyzer, pieces)
+    cues, mild_cues = _cue_words(analyzer, pieces)
     side = "positive" if mean > 0 else "negative"
     leaning = [u for u in sentences if (u.compound >= _LEAN if mean > 0 else u.compound <= -_LEAN)]
     enough_evidence = len(cues[side]) >= _MIN_CUES or len(leaning) * 2 > len(sentences)
 
-    if strong_both and balance >= _MIXED_BALANCE and min(map(len, cues.values())) >= _MIN_CUES:
+    if strong_both and balance >= _MIXED_BALANCE and all(cues.values()):
         label = "mixed"
         confidence = 0.5 + 0.35 * balance
         explanation = (
@@ -142,7 +147,7 @@ def analyse_sentiment(text: str) -> dict[str, Any]:
         noun = "sentence" if len(sentences) == 1 else "sentences"
         explanation = (
             f"{label.capitalize()} overall ({len(leaning)} of {len(sentences)} {noun} {label}): "
-            f"{_quote(cues[label])}."
+            f"{_quote(cues[label] or mild_cues[label])}."
         )
         contrary = [u for u in clauses if (u.compound <= -_STRONG if mean > 0 else u.compound >= _STRONG)]
         if contrary and cues[other]:
@@ -152,7 +157,9 @@ def analyse_sentiment(text: str) -> dict[str, Any]:
         label = "neutral"
         polarity = (positive + negative) / max(1, len(clauses))
         confidence = 0.5 + 0.45 * max(0.0, 1 - polarity / 0.5)
-        weak = cues["positive"][:2] + cues["negative"][:2]
+        weak = (cues["positive"] or mild_cues["positive"])[:2] + (cues["negative"] or mild_cues["negative"])[
+            :2
+        ]
         explanation = (
             f"Neutral: only weak or balancing cues ({_quote(weak)})."
             if weak
@@ -185,14 +192,20 @@ def _masked(sentence: str) -> str:
     return " ".join(part for part in kept if part)
 
 
-def _cue_words(analyzer: SentimentIntensityAnalyzer, pieces: list[str]) -> dict[str, list[str]]:
-    """Distinct lexicon words on each side, strongest first; negated ones flipped, shown with the negation."""
+def _cue_words(
+    analyzer: SentimentIntensityAnalyzer, pieces: list[str]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Distinct lexicon words on each side, strongest first, as (clear cues, mild cues).
+
+    Negated words count for the other side and are shown with their negation ("not good").
+    """
     totals: dict[str, float] = {}
+    strength: dict[str, float] = {}
     for piece in pieces:
-        words = _CUE_WORD_RE.findall(piece.lower().replace("’", "'"))
+        words = _CUE_WORD_RE.findall(piece.lower().replace(RIGHT_QUOTE, "'"))
         for position, word in enumerate(words):
             valence = analyzer.lexicon.get(word)
-            if valence is None or word in STOPWORDS or abs(valence) < _CUE_VALENCE:
+            if valence is None or word in STOPWORDS or abs(valence) < _MILD_CUE_VALENCE:
                 continue
             window = words[max(0, position - 3) : position]
             negator = next((i for i in range(len(window) - 1, -1, -1) if window[i] in _NEGATIONS), None)
@@ -200,11 +213,13 @@ def _cue_words(analyzer: SentimentIntensityAnalyzer, pieces: list[str]) -> dict[
             if negator is not None:
                 cue, valence = " ".join([*window[negator:], word]), -valence
             totals[cue] = totals.get(cue, 0.0) + valence
+            strength[cue] = max(strength.get(cue, 0.0), abs(valence))
     ordered = sorted(totals.items(), key=lambda item: (-abs(item[1]), item[0]))
-    return {
-        "positive": [word for word, value in ordered if value > 0],
-        "negative": [word for word, value in ordered if value < 0],
-    }
+    clear = [(cue, value) for cue, value in ordered if strength[cue] >= _CUE_VALENCE]
+    return (
+        {"positive": [c for c, v in clear if v > 0], "negative": [c for c, v in clear if v < 0]},
+        {"positive": [c for c, v in ordered if v > 0], "negative": [c for c, v in ordered if v < 0]},
+    )
 
 
 def _quote(words: list[str]) -> str:

@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+
 def word_set(words: str) -> frozenset[str]:
     """A set of words written as one whitespace-separated string (long word lists stay readable)."""
     return frozenset(words.split())
@@ -40,7 +41,7 @@ STOPWORDS = word_set(
 RIGHT_QUOTE = "\u2019"  # the typographic apostrophe
 WORD_RE = re.compile(r"[^\W_]+(?:['\u2019.\-][^\W_]+)*")
 _TERMINAL = ".!?\u2026"
-_CLOSERS = "\"'\u201d\u2019)]"
+CLOSERS = "\"'\u201d\u2019)]"
 _OPENERS = "\"'\u201c\u2018([\u00bf\u00a1"
 _BOUNDARY_RE = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*\s+")
 _BULLET_RE = re.compile(r"^\s*(?:[-*\u2022\u2023\u25aa\u25e6\u2013\u2014]+|\(?\d{1,3}[.)]|\(?[a-z][)])\s+")
@@ -73,7 +74,7 @@ class Sentence:
 
     @property
     def is_question(self) -> bool:
-        return self.text.rstrip(_CLOSERS + " ").endswith("?")
+        return self.text.rstrip(CLOSERS + " ").endswith("?")
 
 
 def word_count(text: str) -> int:
@@ -222,7 +223,7 @@ def score_sentences(sentences: list[Sentence]) -> list[float]:
         if not sentence.stems:
             scores.append(0.0)
             continue
-        score = sum(weights[term] for term in set(sentence.stems)) / math.sqrt(len(sentence.stems))
+        score = sum(weights[term] for term in dict.fromkeys(sentence.stems)) / math.sqrt(len(sentence.stems))
         if sentence.index == 0:
             score *= 1.25
         elif sentence.first_in_paragraph:
@@ -231,7 +232,7 @@ def score_sentences(sentences: list[Sentence]) -> list[float]:
             score *= 0.6
         if sentence.is_question or sentence.text.endswith(":"):
             score *= 0.6
-        if sentence.text[-1] not in _TERMINAL + _CLOSERS:
+        if sentence.text[-1] not in _TERMINAL + CLOSERS:
             score *= 0.5 if sentence.word_count < 6 else 0.7
         if not (sentence.text[0].isupper() or sentence.text[0].isdigit() or sentence.text[0] in _OPENERS):
             score *= 0.7
@@ -291,7 +292,7 @@ def _join(sentences: list[Sentence]) -> str:
     parts = []
     for sentence in sentences:
         if parts:
-            parts.append(" " if parts[-1][-1] in _TERMINAL + _CLOSERS else "\n")
+            parts.append(" " if parts[-1][-1] in _TERMINAL + CLOSERS else "\n")
         parts.append(sentence.text)
     return "".join(parts)
 
