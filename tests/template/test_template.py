@@ -129,6 +129,9 @@ def test_environment_names_the_code_reads():
         "TRACING_ENABLED",
         "CORS_ORIGINS",
         "API_KEYS_SSM_PARAMETER",
+        "CACHE_BACKEND",
+        "CACHE_TABLE_NAME",
+        "REDIS_URL",
     }
     assert set(GLOBAL_FUNCTION["Environment"]["Variables"]) == shared
     internal = _environment("InternalApiFunction")
@@ -206,7 +209,7 @@ def test_policies_are_least_privilege(function):
 
 def test_public_function_cannot_read_the_internal_keys():
     public = RESOURCES["PublicApiFunction"]["Properties"]
-    api_keys, gemini = public["Policies"]
+    _table, _vpc, api_keys, gemini = public["Policies"]
     reads = [api_keys["SSMParameterReadPolicy"]["ParameterName"]]
     assert _mentions(reads, "ApiKeysParameterName")
     # The Gemini key's parameter is readable only when one is named.
@@ -219,7 +222,8 @@ def test_public_function_cannot_read_the_internal_keys():
 
 
 def test_internal_function_reads_both_key_parameters():
-    reads = [p["SSMParameterReadPolicy"] for p in RESOURCES["InternalApiFunction"]["Properties"]["Policies"]]
+    policies = RESOURCES["InternalApiFunction"]["Properties"]["Policies"]
+    reads = [p["SSMParameterReadPolicy"] for p in policies if "SSMParameterReadPolicy" in p]
     assert _mentions(reads, "ApiKeysParameterName")
     assert _mentions(reads, "InternalApiKeysParameterName")
 
@@ -294,3 +298,25 @@ def test_samconfig_environments():
     assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
     assert config["default"]["global"]["parameters"]["stack_name"] == "textapi-dev"
     assert config["prod"]["global"]["parameters"]["stack_name"] == "textapi-prod"
+
+
+def test_cache_table_is_on_demand_with_ttl_and_shared_by_both_functions():
+    table = RESOURCES["CacheTable"]["Properties"]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    assert GLOBAL_FUNCTION["Environment"]["Variables"]["CACHE_TABLE_NAME"] == {"Ref": "CacheTable"}
+    for function in FUNCTIONS:
+        policies = RESOURCES[function]["Properties"]["Policies"]
+        assert {"DynamoDBCrudPolicy": {"TableName": {"Ref": "CacheTable"}}} in policies
+
+
+def test_elasticache_and_vpc_exist_only_for_the_redis_backend():
+    assert RESOURCES["RedisCache"]["Condition"] == "UseRedis"
+    assert RESOURCES["RedisCache"]["Properties"]["Engine"] == "valkey"
+    assert TEMPLATE["Conditions"]["UseRedis"] == {"Fn::Equals": [{"Ref": "CacheBackend"}, "redis"]}
+    for function in FUNCTIONS:
+        condition, _, otherwise = RESOURCES[function]["Properties"]["VpcConfig"]["Fn::If"]
+        assert (condition, otherwise) == ("UseRedis", {"Ref": "AWS::NoValue"})
+    redis_url = GLOBAL_FUNCTION["Environment"]["Variables"]["REDIS_URL"]["Fn::If"]
+    assert redis_url[0] == "UseRedis"
+    assert redis_url[1]["Fn::Sub"].startswith("rediss://")

@@ -1,4 +1,4 @@
-"""Atomic counters with expiry: the store behind rate limits (and, later, fleet-wide statistics).
+"""Atomic counters with expiry: the store behind rate limits and fleet-wide cache statistics.
 
 The memory store counts per execution environment; shared backends (Redis, DynamoDB) implement the
 same protocol to make the counts fleet-wide.
@@ -8,12 +8,23 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 class CounterStore(Protocol):
     async def incr(self, key: str, amount: int, ttl_s: int) -> int:
         """Add `amount` to `key` (created at 0, expiring `ttl_s` after creation); the new value."""
+        ...
+
+    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int) -> None:
+        """`incr` for several keys in one round trip (shared stores); each key is atomic on its own."""
+        ...
+
+    async def read_counters(self, keys: list[str]) -> dict[str, int]:
+        """The current value of each key; a missing or expired key reads 0."""
         ...
 
 
@@ -24,7 +35,20 @@ class MemoryCounterStore:
         self._max_keys = max_keys
 
     async def incr(self, key: str, amount: int, ttl_s: int) -> int:
+        return self._add(key, amount, ttl_s, time.monotonic())
+
+    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int) -> None:
         now = time.monotonic()
+        for key, amount in amounts.items():
+            self._add(key, amount, ttl_s, now)
+
+    async def read_counters(self, keys: list[str]) -> dict[str, int]:
+        now = time.monotonic()
+        with self._lock:
+            found = {key: self._values.get(key, (0, now)) for key in keys}
+        return {key: value if expires_at > now else 0 for key, (value, expires_at) in found.items()}
+
+    def _add(self, key: str, amount: int, ttl_s: int, now: float) -> int:
         with self._lock:
             value, expires_at = self._values.get(key, (0, now + ttl_s))
             if expires_at <= now:

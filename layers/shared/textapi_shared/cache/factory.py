@@ -1,0 +1,46 @@
+"""Builds the cache from settings; `redis` and `boto3` load only when their backend is chosen."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textapi_shared.cache.guarded import GuardedCache
+from textapi_shared.cache.memory_cache import MemoryCache
+from textapi_shared.cache.tiered import TieredCache
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from textapi_shared.cache.protocol import Cache
+    from textapi_shared.config import SharedSettings
+
+
+def build_cache(
+    settings: SharedSettings,
+    *,
+    on_error: Callable[[str, Exception], None] | None = None,
+    on_oversize: Callable[[str, int], None] | None = None,
+) -> Cache:
+    """`memory` → MemoryCache; `redis`/`dynamodb` → TieredCache(MemoryCache, GuardedCache(backend)).
+
+    `on_error(action, exc)` hears every backend failure (wire it to a log line and a metric);
+    `on_oversize(operation, stored_bytes)` hears values DynamoDB could not hold. Nothing connects here.
+    """
+    front = MemoryCache.from_settings(settings)
+    if settings.cache_backend == "memory":
+        return front
+    if settings.cache_backend == "redis":
+        from textapi_shared.cache.redis_cache import RedisCache
+
+        back: Cache = RedisCache(settings)
+    else:
+        from textapi_shared.cache.dynamodb_cache import DynamoDBCache
+
+        back = DynamoDBCache(settings, on_oversize=on_oversize)
+    guarded = GuardedCache(
+        back,
+        failure_threshold=settings.cache_failure_threshold,
+        cooldown_s=settings.cache_cooldown_seconds,
+        on_error=on_error,
+    )
+    return TieredCache(front, guarded)
