@@ -52,3 +52,17 @@ def lambda_context():
 def http_event():
     """Builder of API Gateway HTTP API (v2) events; see fakes.apigw_events.build_http_event."""
     return build_http_event
+
+
+@pytest.fixture
+def cache_table(moto_endpoint):
+    """A fresh DynamoDB table on the moto server, built from template.yaml's `CacheTable`."""
+    import uuid
+
+    import boto3
+
+    from fakes.aws_tables import create_cache_table
+
+    name = f"textapi-cache-{uuid.uuid4().hex[:12]}"
+    create_cache_table(boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name="us-east-1"), name)
+    return name

@@ -24,7 +24,7 @@ import pytest
 import redis
 import redis.asyncio
 
-from fakes.cfn_template import load_template
+from fakes.aws_tables import create_cache_table
 from textapi_shared.cache.dynamodb_cache import DynamoDBCache
 from textapi_shared.cache.keys import cache_key
 from textapi_shared.cache.memory_cache import MemoryCache
@@ -43,12 +43,6 @@ GRACE_S = 100
 BACKENDS = ["memory", "redis", "dynamodb", "tiered"]
 SHARED_BACKENDS = ["redis", "dynamodb", "tiered"]
 SECRET_TEXT = "Quarterly revenue for Zanzibar Widgets fell sharply after the merger was announced."
-EXPECTED_TABLE = (
-    "template.yaml needs an `AWS::DynamoDB::Table` resource named `CacheTable` with "
-    "KeySchema [{AttributeName: pk, KeyType: HASH}], AttributeDefinitions [{AttributeName: pk, "
-    "AttributeType: S}], BillingMode PAY_PER_REQUEST and TimeToLiveSpecification "
-    "{AttributeName: ttl, Enabled: true}"
-)
 
 
 class FakeClock:
@@ -73,39 +67,6 @@ class Harness:
     stored_keys: Callable[[], Awaitable[list[str]]]  # every physical key/pk the backend holds
     stored_size: Callable[[str], Awaitable[int]]  # bytes actually stored for a logical key
     sibling: Callable[[], Cache] | None = None  # a second, independent client on the same storage
-
-
-def cache_table_properties() -> dict[str, Any]:
-    resource = load_template()["Resources"].get("CacheTable")
-    if resource is None or resource.get("Type") != "AWS::DynamoDB::Table":
-        pytest.fail(EXPECTED_TABLE)
-    properties = resource["Properties"]
-    ttl = properties.get("TimeToLiveSpecification") or {}
-    schema = [(k["AttributeName"], k["KeyType"]) for k in properties.get("KeySchema", [])]
-    ttl_on = str(ttl.get("Enabled")).lower() == "true"
-    if schema != [("pk", "HASH")] or ttl.get("AttributeName") != "ttl" or not ttl_on:
-        pytest.fail(f"CacheTable does not match the DynamoDB backend. {EXPECTED_TABLE}")
-    return properties
-
-
-def create_cache_table(client: Any, name: str) -> None:
-    """The table exactly as template.yaml declares it (key schema, billing, TTL attribute)."""
-    properties = cache_table_properties()
-    billing = properties.get("BillingMode", "PROVISIONED")
-    extra = (
-        {} if billing == "PAY_PER_REQUEST" else {"ProvisionedThroughput": properties["ProvisionedThroughput"]}
-    )
-    client.create_table(
-        TableName=name,
-        KeySchema=properties["KeySchema"],
-        AttributeDefinitions=properties["AttributeDefinitions"],
-        BillingMode=billing,
-        **extra,
-    )
-    ttl = properties["TimeToLiveSpecification"]
-    client.update_time_to_live(
-        TableName=name, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True}
-    )
 
 
 def settings_for(redis_url: str = "redis://127.0.0.1:6379", **overrides: Any) -> SharedSettings:

@@ -193,7 +193,7 @@ def test_batch_of_twenty_runs_five_at_a_time(gemini_client, fake_gemini):
         0.2, then=Reply(json={"sentiment": "neutral", "confidence": 0.5, "explanation": "ok"})
     )
     client = gemini_client(rate_limit_per_minute=100)
-    requests = [{"text": TEXT, "operation": "sentiment"} for _ in range(20)]
+    requests = [{"text": f"{TEXT} Item {i}.", "operation": "sentiment"} for i in range(20)]  # distinct: no cache hits
     started = time.monotonic()
     response = client.request(
         "POST", "/v1/text_processing/batch_process", json_body={"requests": requests}, headers=AUTH
@@ -214,7 +214,7 @@ def test_batch_items_past_the_deadline_fail_with_deadline_exceeded(gemini_client
         ).status_code
         == 200
     )
-    requests = [{"text": TEXT, "operation": "summarize"} for _ in range(3)]
+    requests = [{"text": f"{TEXT} Item {i}.", "operation": "summarize"} for i in range(3)]
     started = time.monotonic()
     response = client.request(
         "POST", "/v1/text_processing/batch_process", json_body={"requests": requests}, headers=AUTH

@@ -39,6 +39,11 @@ async def rate_limit_subject(request: Request, caller: Annotated[Principal, Depe
     return f"open:{key_hash(client)}"
 
 
+async def read_cache(request: Request) -> bool:
+    """`Cache-Control: no-cache` skips the cache read (the fresh answer is still stored)."""
+    return "no-cache" not in request.headers.get("cache-control", "").lower()
+
+
 Settings = Annotated[PublicApiSettings, Depends(settings)]
 Authenticator = Annotated[ApiKeyAuthenticator, Depends(authenticator)]
 ApiKey = Annotated[Principal, Depends(require_api_key)]
@@ -47,3 +52,4 @@ Processor = Annotated[TextProcessor, Depends(text_processor)]
 Limiter = Annotated[RateLimiter, Depends(rate_limiter)]
 RateLimitSubject = Annotated[str, Depends(rate_limit_subject)]
 InvocationDeadline = Annotated[Deadline, Depends(invocation_deadline)]
+ReadCache = Annotated[bool, Depends(read_cache)]

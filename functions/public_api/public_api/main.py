@@ -6,7 +6,9 @@ from public_api.config import PublicApiSettings, get_settings
 from public_api.routers import auth, health, text_processing
 from public_api.services.text_processor import TextProcessor
 from textapi_shared.ai.factory import build_provider
-from textapi_shared.counters import MemoryCounterStore
+from textapi_shared.cache.factory import build_cache
+from textapi_shared.cache.statistics import CacheStatistics
+from textapi_shared.monitoring.metric_names import MetricName
 from textapi_shared.monitoring.observability import build_observability
 from textapi_shared.security.prompt_guard import GuardMode, PromptGuard
 from textapi_shared.security.rate_limiter import RateLimiter
@@ -23,13 +25,22 @@ def create_app(settings: PublicApiSettings):
         description="AI text processing: summarize, sentiment, key points, questions, Q&A.",
         routers=[health.router, auth.router, text_processing.router],
     )
+    cache = build_cache(
+        settings,
+        on_error=lambda action, exc: observability.cache_error(action, exc),
+        on_oversize=lambda operation, size: observability.count_for(operation, MetricName.CACHE_OVERSIZE_SKIPPED),
+    )
+    app.state.cache = cache
     app.state.text_processor = TextProcessor(
         provider=build_provider(settings),
         guard=PromptGuard(GuardMode(settings.prompt_guard_mode)),
         settings=settings,
         observability=observability,
+        cache=cache,
+        statistics=CacheStatistics(cache),
     )
-    app.state.rate_limiter = RateLimiter(MemoryCounterStore(), per_minute=settings.rate_limit_per_minute)
+    # Counted in the cache's shared backend, so limits hold across every instance of the function.
+    app.state.rate_limiter = RateLimiter(cache, per_minute=settings.rate_limit_per_minute)
     return app
 
 

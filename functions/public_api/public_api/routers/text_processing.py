@@ -11,6 +11,7 @@ from public_api.dependencies import (
     OptionalApiKey,
     Processor,
     RateLimitSubject,
+    ReadCache,
     Settings,
 )
 from public_api.schemas import (
@@ -43,13 +44,14 @@ async def process(
     processor: Processor,
     settings: Settings,
     deadline: InvocationDeadline,
+    use_cache: ReadCache,
     response: Response,
 ) -> TextProcessingResponse:
     """Run one operation on a text."""
     check_text_lengths([(("body",), body)], settings.max_text_length)
     state = await limiter.consume(subject)
     response.headers.update(state.headers())
-    return await processor.process(body, deadline=deadline)
+    return await processor.process(body, deadline=deadline, read_cache=use_cache)
 
 
 @router.post("/batch_process", response_model=BatchTextProcessingResponse)
@@ -60,6 +62,7 @@ async def batch_process(
     processor: Processor,
     settings: Settings,
     deadline: InvocationDeadline,
+    use_cache: ReadCache,
     response: Response,
 ) -> BatchTextProcessingResponse:
     """Run many operations concurrently; every item comes back, in order, exactly once."""
@@ -87,7 +90,7 @@ async def batch_process(
     response.headers.update(state.headers())
     results = await run_batch(
         body.requests,
-        lambda item: processor.process(item, deadline=deadline),
+        lambda item: processor.process(item, deadline=deadline, read_cache=use_cache),
         concurrency=settings.batch_ai_concurrency_limit,
         deadline=deadline,
         logger=processor.logger,

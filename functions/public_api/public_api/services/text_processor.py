@@ -11,7 +11,13 @@ from public_api.schemas import SentimentResult, TextProcessingRequest, TextProce
 from public_api.services.output_validation import parse_output
 from public_api.services.prompts import PROMPT_VERSION, build_ai_request
 from textapi_shared.ai.provider import Operation
-from textapi_shared.errors import AIInvalidOutputError, GatewayTimeoutError, InputValidationError
+from textapi_shared.cache.keys import cache_key, ttl_for
+from textapi_shared.errors import (
+    AIInvalidOutputError,
+    GatewayTimeoutError,
+    InputValidationError,
+    ServiceUnavailableError,
+)
 from textapi_shared.monitoring.metric_names import MetricName
 from textapi_shared.web.errors import utc_timestamp
 
@@ -19,6 +25,8 @@ if TYPE_CHECKING:
     from public_api.config import PublicApiSettings
     from public_api.services.output_validation import ParsedOutput
     from textapi_shared.ai.provider import AIProvider, AIRequest, AIResponse
+    from textapi_shared.cache.protocol import Cache, CacheEntry
+    from textapi_shared.cache.statistics import CacheStatistics
     from textapi_shared.monitoring.observability import Observability
     from textapi_shared.resilience.deadline import Deadline
     from textapi_shared.security.prompt_guard import PromptGuard
@@ -56,11 +64,15 @@ class TextProcessor:
         guard: PromptGuard,
         settings: PublicApiSettings,
         observability: Observability,
+        cache: Cache,
+        statistics: CacheStatistics,
     ) -> None:
         self._provider = provider
         self._guard = guard
         self._settings = settings
         self._obs = observability
+        self._cache = cache
+        self._statistics = statistics
 
     @property
     def provider(self) -> AIProvider:
@@ -70,7 +82,10 @@ class TextProcessor:
     def logger(self):
         return self._obs.logger
 
-    async def process(self, request: TextProcessingRequest, *, deadline: Deadline) -> TextProcessingResponse:
+    async def process(
+        self, request: TextProcessingRequest, *, deadline: Deadline, read_cache: bool = True
+    ) -> TextProcessingResponse:
+        """Cached answer if fresh; else the AI's (then cached); a stale answer only when the AI is down."""
         started = time.perf_counter()
         operation = Operation(request.operation)
         texts = [request.text] + ([request.question] if request.question else [])
@@ -79,10 +94,28 @@ class TextProcessor:
             self._obs.logger.warning("prompt guard flagged text", extra={"rules": list(verdict.rules)})
             self._obs.count_for(operation, MetricName.PROMPT_FLAGGED)
         options = request.resolved_options()
-        answer, parsed = await self._generate_valid(operation, request, options, deadline)
+        key = cache_key(
+            operation=operation,
+            text=request.text,
+            options=options,
+            question=request.question,
+            provider=self._provider.name,
+            model=self._provider.model,
+            prompt_version=PROMPT_VERSION,
+        )
+        entry = await self._read(operation, key) if read_cache else None
+        if entry is not None and entry.fresh:
+            return self._from_cache(entry, started, stale=False)
+        try:
+            answer, parsed = await self._generate_valid(operation, request, options, deadline)
+        except (ServiceUnavailableError, GatewayTimeoutError):
+            if entry is None:
+                raise
+            self._obs.count_for(operation, MetricName.CACHE_STALE_SERVED)
+            return self._from_cache(entry, started, stale=True)
         elapsed = time.perf_counter() - started
         self._record(operation, answer, elapsed)
-        return TextProcessingResponse(
+        response = TextProcessingResponse(
             operation=request.operation,
             result=parsed.result,
             sentiment=SentimentResult(**parsed.sentiment) if parsed.sentiment else None,
@@ -100,6 +133,39 @@ class TextProcessor:
             processing_time=round(elapsed, 4),
             timestamp=utc_timestamp(),
             cache_hit=False,
+        )
+        await self._write(operation, key, response)
+        return response
+
+    async def _read(self, operation: Operation, key: str) -> CacheEntry | None:
+        started = time.perf_counter()
+        entry = await self._cache.get(key)
+        hit = entry is not None and entry.fresh
+        await self._statistics.record(operation, hit=hit, get_ms=(time.perf_counter() - started) * 1000)
+        self._obs.count_for(operation, MetricName.CACHE_HITS if hit else MetricName.CACHE_MISSES)
+        return entry
+
+    async def _write(self, operation: Operation, key: str, response: TextProcessingResponse) -> None:
+        started = time.perf_counter()
+        value = response.model_dump(mode="json", exclude={"processing_time", "timestamp", "cache_hit"})
+        stored = await self._cache.set(key, value, ttl_s=ttl_for(operation, self._settings.cache_default_ttl))
+        if stored is not None:
+            await self._statistics.record_set(
+                operation,
+                set_ms=(time.perf_counter() - started) * 1000,
+                raw_bytes=stored.raw_bytes,
+                stored_bytes=stored.stored_bytes,
+            )
+
+    @staticmethod
+    def _from_cache(entry: CacheEntry, started: float, *, stale: bool) -> TextProcessingResponse:
+        value = dict(entry.value)
+        value["metadata"] = {**value.get("metadata", {}), "stale": stale}
+        return TextProcessingResponse(
+            **value,
+            processing_time=round(time.perf_counter() - started, 4),
+            timestamp=utc_timestamp(),
+            cache_hit=True,
         )
 
     async def _generate_valid(

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.logging import Logger
 from aws_lambda_powertools.metrics import Metrics, MetricUnit, single_metric
 
+from textapi_shared.monitoring.metric_names import MetricName
+
 if TYPE_CHECKING:
     from textapi_shared.config import SharedSettings
-    from textapi_shared.monitoring.metric_names import MetricName
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,11 @@ class Observability:
 
     def milliseconds(self, name: MetricName, value: float) -> None:
         self.metrics.add_metric(name=str(name), unit=MetricUnit.Milliseconds, value=value)
+
+    def cache_error(self, action: str, exc: Exception) -> None:
+        """A cache backend failure: the request goes on (as a miss), the operator hears of it."""
+        self.logger.warning("cache backend error", extra={"action": action, "error": type(exc).__name__})
+        self.count(MetricName.CACHE_ERRORS)
 
     def count_for(self, operation: str, name: MetricName, value: float = 1) -> None:
         """A metric with an `operation` dimension (one batch invocation spans several operations)."""
