@@ -8,7 +8,6 @@ from public_api.services.text_processor import TextProcessor
 from textapi_shared.ai.factory import build_provider
 from textapi_shared.cache.factory import build_cache
 from textapi_shared.cache.statistics import CacheStatistics
-from textapi_shared.monitoring.metric_names import MetricName
 from textapi_shared.monitoring.observability import build_observability
 from textapi_shared.security.prompt_guard import GuardMode, PromptGuard
 from textapi_shared.security.rate_limiter import RateLimiter
@@ -27,8 +26,8 @@ def create_app(settings: PublicApiSettings):
     )
     cache = build_cache(
         settings,
-        on_error=lambda action, exc: observability.cache_error(action, exc),
-        on_oversize=lambda operation, size: observability.count_for(operation, MetricName.CACHE_OVERSIZE_SKIPPED),
+        on_error=observability.cache_error,
+        on_oversize=observability.cache_oversize,
     )
     app.state.cache = cache
     app.state.text_processor = TextProcessor(

@@ -33,6 +33,11 @@ class Observability:
         self.logger.warning("cache backend error", extra={"action": action, "error": type(exc).__name__})
         self.count(MetricName.CACHE_ERRORS)
 
+    def cache_oversize(self, operation: str, stored_bytes: int) -> None:
+        """A value too large for the backend (DynamoDB's item limit): not cached, counted."""
+        self.logger.info("cache value too large, not stored", extra={"operation": operation, "bytes": stored_bytes})
+        self.count_for(operation, MetricName.CACHE_OVERSIZE_SKIPPED)
+
     def count_for(self, operation: str, name: MetricName, value: float = 1) -> None:
         """A metric with an `operation` dimension (one batch invocation spans several operations)."""
         self._single(operation, name, MetricUnit.Count, value)
