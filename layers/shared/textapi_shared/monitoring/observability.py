@@ -35,7 +35,9 @@ class Observability:
 
     def cache_oversize(self, operation: str, stored_bytes: int) -> None:
         """A value too large for the backend (DynamoDB's item limit): not cached, counted."""
-        self.logger.info("cache value too large, not stored", extra={"operation": operation, "bytes": stored_bytes})
+        self.logger.info(
+            "cache value too large, not stored", extra={"operation": operation, "bytes": stored_bytes}
+        )
         self.count_for(operation, MetricName.CACHE_OVERSIZE_SKIPPED)
 
     def count_for(self, operation: str, name: MetricName, value: float = 1) -> None:
