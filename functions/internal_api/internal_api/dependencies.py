@@ -7,14 +7,22 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from internal_api.config import InternalApiSettings
+from textapi_shared.cache.protocol import Cache
+from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal
-from textapi_shared.web.dependencies import authenticator, require_admin_key
+from textapi_shared.web.dependencies import app_cache, authenticator, require_admin_key
 
 
 async def settings(request: Request) -> InternalApiSettings:
     return request.app.state.settings
 
 
+async def cache_statistics(request: Request) -> CacheStatistics:
+    return request.app.state.cache_statistics
+
+
 Settings = Annotated[InternalApiSettings, Depends(settings)]
 Authenticator = Annotated[ApiKeyAuthenticator, Depends(authenticator)]
 AdminKey = Annotated[Principal, Depends(require_admin_key)]
+SharedCache = Annotated[Cache, Depends(app_cache)]
+CacheStats = Annotated[CacheStatistics, Depends(cache_statistics)]

@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 from internal_api.config import InternalApiSettings, get_settings
-from internal_api.routers import monitoring, root
+from internal_api.routers import cache, monitoring, root
+from textapi_shared.cache.factory import build_cache
+from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.monitoring.observability import build_observability
 from textapi_shared.web.app_factory import create_api
 from textapi_shared.web.lambda_handler import build_lambda_handler
 
 
 def create_app(settings: InternalApiSettings):
-    return create_api(
+    observability = build_observability(settings)
+    app = create_api(
         settings,
-        build_observability(settings),
+        observability,
         title="textapi internal",
         description="Administration of cache, resilience, monitoring and configuration.",
-        routers=[root.router, monitoring.router],
+        routers=[root.router, monitoring.router, cache.router],
         docs_prefix="/internal",
         docs_enabled=not settings.disable_internal_docs,
     )
+    app.state.cache = build_cache(settings, on_error=observability.cache_error)
+    app.state.cache_statistics = CacheStatistics(app.state.cache)
+    return app
 
 
 app = create_app(get_settings())

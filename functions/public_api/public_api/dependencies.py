@@ -8,10 +8,12 @@ from fastapi import Depends, Request
 
 from public_api.config import PublicApiSettings
 from public_api.services.text_processor import TextProcessor
+from textapi_shared.cache.protocol import Cache
 from textapi_shared.resilience.deadline import Deadline
 from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal, key_hash
 from textapi_shared.security.rate_limiter import RateLimiter
 from textapi_shared.web.dependencies import (
+    app_cache,
     authenticator,
     invocation_deadline,
     optional_api_key,
@@ -53,3 +55,4 @@ Limiter = Annotated[RateLimiter, Depends(rate_limiter)]
 RateLimitSubject = Annotated[str, Depends(rate_limit_subject)]
 InvocationDeadline = Annotated[Deadline, Depends(invocation_deadline)]
 ReadCache = Annotated[bool, Depends(read_cache)]
+SharedCache = Annotated[Cache, Depends(app_cache)]

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from internal_api.dependencies import AdminKey, Authenticator, Settings
+from internal_api.dependencies import AdminKey, Authenticator, Settings, SharedCache
 from internal_api.schemas import MonitoringHealthResponse
-from textapi_shared.monitoring.health import authentication_check, run_checks
+from textapi_shared.monitoring.health import authentication_check, cache_check, run_checks
 from textapi_shared.web.errors import utc_timestamp
 
 router = APIRouter(prefix="/internal/monitoring", tags=["monitoring"])
@@ -12,11 +12,16 @@ router = APIRouter(prefix="/internal/monitoring", tags=["monitoring"])
 
 @router.get("/health", response_model=MonitoringHealthResponse)
 async def monitoring_health(
-    _admin: AdminKey, settings: Settings, authenticator: Authenticator
+    _admin: AdminKey, settings: Settings, authenticator: Authenticator, cache: SharedCache
 ) -> MonitoringHealthResponse:
     """Every component checked for real, key sources re-read (not from cache)."""
     overall, components = await run_checks(
-        {"authentication": authentication_check(authenticator, production=settings.is_production, force=True)}
+        {
+            "authentication": authentication_check(
+                authenticator, production=settings.is_production, force=True
+            ),
+            "cache": cache_check(cache),
+        }
     )
     return MonitoringHealthResponse(
         status=overall,

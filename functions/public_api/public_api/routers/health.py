@@ -2,21 +2,30 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from public_api.dependencies import Authenticator, Processor, Settings
+from public_api.dependencies import Authenticator, Processor, Settings, SharedCache
 from public_api.schemas import HealthResponse
-from textapi_shared.monitoring.health import HealthStatus, ai_provider_check, authentication_check, run_checks
+from textapi_shared.monitoring.health import (
+    HealthStatus,
+    ai_provider_check,
+    authentication_check,
+    cache_check,
+    run_checks,
+)
 from textapi_shared.web.errors import utc_timestamp
 
 router = APIRouter(prefix="/v1", tags=["health"])
 
 
 @router.get("/health", response_model=HealthResponse)
-async def health(settings: Settings, authenticator: Authenticator, processor: Processor) -> HealthResponse:
+async def health(
+    settings: Settings, authenticator: Authenticator, processor: Processor, cache: SharedCache
+) -> HealthResponse:
     """Service health and the state of each component; always 200, read `status`."""
     overall, components = await run_checks(
         {
             "authentication": authentication_check(authenticator, production=settings.is_production),
             "ai": ai_provider_check(processor.provider),
+            "cache": cache_check(cache),
         }
     )
     return HealthResponse(
@@ -24,5 +33,6 @@ async def health(settings: Settings, authenticator: Authenticator, processor: Pr
         timestamp=utc_timestamp(),
         version=settings.version,
         ai_model_available=components["ai"].status is HealthStatus.HEALTHY,
+        cache_healthy=components["cache"].status is HealthStatus.HEALTHY,
         components={name: c.as_dict() for name, c in components.items()},
     )

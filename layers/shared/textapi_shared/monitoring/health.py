@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
 
     from textapi_shared.ai.provider import AIProvider
+    from textapi_shared.cache.protocol import Cache
     from textapi_shared.security.api_keys import ApiKeyAuthenticator
 
 
@@ -100,5 +101,17 @@ def ai_provider_check(provider: AIProvider):
     async def check() -> ComponentHealth:
         data = {"provider": provider.name, "model": provider.model}
         return ComponentHealth(HealthStatus.HEALTHY, f"{provider.name} provider configured", data=data)
+
+    return check
+
+
+def cache_check(cache: Cache):
+    """The cache backend really probed (ping with latency); down is `degraded`: requests still work."""
+
+    async def check() -> ComponentHealth:
+        status = await cache.status()
+        state = HealthStatus.HEALTHY if status.connected else HealthStatus.DEGRADED
+        data = {"backend": status.backend, "entries": status.entries}
+        return ComponentHealth(state, status.detail, status.latency_ms, data)
 
     return check

@@ -11,6 +11,7 @@ from fastapi import Request
 from textapi_shared.resilience.deadline import Deadline
 
 if TYPE_CHECKING:
+    from textapi_shared.cache.protocol import Cache
     from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal
 
 
@@ -41,3 +42,7 @@ async def invocation_deadline(request: Request) -> Deadline:
         reserve_s=settings.deadline_reserve_seconds,
         fallback_s=settings.local_request_timeout_seconds,
     )
+
+
+async def app_cache(request: Request) -> Cache:
+    return request.app.state.cache
