@@ -73,6 +73,7 @@ bench: $(VENV)/.installed ## Cold start and per-request overhead vs a bare FastA
 	$(PY) tests/bench/bench_cold_start.py
 	$(PY) tests/bench/bench_text_processing.py
 	$(PY) tests/bench/bench_local_provider.py
+	$(PY) tests/bench/bench_cache.py
 
 clean: ## Remove build output and caches
 	rm -rf .aws-sam .pytest_cache .ruff_cache .import_linter_cache

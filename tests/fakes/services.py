@@ -92,8 +92,11 @@ def redis_server() -> Iterator[str]:
 @contextmanager
 def moto_server() -> Iterator[str]:
     """A moto server (all AWS services) on a free loopback port; yields its endpoint URL."""
+    import logging
+
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access line per AWS call otherwise
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -1,0 +1,134 @@
+"""`make bench` (cache): memory-tier hit latency; a Redis-backed hit through the cache next to a raw
+redis-py GET of the same stored value; the DynamoDB path next to a raw `get_item` on a moto server;
+and the compressed vs raw size of a 10,000-character result."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+for folder in ("layers/shared", "tests"):
+    sys.path.insert(0, str(ROOT / folder))
+# moto accepts any credentials
+for name, value in {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_REGION": "us-east-1",
+}.items():
+    os.environ.setdefault(name, value)
+
+import boto3  # noqa: E402
+
+from fakes.aws_tables import create_cache_table  # noqa: E402
+from fakes.services import moto_server, redis_server  # noqa: E402
+from textapi_shared.cache.codec import encode  # noqa: E402
+from textapi_shared.cache.dynamodb_cache import DynamoDBCache  # noqa: E402
+from textapi_shared.cache.keys import cache_key  # noqa: E402
+from textapi_shared.cache.memory_cache import MemoryCache  # noqa: E402
+from textapi_shared.cache.redis_cache import RedisCache, redis_client  # noqa: E402
+from textapi_shared.config import SharedSettings  # noqa: E402
+
+# Prose-like text (seeded choices over this file's own words): compresses like a real result would,
+# unlike one sentence repeated.
+_WORDS = Path(__file__).read_text().split()[:300]
+RESULT = " ".join(random.Random(7).choice(_WORDS) for _ in range(3000))[:10_000]
+VALUE = {"operation": "summarize", "result": RESULT, "metadata": {"provider": "local", "model": "m"}}
+KEY = cache_key(
+    operation="summarize",
+    text=RESULT,
+    options={"max_length": 100},
+    question=None,
+    provider="local",
+    model="m",
+    prompt_version="bench",
+)
+
+
+async def median_us(call, rounds: int) -> float:
+    for _ in range(20):
+        await call()
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        await call()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1e6
+
+
+async def bench_memory(settings: SharedSettings, rounds: int) -> list[str]:
+    cache = MemoryCache.from_settings(settings)
+    await cache.set(KEY, VALUE, ttl_s=3600)
+    return [
+        f"memory tier hit:                          {await median_us(lambda: cache.get(KEY), rounds):8.1f} µs"
+    ]
+
+
+async def bench_redis(settings: SharedSettings, rounds: int) -> list[str]:
+    namespace = f"bench:{uuid.uuid4().hex[:8]}:"
+    cache = RedisCache(settings, namespace=namespace)
+    client = redis_client(settings)
+    await cache.set(KEY, VALUE, ttl_s=3600)
+    physical = cache.physical_key(KEY)
+    ours = await median_us(lambda: cache.get(KEY), rounds)
+    raw = await median_us(lambda: client.get(physical), rounds)
+    await client.delete(physical)
+    return [
+        f"redis hit through the cache:              {ours:8.1f} µs",
+        f"raw redis-py GET of the same value:       {raw:8.1f} µs   ratio {ours / raw:.2f} (target <= 1.5)",
+    ]
+
+
+async def bench_dynamodb(endpoint: str, rounds: int) -> list[str]:
+    table = f"bench-cache-{uuid.uuid4().hex[:8]}"
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    create_cache_table(client, table)
+    settings = SharedSettings(aws_endpoint_url=endpoint, cache_table_name=table)
+    cache = DynamoDBCache(settings, client=client)
+    await cache.set(KEY, VALUE, ttl_s=3600)
+    physical = await cache.physical_key(KEY)
+
+    async def raw() -> object:
+        return await asyncio.to_thread(client.get_item, TableName=table, Key={"pk": {"S": physical}})
+
+    ours, bare = await median_us(lambda: cache.get(KEY), rounds), await median_us(raw, rounds)
+    return [
+        f"dynamodb (moto) hit through the cache:    {ours:8.1f} µs",
+        f"raw get_item of the same item:            {bare:8.1f} µs   ratio {ours / bare:.2f}",
+    ]
+
+
+def sizes(settings: SharedSettings) -> list[str]:
+    encoded = encode(VALUE, threshold=settings.cache_compression_threshold)
+    return [
+        f"10,000-character result: {encoded.raw_bytes} bytes raw, {encoded.stored_bytes} stored "
+        f"(ratio {encoded.raw_bytes / encoded.stored_bytes:.1f}x)"
+    ]
+
+
+async def main_async(rounds: int) -> list[str]:
+    lines: list[str] = []
+    with redis_server() as url:
+        settings = SharedSettings(redis_url=url)
+        lines += await bench_memory(settings, rounds)
+        lines += await bench_redis(settings, rounds)
+    with moto_server() as endpoint:
+        lines += await bench_dynamodb(endpoint, max(50, rounds // 10))
+    return lines + sizes(settings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=1000)
+    args = parser.parse_args()
+    print("\n".join(asyncio.run(main_async(args.rounds))))
+
+
+if __name__ == "__main__":
+    main()
