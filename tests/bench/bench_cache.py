@@ -39,7 +39,8 @@ from textapi_shared.config import SharedSettings  # noqa: E402
 # Prose-like text (seeded choices over this file's own words): compresses like a real result would,
 # unlike one sentence repeated.
 _WORDS = Path(__file__).read_text().split()[:300]
-RESULT = " ".join(random.Random(7).choice(_WORDS) for _ in range(3000))[:10_000]
+_RNG = random.Random(7)
+RESULT = " ".join(_RNG.choice(_WORDS) for _ in range(3000))[:10_000]
 VALUE = {"operation": "summarize", "result": RESULT, "metadata": {"provider": "local", "model": "m"}}
 KEY = cache_key(
     operation="summarize",
