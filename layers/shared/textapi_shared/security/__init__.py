@@ -1,1 +1,1 @@
-"""Authentication of API and admin keys, and (later) the prompt guard."""
+"""Who may call (API and admin keys), how much (rate limits), and what text is refused (prompt guard)."""

@@ -172,7 +172,11 @@ _rule(
     "previous|prior|above|earlier|preceding|original|initial|system",
     rf" (?:instructions|directives|system prompt){_VOIDED}",
 )
-_rule(INSTRUCTION_OVERRIDE, "instructions|rules|guidelines", rf" (?:that )?you (?:received|were given)(?: \w+)?{_VOIDED}")
+_rule(
+    INSTRUCTION_OVERRIDE,
+    "instructions|rules|guidelines",
+    rf" (?:that )?you (?:received|were given)(?: \w+)?{_VOIDED}",
+)
 _rule(
     INSTRUCTION_OVERRIDE,
     "your",
@@ -182,7 +186,12 @@ _rule(
     r"|assignment) (?:is|are|will be|now is)\b"
     r"| (?:task|job|goal|mission) (?:is|will be) now\b",
 )
-_rule(INSTRUCTION_OVERRIDE, "real|actual|true", r" (?:task|instructions?|orders?|assignment) (?:is|are)\b", before="(?<=the )")
+_rule(
+    INSTRUCTION_OVERRIDE,
+    "real|actual|true",
+    r" (?:task|instructions?|orders?|assignment) (?:is|are)\b",
+    before="(?<=the )",
+)
 _rule(
     INSTRUCTION_OVERRIDE,
     "everything|all|text|content|instruction|instructions",
@@ -248,7 +257,8 @@ _rule(
     INSTRUCTION_OVERRIDE,
     _MODEL_LEADS,
     r"(?: assistants?| models?)?,? (?:if you are |if you're |who (?:is|are) |that (?:is|are) |when you are"
-    r" |currently )?(?:reading|processing|summari[sz]ing|analy[sz]ing|parsing|ingesting) this(?: \w+)? ?[:,.]",
+    r" |currently )?(?:reading|processing|summari[sz]ing|analy[sz]ing|parsing|ingesting) this(?: \w+)?"
+    r" ?[:,.]",
 )
 _rule(
     INSTRUCTION_OVERRIDE,
@@ -259,8 +269,8 @@ _rule(
 _rule(
     INSTRUCTION_OVERRIDE,
     "chatgpt|gpt|claude|gemini|bard|copilot|llama|ai|assistant|model",
-    r"(?:-?\d[\w.]*)?,? (?:please )?(?:ignore|disregard|forget|summari[sz]e this as|rate this|write|say|tell me"
-    r"|reveal|output|respond|reply|print|pretend|act as)\b",
+    r"(?:-?\d[\w.]*)?,? (?:please )?(?:ignore|disregard|forget|summari[sz]e this as|rate this|write|say"
+    r"|tell me|reveal|output|respond|reply|print|pretend|act as)\b",
     before=r"(?:(?<=[\n.!?])|(?<=[\n.!?] ))",
 )
 # Spanish, Italian, Portuguese, French, German.
@@ -397,7 +407,8 @@ _rule(
     "instruction|instructions|text|words|prompt|message|messages|content|rules",
     r" (?:at|from|in) the (?:very )?(?:top|start|beginning) of (?:your|this|the|our) (?:context(?: window)?"
     r"|conversation|chat|session|prompt)\b"
-    r"| (?:that )?(?:came|comes|appears?|is|was) (?:before|above) (?:my|this) (?:message|text|input|question)\b"
+    r"| (?:that )?(?:came|comes|appears?|is|was) (?:before|above) (?:my|this) (?:message|text|input"
+    r"|question)\b"
     r"| hidden in your\b",
 )
 _rule(
@@ -413,14 +424,19 @@ _rule(
     rf"| (?:rules|instructions|guidelines|prompt|directives) (?:(?:were|have) you (?:been )?{_INSTRUCTED}"
     r"|did you (?:receive|get))\b",
 )
-_rule(SYSTEM_PROMPT_EXTRACTION, "system", r" (?:prompt|message|instructions?) (?:that )?you (?:were|have been|'ve been) given\b")
+_rule(
+    SYSTEM_PROMPT_EXTRACTION,
+    "system",
+    r" (?:prompt|message|instructions?) (?:that )?you (?:were|have been|'ve been) given\b",
+)
 
 # --- delimiter_injection --------------------------------------------------------------------------
 
 _rule(
     DELIMITER_INJECTION,
     "<",
-    r" ?/? ?(?:user_text|user_input|question|system|assistant|instructions?|sys) ?>|\|[a-z_]{2,24}\|>|</?sys>>",
+    r" ?/? ?(?:user_text|user_input|question|system|assistant|instructions?|sys) ?>"
+    r"|\|[a-z_]{2,24}\|>|</?sys>>",
 )
 _rule(DELIMITER_INJECTION, "[", r"/?(?:inst|sys|system|system_prompt)\]")
 _rule(
@@ -431,7 +447,11 @@ _rule(
     r"| ?human ?:[^\n]{0,400}\n ?assistant ?:",
 )
 _rule(DELIMITER_INJECTION, "system override", r"\b ?[:!.]")
-_rule(DELIMITER_INJECTION, "end", r" (?:of )?(?:the )?user(?:'s)? (?:text|input|content|data|message|question)\b")
+_rule(
+    DELIMITER_INJECTION,
+    "end",
+    r" (?:of )?(?:the )?user(?:'s)? (?:text|input|content|data|message|question)\b",
+)
 _rule(
     DELIMITER_INJECTION,
     "user|untrusted",
@@ -513,40 +533,41 @@ _QUOTES = (("\u2018", "'"), ("\u2019", "'"), ("\u02bc", "'"), ("\u201c", '"'), (
 # Whitespace other than a single space or a newline (starts with a character class: a fast scan).
 _EXTRA_SPACE = re.compile(r"[^\S\n](?:(?<=[^ ])|(?=[^\S\n]))[^\S\n]*")
 _LINE_BREAK = re.compile(r" ?\n\s*")
+_ODD_SPACE = re.compile("[\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 _INVISIBLE_CHARS = (
     "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
     "\u3164\ufe00-\ufe0f\ufeff\uffa0\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 )
 _INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
-# Characters that only an obfuscated Latin text needs folding for: invisibles, tag characters,
-# fullwidth and mathematical letters, and Cyrillic/Greek letters touching Latin ones.
+# Characters that only an obfuscated Latin text needs folding for: tag characters, fullwidth and
+# mathematical letters, and invisibles or Cyrillic/Greek letters touching a Latin letter (so emoji
+# joiners and variation selectors, or Russian prose, do not cost a second pass).
 _SUSPICIOUS = re.compile(
-    f"[{_INVISIBLE_CHARS}\uff01-\uff5e\U0001d400-\U0001d7ff\U000e0000-\U000e007f]"
-    "|[\u0370-\u03ff\u0400-\u04ff](?:(?<=[a-z].)|(?=[a-z]))"
+    "[\uff01-\uff5e\U0001d400-\U0001d7ff\U000e0000-\U000e007f]"
+    f"|[{_INVISIBLE_CHARS}\u0370-\u03ff\u0400-\u04ff](?:(?<=[a-z].)|(?=[a-z]))"
 )
 # Unicode tag characters mirror ASCII invisibly ("ASCII smuggling").
 _TAG_RUN = re.compile("[\U000e0000-\U000e007f]+")
-_HOMOGLYPHS = (
-    {
-        "\u0430": "a", "\u0432": "b", "\u0435": "e", "\u0451": "e", "\u043a": "k", "\u043c": "m",
-        "\u043d": "h", "\u043e": "o", "\u0440": "p", "\u0441": "c", "\u0442": "t", "\u0443": "y",
-        "\u0445": "x", "\u0456": "i", "\u0457": "i", "\u0458": "j", "\u0455": "s", "\u0501": "d",
-        "\u051b": "q", "\u051d": "w", "\u04cf": "l", "\u0261": "g", "\u03b1": "a", "\u03b5": "e",
-        "\u03b9": "i", "\u03ba": "k", "\u03bd": "v", "\u03bf": "o", "\u03c1": "p", "\u03c4": "t",
-        "\u03c5": "u", "\u03c7": "x", "\u0131": "i",
-    }
-)  # fmt: skip
+_HOMOGLYPHS = {
+    "\u0430": "a", "\u0432": "b", "\u0435": "e", "\u0451": "e", "\u043a": "k", "\u043c": "m",
+    "\u043d": "h", "\u043e": "o", "\u0440": "p", "\u0441": "c", "\u0442": "t", "\u0443": "y",
+    "\u0445": "x", "\u0456": "i", "\u0457": "i", "\u0458": "j", "\u0455": "s", "\u0501": "d",
+    "\u051b": "q", "\u051d": "w", "\u04cf": "l", "\u0261": "g", "\u03b1": "a", "\u03b5": "e",
+    "\u03b9": "i", "\u03ba": "k", "\u03bd": "v", "\u03bf": "o", "\u03c1": "p", "\u03c4": "t",
+    "\u03c5": "u", "\u03c7": "x", "\u0131": "i",
+}  # fmt: skip
 _HOMOGLYPH = re.compile(f"[{''.join(_HOMOGLYPHS)}]")
-_SPACED_HINT = re.compile(r"([ .\-_*·])[a-z]\1[a-z]")
+_SPACED_HINT = re.compile(r"([ .\-_*·])(?<=[a-z].)[a-z]\1[a-z]")
 _SPACED_LETTERS = re.compile(r"\b[a-z]([ .\-_*·])[a-z](?:\1[a-z])+\b")
 _LETTER_SEPARATOR = re.compile(r"[ .\-_*·]")
 _SPLIT_HINT = re.compile(r"-(?<=[a-z]-)(?=[a-z])")
 _SPLIT_WORD = re.compile(r"[a-z]++(?:-[a-z]++)+")
+_MAX_SPLIT_HINTS = 8
 _LEET_HINT = re.compile(r"[013457](?<=[a-z].)[013457@$]*[a-z]")
 _LEET_WORD = re.compile(r"[a-z0-9@$]+")
 _MAX_LEET_HINTS = 64
 # Byte tables: translating UTF-8 bytes is much faster than `str.translate` and leaves non-ASCII alone.
-_LEET = bytes.maketrans(b"013457@$", b"oieasta" + b"s")
+_LEET = bytes.maketrans(b"013457@$", b"oieastas")
 _ROT13 = bytes.maketrans(b"abcdefghijklmnopqrstuvwxyz", b"nopqrstuvwxyzabcdefghijklm")
 
 
@@ -556,9 +577,11 @@ def _bytes_translate(text: str, table: bytes) -> str:
 
 _ROT13_HINTS = tuple(
     _bytes_translate(word, _ROT13)
-    for word in ("ignore", "disregard", "forget", "instructions", "system", "prompt", "reveal", "previous")
-    + ("rules", "pretend", "your", "restrictions", "jailbreak", "developer", "override")
-)
+    for word in (
+        "ignore", "disregard", "forget", "instructions", "system", "prompt", "reveal", "previous",
+        "rules", "pretend", "your", "restrictions", "jailbreak", "developer", "override",
+    )
+)  # fmt: skip
 
 # Encoded blobs: every candidate is decoded at most once, so the work is linear in the text.
 _MIN_BLOB = 16
@@ -574,7 +597,14 @@ _MAX_BLOB_CHARS = 64_000
 
 def _collapse(text: str) -> str:
     """Single spaces, newlines kept, and a leading newline so line-start patterns see the start."""
-    if not text.isascii() or "  " in text or "\t" in text or "\r" in text or "\f" in text or "\v" in text:
+    if (
+        "  " in text
+        or "\t" in text
+        or "\r" in text
+        or "\f" in text
+        or "\v" in text
+        or _ODD_SPACE.search(text)
+    ):
         text = _EXTRA_SPACE.sub(" ", text)
     if "\n" in text:
         text = _LINE_BREAK.sub("\n", text)
@@ -624,12 +654,25 @@ def _joined_variant(text: str) -> str | None:
         revealed = revealed or word in _KEYWORDS
         return word
 
-    joined = _SPACED_LETTERS.sub(join, text) if _SPACED_HINT.search(text) else text
+    # Spaced-out letters: only the (rare) runs found by the hint are rewritten.
+    pieces: list[str] = []
+    done = 0
+    hint = _SPACED_HINT.search(text)
+    while hint:
+        run = _SPACED_LETTERS.match(text, hint.start() - 1)
+        if run:
+            pieces += [text[done : run.start()], join(run)]
+            done = run.end()
+        hint = _SPACED_HINT.search(text, max(done, hint.start() + 1))
+    joined = "".join([*pieces, text[done:]]) if pieces else text
     # Hyphens are common in prose; only the words around them are looked at before rewriting.
-    for hyphen in _SPLIT_HINT.finditer(joined):
+    for count, hyphen in enumerate(_SPLIT_HINT.finditer(joined)):
+        if count == _MAX_SPLIT_HINTS:
+            joined = _SPLIT_WORD.sub(join, joined)  # many hyphens: one rewrite checks every word
+            break
         start = hyphen.start()
-        around = _SPLIT_WORD.search(joined, max(0, start - 40), start + 40)
-        if around and around.group().replace("-", "") in _KEYWORDS:
+        words = _SPLIT_WORD.finditer(joined, max(0, start - 40), start + 40)
+        if any(w.start() < start < w.end() and w.group().replace("-", "") in _KEYWORDS for w in words):
             joined = _SPLIT_WORD.sub(join, joined)
             break
     return joined if revealed else None
@@ -703,8 +746,12 @@ def _decoded_payloads(text: str) -> Iterator[str]:
                     yield decoded
         for blob in _BASE64_BLOB.finditer(token):
             candidate = blob.group()
-            decoded = _decode_hex(candidate) if _HEX_DIGITS.fullmatch(candidate) else None
-            decoded = decoded or _decode_base64(candidate)
+            if _HEX_DIGITS.fullmatch(candidate):
+                decoded = _decode_hex(candidate) or _decode_base64(candidate)
+            elif candidate.islower() or candidate.isupper():
+                continue  # base64 of text mixes cases; identifiers and slugs do not need decoding
+            else:
+                decoded = _decode_base64(candidate)
             if decoded:
                 yield decoded
 
