@@ -58,7 +58,7 @@ def _iso(epoch: float | None) -> str | None:
 def _config_response(config: EffectiveConfig, resilience: Resilience) -> ResilienceConfigResponse:
     return ResilienceConfigResponse(
         preset=config.preset,
-        source=config.source,  # type: ignore[arg-type]
+        source=config.source,
         preset_source=config.preset_source,
         custom_source=config.custom_source,
         definitions_source=config.definitions_source,
@@ -69,13 +69,13 @@ def _config_response(config: EffectiveConfig, resilience: Resilience) -> Resilie
         loaded_at=config.loaded_at,
         max_age_seconds=resilience.config.max_age,
         parameters=resilience.config.parameter_names,
-        operations={op: p.as_dict() for op, p in config.policies.items()},  # type: ignore[misc]
+        operations={op: p.as_dict() for op, p in config.policies.items()},
     )
 
 
 def _preset_response(preset: Preset) -> PresetResponse:
     operations = {op: p.as_dict() for op, p in resolve_policies(preset).items()}
-    return PresetResponse(**preset.as_dict(), operations=operations)  # type: ignore[arg-type]
+    return PresetResponse(**preset.as_dict(), operations=operations)
 
 
 def _breaker_response(resilience: Resilience, name: str, config: EffectiveConfig) -> CircuitBreakerResponse:
@@ -237,9 +237,11 @@ async def get_breaker(name: str, _admin: AdminKey, resilience: ResilienceService
 @router.post("/circuit-breakers/{name}/reset", response_model=BreakerResetResponse)
 async def reset_breaker(name: str, _admin: AdminKey, resilience: ResilienceServices) -> BreakerResetResponse:
     """Close a circuit breaker for every instance (they see it at their next sync)."""
-    await resilience.breakers.require(name).reset()
-    breaker = _breaker_response(resilience, name, await resilience.config.get())
-    return BreakerResetResponse(name=name, reset=True, breaker=breaker)
+    breaker = resilience.breakers.require(name)
+    await breaker.sync()  # so the reset is logged as the transition the fleet sees
+    await breaker.reset()
+    status = _breaker_response(resilience, name, await resilience.config.get())
+    return BreakerResetResponse(name=name, reset=True, breaker=status)
 
 
 @router.get("/metrics", response_model=ResilienceMetricsResponse)

@@ -92,7 +92,9 @@ class ApiKeyAuthenticator:
     # -- key sources -------------------------------------------------------------------------
 
     def _ssm_keys(self, parameter: str, *, force: bool = False) -> tuple[str, ...]:
-        return _split_keys(read_secure_parameter(self._settings, parameter, force=force, client=self._ssm_client))
+        return _split_keys(
+            read_secure_parameter(self._settings, parameter, force=force, client=self._ssm_client)
+        )
 
     async def _keys(self, env_keys: tuple[str, ...], parameter: str, force: bool) -> tuple[str, ...]:
         if not parameter:  # env-only keys: no thread hop on the hot path
