@@ -193,7 +193,8 @@ def test_batch_of_twenty_runs_five_at_a_time(gemini_client, fake_gemini):
         0.2, then=Reply(json={"sentiment": "neutral", "confidence": 0.5, "explanation": "ok"})
     )
     client = gemini_client(rate_limit_per_minute=100)
-    requests = [{"text": f"{TEXT} Item {i}.", "operation": "sentiment"} for i in range(20)]  # distinct: no cache hits
+    # Distinct texts: no cache hits, every item reaches the fake Gemini server.
+    requests = [{"text": f"{TEXT} Item {i}.", "operation": "sentiment"} for i in range(20)]
     started = time.monotonic()
     response = client.request(
         "POST", "/v1/text_processing/batch_process", json_body={"requests": requests}, headers=AUTH
