@@ -17,7 +17,8 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_REGION ?= us-east-1
 export AWS_DEFAULT_REGION ?= $(AWS_REGION)
 
-.PHONY: help install run test lint format validate build deploy local bench clean
+.PHONY: help install run test lint format validate build deploy local bench clean \
+	list-resil-presets show-resil-preset validate-resil-config recommend-resil-preset
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -74,6 +75,20 @@ bench: $(VENV)/.installed ## Cold start and per-request overhead vs a bare FastA
 	$(PY) tests/bench/bench_text_processing.py
 	$(PY) tests/bench/bench_local_provider.py
 	$(PY) tests/bench/bench_cache.py
+	$(PY) tests/bench/bench_resilience.py
+
+list-resil-presets: $(VENV)/.installed ## The bundled resilience presets
+	PYTHONPATH=$(CODE_PATH) $(PY) infra/resilience_cli.py list
+
+show-resil-preset: $(VENV)/.installed ## One preset and each operation's policy (PRESET=...)
+	@test -n "$(PRESET)" || { echo "usage: make show-resil-preset PRESET=simple|development|production"; exit 2; }
+	PYTHONPATH=$(CODE_PATH) $(PY) infra/resilience_cli.py show $(PRESET)
+
+validate-resil-config: $(VENV)/.installed ## Check RESILIENCE_PRESET and RESILIENCE_CUSTOM_CONFIG
+	PYTHONPATH=$(CODE_PATH) $(PY) infra/resilience_cli.py validate
+
+recommend-resil-preset: $(VENV)/.installed ## The preset for an environment (ENV=...)
+	PYTHONPATH=$(CODE_PATH) $(PY) infra/resilience_cli.py recommend $(ENV)
 
 clean: ## Remove build output and caches
 	rm -rf .aws-sam .pytest_cache .ruff_cache .import_linter_cache

@@ -99,6 +99,7 @@ def test_stale_entry_answers_when_gemini_is_down(backend_settings, fake_gemini):
         "ai_provider": "gemini",
         "gemini_api_key": fake_gemini.api_key,
         "gemini_base_url": fake_gemini.base_url,
+        "resilience_custom_config": '{"retry_attempts": 1}',  # fail fast; retries have their own tests
     }
     settings = PublicApiSettings(**{**backend_settings, **gemini})
     app = create_app(settings)

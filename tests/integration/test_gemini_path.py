@@ -28,6 +28,8 @@ def gemini_client(fake_gemini):
             "gemini_base_url": fake_gemini.base_url,
             "ai_model": "gemini-test-model",
             "ai_temperature": 0.25,
+            # One attempt: these tests pin the provider's own mapping; retries have their own tests.
+            "resilience_custom_config": '{"retry_attempts": 1}',
         }
         settings = PublicApiSettings(**{**values, **overrides})
         return LambdaClient(create_app(settings), timeout_ms=timeout_ms)

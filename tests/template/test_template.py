@@ -132,6 +132,11 @@ def test_environment_names_the_code_reads():
         "CACHE_BACKEND",
         "CACHE_TABLE_NAME",
         "REDIS_URL",
+        "RESILIENCE_PRESET",
+        "RESILIENCE_PRESET_SSM_PARAMETER",
+        "RESILIENCE_CUSTOM_CONFIG_SSM_PARAMETER",
+        "RESILIENCE_PRESETS_SSM_PARAMETER",
+        "RESILIENCE_CONFIG_MAX_AGE",
     }
     assert set(GLOBAL_FUNCTION["Environment"]["Variables"]) == shared
     internal = _environment("InternalApiFunction")
@@ -209,7 +214,7 @@ def test_policies_are_least_privilege(function):
 
 def test_public_function_cannot_read_the_internal_keys():
     public = RESOURCES["PublicApiFunction"]["Properties"]
-    _table, _vpc, api_keys, gemini = public["Policies"]
+    _table, _vpc, _resilience, api_keys, gemini = public["Policies"]
     reads = [api_keys["SSMParameterReadPolicy"]["ParameterName"]]
     assert _mentions(reads, "ApiKeysParameterName")
     # The Gemini key's parameter is readable only when one is named.

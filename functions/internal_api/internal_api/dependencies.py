@@ -9,8 +9,9 @@ from fastapi import Depends, Request
 from internal_api.config import InternalApiSettings
 from textapi_shared.cache.protocol import Cache
 from textapi_shared.cache.statistics import CacheStatistics
+from textapi_shared.resilience.factory import Resilience
 from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal
-from textapi_shared.web.dependencies import app_cache, authenticator, require_admin_key
+from textapi_shared.web.dependencies import app_cache, app_resilience, authenticator, require_admin_key
 
 
 async def settings(request: Request) -> InternalApiSettings:
@@ -26,3 +27,4 @@ Authenticator = Annotated[ApiKeyAuthenticator, Depends(authenticator)]
 AdminKey = Annotated[Principal, Depends(require_admin_key)]
 SharedCache = Annotated[Cache, Depends(app_cache)]
 CacheStats = Annotated[CacheStatistics, Depends(cache_statistics)]
+ResilienceServices = Annotated[Resilience, Depends(app_resilience)]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from internal_api.config import InternalApiSettings, get_settings
-from internal_api.routers import cache, monitoring, root
+from internal_api.routers import cache, monitoring, resilience, root
 from textapi_shared.cache.factory import build_cache
 from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.monitoring.observability import build_observability
+from textapi_shared.resilience.factory import build_resilience
 from textapi_shared.web.app_factory import create_api
 from textapi_shared.web.lambda_handler import build_lambda_handler
 
@@ -18,12 +19,15 @@ def create_app(settings: InternalApiSettings):
         observability,
         title="textapi internal",
         description="Administration of cache, resilience, monitoring and configuration.",
-        routers=[root.router, monitoring.router, cache.router],
+        routers=[root.router, monitoring.router, cache.router, resilience.router],
         docs_prefix="/internal",
         docs_enabled=not settings.disable_internal_docs,
     )
     app.state.cache = build_cache(settings, on_error=observability.cache_error)
     app.state.cache_statistics = CacheStatistics(app.state.cache)
+    app.state.resilience = build_resilience(
+        settings, observability=observability, presets_ssm_parameter=settings.resilience_presets_ssm_parameter
+    )
     return app
 
 

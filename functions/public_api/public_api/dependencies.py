@@ -10,10 +10,12 @@ from public_api.config import PublicApiSettings
 from public_api.services.text_processor import TextProcessor
 from textapi_shared.cache.protocol import Cache
 from textapi_shared.resilience.deadline import Deadline
+from textapi_shared.resilience.factory import Resilience
 from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal, key_hash
 from textapi_shared.security.rate_limiter import RateLimiter
 from textapi_shared.web.dependencies import (
     app_cache,
+    app_resilience,
     authenticator,
     invocation_deadline,
     optional_api_key,
@@ -56,3 +58,4 @@ RateLimitSubject = Annotated[str, Depends(rate_limit_subject)]
 InvocationDeadline = Annotated[Deadline, Depends(invocation_deadline)]
 ReadCache = Annotated[bool, Depends(read_cache)]
 SharedCache = Annotated[Cache, Depends(app_cache)]
+ResilienceServices = Annotated[Resilience, Depends(app_resilience)]

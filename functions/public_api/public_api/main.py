@@ -9,6 +9,7 @@ from textapi_shared.ai.factory import build_provider
 from textapi_shared.cache.factory import build_cache
 from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.monitoring.observability import build_observability
+from textapi_shared.resilience.factory import build_resilience
 from textapi_shared.security.prompt_guard import GuardMode, PromptGuard
 from textapi_shared.security.rate_limiter import RateLimiter
 from textapi_shared.web.app_factory import create_api
@@ -30,8 +31,11 @@ def create_app(settings: PublicApiSettings):
         on_oversize=observability.cache_oversize,
     )
     app.state.cache = cache
+    app.state.resilience = resilience = build_resilience(
+        settings, observability=observability, presets_ssm_parameter=settings.resilience_presets_ssm_parameter
+    )
     app.state.text_processor = TextProcessor(
-        provider=build_provider(settings),
+        provider=resilience.wrap(build_provider(settings)),
         guard=PromptGuard(GuardMode(settings.prompt_guard_mode)),
         settings=settings,
         observability=observability,

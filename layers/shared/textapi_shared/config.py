@@ -81,6 +81,7 @@ class SharedSettings(BaseSettings):
     resilience_custom_config: str = ""
     resilience_preset_ssm_parameter: str = ""
     resilience_custom_config_ssm_parameter: str = ""
+    resilience_presets_ssm_parameter: str = ""
     resilience_config_max_age: int = Field(60, ge=0, le=3600)
 
     # Time kept back from the invocation's remaining time so the response still goes out.

@@ -3,11 +3,11 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 
-from internal_api.dependencies import AdminKey
+from internal_api.dependencies import AdminKey, ResilienceServices
 from internal_api.resilience_schemas import (
     ActiveConfigRequest,
     ActiveConfigResponse,
@@ -31,22 +31,15 @@ from textapi_shared.errors import InputValidationError, NotFoundError
 from textapi_shared.monitoring.health import HealthStatus
 from textapi_shared.resilience.breaker_store import STAT_FIELDS
 from textapi_shared.resilience.config_validation import validate_custom_config, validate_custom_json
-from textapi_shared.resilience.factory import Resilience
 from textapi_shared.resilience.presets import PRESET_NAMES, recommend_preset, resolve_policies, templates
 from textapi_shared.web.errors import utc_timestamp
 
 if TYPE_CHECKING:
     from textapi_shared.resilience.config_source import EffectiveConfig
+    from textapi_shared.resilience.factory import Resilience
     from textapi_shared.resilience.presets import Preset
 
 router = APIRouter(prefix="/internal/resilience", tags=["resilience"])
-
-
-async def resilience_services(request: Request) -> Resilience:
-    return request.app.state.resilience
-
-
-ResilienceServices = Annotated[Resilience, Depends(resilience_services)]
 
 
 def _iso(epoch: float | None) -> str | None:

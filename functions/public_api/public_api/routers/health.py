@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from public_api.dependencies import Authenticator, Processor, Settings, SharedCache
+from public_api.dependencies import Authenticator, Processor, ResilienceServices, Settings, SharedCache
 from public_api.schemas import HealthResponse
 from textapi_shared.monitoring.health import (
     HealthStatus,
@@ -18,7 +18,11 @@ router = APIRouter(prefix="/v1", tags=["health"])
 
 @router.get("/health", response_model=HealthResponse)
 async def health(
-    settings: Settings, authenticator: Authenticator, processor: Processor, cache: SharedCache
+    settings: Settings,
+    authenticator: Authenticator,
+    processor: Processor,
+    cache: SharedCache,
+    resilience: ResilienceServices,
 ) -> HealthResponse:
     """Service health and the state of each component; always 200, read `status`."""
     overall, components = await run_checks(
@@ -26,6 +30,7 @@ async def health(
             "authentication": authentication_check(authenticator, production=settings.is_production),
             "ai": ai_provider_check(processor.provider),
             "cache": cache_check(cache),
+            "resilience": resilience.health,
         }
     )
     return HealthResponse(
@@ -34,5 +39,6 @@ async def health(
         version=settings.version,
         ai_model_available=components["ai"].status is HealthStatus.HEALTHY,
         cache_healthy=components["cache"].status is HealthStatus.HEALTHY,
+        resilience_healthy=components["resilience"].status is HealthStatus.HEALTHY,
         components={name: c.as_dict() for name, c in components.items()},
     )

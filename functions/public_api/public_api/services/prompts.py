@@ -87,6 +87,7 @@ def build_ai_request(
     options: dict[str, int],
     temperature: float,
     timeout_s: float,
+    deadline_at: float | None = None,
 ) -> AIRequest:
     parts = [f"Task: {_task(operation, options)}", f"<user_text>\n{text}\n</user_text>"]
     if operation is Operation.QA and question is not None:
@@ -101,4 +102,5 @@ def build_ai_request(
         response_schema=SCHEMAS[operation],
         temperature=temperature,
         timeout_s=timeout_s,
+        deadline_at=deadline_at,
     )

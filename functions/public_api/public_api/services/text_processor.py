@@ -200,6 +200,7 @@ class TextProcessor:
             options=options,
             temperature=self._settings.ai_temperature,
             timeout_s=min(self._settings.ai_timeout_seconds, deadline.remaining()),
+            deadline_at=deadline.at,
         )
 
     async def _call(self, ai_request: AIRequest, deadline: Deadline) -> AIResponse:

@@ -12,6 +12,7 @@ from textapi_shared.resilience.deadline import Deadline
 
 if TYPE_CHECKING:
     from textapi_shared.cache.protocol import Cache
+    from textapi_shared.resilience.factory import Resilience
     from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal
 
 
@@ -46,3 +47,7 @@ async def invocation_deadline(request: Request) -> Deadline:
 
 async def app_cache(request: Request) -> Cache:
     return request.app.state.cache
+
+
+async def app_resilience(request: Request) -> Resilience:
+    return request.app.state.resilience

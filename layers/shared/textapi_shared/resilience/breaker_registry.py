@@ -1,0 +1,100 @@
+"""The breakers of one app instance, one per operation, around one `BreakerStore`.
+
+The registry owns what the breakers share: the store (with a timeout and a cooldown, so a dead store
+is not waited on by every call), the clock, the sync interval and the probe owner id of this instance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from typing import TYPE_CHECKING, TypeVar
+
+from textapi_shared.errors import NotFoundError
+from textapi_shared.resilience.breaker_store import STAT_FIELDS
+from textapi_shared.resilience.circuit_breaker import CircuitBreaker
+from textapi_shared.resilience.config_validation import OPERATIONS
+from textapi_shared.resilience.events import ResilienceEvents
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from textapi_shared.resilience.breaker_store import BreakerStore
+
+T = TypeVar("T")
+
+
+class BreakerRegistry:
+    """The breakers of one app instance (one per operation) around one store."""
+
+    def __init__(
+        self,
+        store: BreakerStore,
+        *,
+        events: ResilienceEvents | None = None,
+        clock: Callable[[], float] = time.time,
+        sync_interval: float = 1.0,
+        store_timeout: float = 1.0,
+        store_cooldown: float = 5.0,
+        probe_lease: float = 30.0,
+        owner: str | None = None,
+        names: tuple[str, ...] = OPERATIONS,
+    ) -> None:
+        self.store = store
+        self.events = events or ResilienceEvents()
+        self.clock = clock
+        self.sync_interval = sync_interval
+        self.store_timeout = store_timeout
+        self.store_cooldown = store_cooldown
+        self.probe_lease = probe_lease
+        self.owner = owner or f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self._breakers = {name: CircuitBreaker(name, self) for name in names}
+        self._store_down_until = 0.0
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._breakers)
+
+    def get(self, name: str) -> CircuitBreaker:
+        breaker = self._breakers.get(name)
+        if breaker is None:
+            breaker = self._breakers[name] = CircuitBreaker(name, self)
+        return breaker
+
+    def require(self, name: str) -> CircuitBreaker:
+        """The breaker called `name`, or a 404 `NotFoundError`."""
+        if name not in self._breakers:
+            raise NotFoundError(
+                f"No circuit breaker named {name[:40]!r}.", details={"available": list(self._breakers)}
+            )
+        return self._breakers[name]
+
+    async def store_call(self, action: str, make: Callable[[], Awaitable[T]]) -> T | None:
+        """`make()` against the store within `store_timeout`; None when the store failed or cools down."""
+        if time.monotonic() < self._store_down_until:
+            return None
+        try:
+            return await asyncio.wait_for(make(), self.store_timeout)
+        except Exception as exc:
+            already_down = time.monotonic() < self._store_down_until  # a concurrent call failed first
+            self._store_down_until = time.monotonic() + self.store_cooldown
+            if not already_down:
+                self.events.store_error(action, exc, self.store_cooldown)
+            return None
+
+    async def sync_all(self) -> None:
+        await asyncio.gather(*(breaker.sync() for breaker in self._breakers.values()))
+
+    async def fleet_stats(self) -> dict[str, dict[str, int]]:
+        """Statistics of every instance sharing the store (this one's flushed first)."""
+        await self.sync_all()
+        stats = await self.store_call("read_stats", lambda: self.store.read_stats(self.names))
+        return stats if stats is not None else {n: dict(b.totals) for n, b in self._breakers.items()}
+
+    async def reset_stats(self) -> None:
+        for breaker in self._breakers.values():
+            breaker.totals = dict.fromkeys(STAT_FIELDS, 0)
+            breaker._unflushed = dict.fromkeys(STAT_FIELDS, 0)
+        await self.store_call("reset_stats", lambda: self.store.reset_stats(self.names))

@@ -1,0 +1,287 @@
+"""Fleet-wide circuit breakers: one contract for every breaker store (memory, Redis, DynamoDB on moto),
+then two (and three) independently built app instances sharing a real store through lambda_handler.
+
+Each test has its own storage: a unique key prefix in the shared Redis (removed afterwards), a fresh
+DynamoDB table built from template.yaml's `CacheTable`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+import uuid
+from contextlib import contextmanager
+
+import boto3
+import pytest
+import redis
+import redis.asyncio
+
+from fakes.api_clients import LambdaClient
+from fakes.api_contract import ADMIN_KEY, PUBLIC_KEY
+from fakes.aws_tables import create_cache_table
+from fakes.gemini_server import Fail, Reply
+from internal_api.config import InternalApiSettings
+from internal_api.main import create_app as create_internal_app
+from public_api.config import PublicApiSettings
+from public_api.main import create_app as create_public_app
+from textapi_shared.resilience.breaker_store import STAT_FIELDS, MemoryBreakerStore, SharedState
+from textapi_shared.resilience.circuit_breaker import BreakerState
+from textapi_shared.resilience.dynamodb_breaker_store import DynamoDBBreakerStore
+from textapi_shared.resilience.factory import build_resilience
+from textapi_shared.resilience.redis_breaker_store import RedisBreakerStore
+
+NOW = 1_800_000_000.0
+TEXT = "The new library opened downtown with a rooftop garden, a maker space and late opening hours."
+_SERIAL = itertools.count()
+
+
+def run(coro):
+    """On a loop of its own: asyncio.run would unset the loop Mangum runs every invocation on."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.close()
+
+
+@contextmanager
+def redis_prefix(url: str):
+    prefix = f"test:resilience:{uuid.uuid4().hex}:"
+    try:
+        yield prefix
+    finally:
+        inspector = redis.Redis.from_url(url)
+        doomed = list(inspector.scan_iter(match=f"{prefix}*", count=500))
+        if doomed:
+            inspector.unlink(*doomed)
+        inspector.close()
+
+
+@contextmanager
+def dynamodb_table(endpoint: str):
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    table = f"textapi-cache-{uuid.uuid4().hex[:12]}"
+    create_cache_table(client, table)
+    try:
+        yield client, table
+    finally:
+        client.delete_table(TableName=table)
+
+
+@pytest.fixture(params=["memory", "redis", "dynamodb"])
+def stores(request):
+    """`stores()` → a new store instance ("another Lambda") on this test's shared storage."""
+    if request.param == "memory":
+        memory = MemoryBreakerStore()
+        yield lambda: memory
+    elif request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        with redis_prefix(url) as prefix:
+            yield lambda: RedisBreakerStore(lambda: redis.asyncio.Redis.from_url(url), prefix=prefix)
+    else:
+        with dynamodb_table(request.getfixturevalue("moto_endpoint")) as (client, table):
+            yield lambda: DynamoDBBreakerStore(client, table)
+
+
+def test_store_contract_failures_open_probe_close(stores):
+    a, b = stores(), stores()
+
+    async def scenario():
+        assert await a.get("qa") == SharedState()
+        assert (await a.add_failure("qa", now=NOW, window_s=30)).failures == 1
+        assert (await b.add_failure("qa", now=NOW + 1, window_s=30)).failures == 2
+        assert (await a.get("qa")).failures == 2
+        await a.clear_failures("qa")
+        assert (await b.get("qa")).failures == 0
+
+        opened, state = await a.open("qa", now=NOW, open_until=NOW + 30)
+        assert opened
+        assert (state.open_until, state.opened_at, state.is_open) == (NOW + 30, NOW, True)
+        again, state = await b.open("qa", now=NOW + 1, open_until=NOW + 31)
+        assert not again  # already open: the first opening stands
+        assert state.open_until == NOW + 30
+        assert (await b.get("qa")).open_until == NOW + 30
+
+        assert (await a.acquire_probe("qa", owner="a", now=NOW + 10, lease_until=NOW + 40))[0] is False
+        won, state = await a.acquire_probe("qa", owner="a", now=NOW + 30, lease_until=NOW + 60)
+        assert won
+        assert (state.probe_owner, state.probe_until) == ("a", NOW + 60)
+        assert (await b.acquire_probe("qa", owner="b", now=NOW + 31, lease_until=NOW + 61))[0] is False
+        await b.release_probe("qa", owner="b")  # not b's: no effect
+        assert (await b.acquire_probe("qa", owner="b", now=NOW + 31, lease_until=NOW + 61))[0] is False
+        await a.release_probe("qa", owner="a")
+        assert (await b.acquire_probe("qa", owner="b", now=NOW + 32, lease_until=NOW + 62))[0] is True
+        assert (await a.acquire_probe("qa", owner="a", now=NOW + 63, lease_until=NOW + 90))[
+            0
+        ] is True  # lease over
+
+        reopened, state = await a.open("qa", now=NOW + 64, open_until=NOW + 94)
+        assert reopened
+        assert (state.opened_at, state.probe_owner) == (NOW + 64, "")
+        await b.close("qa")
+        assert await a.get("qa") == SharedState()
+        assert (await a.acquire_probe("qa", owner="a", now=NOW + 100, lease_until=NOW + 130))[0] is False
+        assert (await a.get("summarize")) == SharedState()  # breakers are independent
+
+    run(scenario())
+
+
+def test_store_contract_failure_window_restarts_the_count(stores):
+    store = stores()
+
+    async def scenario():
+        await store.add_failure("summarize", now=NOW, window_s=30)
+        second = await store.add_failure("summarize", now=NOW + 25, window_s=30)
+        third = await store.add_failure("summarize", now=NOW + 50, window_s=30)  # within 30 s of the last
+        return second, third, await store.add_failure("summarize", now=NOW + 100, window_s=30)
+
+    second, third, restarted = run(scenario())
+    assert (second.failures, third.failures, restarted.failures) == (2, 3, 1)
+
+
+def test_store_contract_statistics_add_up_across_instances(stores):
+    a, b = stores(), stores()
+
+    async def scenario():
+        await a.sync("qa", {"calls": 3, "successes": 2, "failures": 1})
+        await b.sync("qa", {"calls": 2, "rejections": 2})
+        await b.sync("summarize", {})
+        stats = await a.read_stats(("qa", "summarize"))
+        await b.reset_stats(("qa",))
+        return stats, await a.read_stats(("qa",))
+
+    stats, after_reset = run(scenario())
+    assert stats["qa"] == {
+        **dict.fromkeys(STAT_FIELDS, 0),
+        "calls": 5,
+        "successes": 2,
+        "failures": 1,
+        "rejections": 2,
+    }
+    assert stats["summarize"] == dict.fromkeys(STAT_FIELDS, 0)
+    assert after_reset["qa"] == dict.fromkeys(STAT_FIELDS, 0)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+CUSTOM = {"retry_attempts": 1, "circuit_breaker_threshold": 2, "recovery_timeout": 10}
+
+
+@pytest.fixture(params=["redis", "dynamodb"])
+def fleet(request, fake_gemini):
+    """`fleet(clock)` → (client, resilience) of one more public-function instance on a shared store.
+
+    The instances answer from their own memory cache; only the breaker store is shared, which is the
+    behaviour under test (and keeps the shared Redis free of cache entries).
+    """
+    backend = request.param
+    with (
+        redis_prefix(request.getfixturevalue("redis_url"))
+        if backend == "redis"
+        else dynamodb_table(request.getfixturevalue("moto_endpoint")) as storage
+    ):
+        shared = (
+            {"cache_backend": "redis", "redis_url": request.getfixturevalue("redis_url")}
+            if backend == "redis"
+            else {
+                "cache_backend": "dynamodb",
+                "cache_table_name": storage[1],
+                "aws_endpoint_url": request.getfixturevalue("moto_endpoint"),
+            }
+        )
+        prefix = storage if backend == "redis" else None
+
+        def build(clock, *, internal: bool = False):
+            common = {"stage": "dev", "api_key": PUBLIC_KEY, "resilience_custom_config": json.dumps(CUSTOM)}
+            if internal:
+                settings = InternalApiSettings(**common, internal_api_keys=[ADMIN_KEY])
+                app = create_internal_app(settings)
+            else:
+                settings = PublicApiSettings(
+                    **common,
+                    ai_provider="gemini",
+                    gemini_api_key=fake_gemini.api_key,
+                    gemini_base_url=fake_gemini.base_url,
+                    rate_limit_per_minute=1000,
+                )
+                app = create_public_app(settings)
+            resilience = build_resilience(
+                settings.model_copy(update=shared),
+                observability=app.state.observability,
+                key_prefix=prefix,
+                clock=clock,
+                sync_interval=0.2,
+            )
+            if internal:
+                app.state.resilience = resilience
+            else:
+                app.state.text_processor._provider = resilience.wrap(app.state.text_processor.provider.inner)
+            return LambdaClient(app), resilience
+
+        yield build
+        if backend == "redis":
+            from textapi_shared.cache.redis_cache import close_redis_clients
+
+            asyncio.get_event_loop().run_until_complete(close_redis_clients())
+
+
+def process(client):
+    body = {"text": f"{TEXT} Visit {next(_SERIAL)}.", "operation": "summarize"}
+    return client.request(
+        "POST", "/v1/text_processing/process", json_body=body, headers={"X-API-Key": PUBLIC_KEY}
+    )
+
+
+def test_a_breaker_opened_through_one_instance_is_open_for_the_others(fleet, fake_gemini):
+    clock = FakeClock()
+    (a, a_resilience), (b, b_resilience) = fleet(clock), fleet(clock)
+    assert process(b).status_code == 200  # b is healthy and has synced: closed
+    fake_gemini.default = Fail(503)
+    assert [process(a).status_code for _ in range(2)] == [503, 503]  # threshold 2: open, fleet-wide
+    assert a_resilience.breakers.get("summarize").state is BreakerState.OPEN
+    sent = fake_gemini.request_count
+
+    # b's next sync (forced here; under traffic it runs every sync_interval beside a call)
+    asyncio.get_event_loop().run_until_complete(b_resilience.breakers.sync_all())
+    refused = process(b)
+    assert refused.status_code == 503
+    assert refused.json()["details"] == {"circuit_breaker": "open", "operation": "summarize"}
+    assert refused.headers["retry-after"] == "10"
+    assert fake_gemini.request_count == sent  # b never reached the upstream
+
+    # A fresh instance learns it from its first call (its sync runs alongside) and refuses the next.
+    fake_gemini.default = Reply(text="A summary.")
+    c, _ = fleet(clock)
+    assert process(c).status_code == 200
+    assert fake_gemini.request_count == sent + 1
+    assert process(c).json()["details"]["circuit_breaker"] == "open"
+    assert fake_gemini.request_count == sent + 1
+
+    # The operators' view, from the internal function on the same store.
+    internal, _ = fleet(clock, internal=True)
+    view = internal.request(
+        "GET",
+        "/internal/resilience/circuit-breakers/summarize",
+        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+    )
+    assert (view.json()["state"], view.json()["fleet_wide"]) == ("open", True)
+
+    # After the recovery timeout one instance probes for everyone; its success closes the breaker.
+    clock.advance(10)
+    assert process(b).status_code == 200
+    assert fake_gemini.request_count == sent + 2
+    assert b_resilience.breakers.get("summarize").state is BreakerState.CLOSED
+    assert process(a).status_code == 200  # a finds the breaker closed in the store
+    assert a_resilience.breakers.get("summarize").state is BreakerState.CLOSED
