@@ -13,7 +13,6 @@ import os
 import random
 import re
 import threading
-import time
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import redis
 import redis.asyncio
 
 from fakes.aws_tables import create_cache_table
+from fakes.clock import FakeClock
 from textapi_shared.cache.dynamodb_cache import DynamoDBCache
 from textapi_shared.cache.keys import cache_key
 from textapi_shared.cache.memory_cache import MemoryCache
@@ -43,17 +43,6 @@ GRACE_S = 100
 BACKENDS = ["memory", "redis", "dynamodb", "tiered"]
 SHARED_BACKENDS = ["redis", "dynamodb", "tiered"]
 SECRET_TEXT = "Quarterly revenue for Zanzibar Widgets fell sharply after the merger was announced."
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass

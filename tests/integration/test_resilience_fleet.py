@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import time
 import uuid
 from contextlib import contextmanager
 
@@ -22,6 +21,7 @@ import redis.asyncio
 from fakes.api_clients import LambdaClient
 from fakes.api_contract import ADMIN_KEY, PUBLIC_KEY
 from fakes.aws_tables import create_cache_table
+from fakes.clock import FakeClock
 from fakes.gemini_server import Fail, Reply
 from internal_api.config import InternalApiSettings
 from internal_api.main import create_app as create_internal_app
@@ -163,17 +163,6 @@ def test_store_contract_statistics_add_up_across_instances(stores):
     }
     assert stats["summarize"] == dict.fromkeys(STAT_FIELDS, 0)
     assert after_reset["qa"] == dict.fromkeys(STAT_FIELDS, 0)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 CUSTOM = {"retry_attempts": 1, "circuit_breaker_threshold": 2, "recovery_timeout": 10}

@@ -15,6 +15,7 @@ import pytest
 
 from fakes.api_clients import LambdaClient
 from fakes.api_contract import PUBLIC_KEY, assert_error_shape
+from fakes.clock import FakeClock
 from fakes.gemini_server import Fail, Reply
 from public_api.config import PublicApiSettings
 from public_api.main import create_app
@@ -39,17 +40,6 @@ FAST = {
     "exponential_min": 0.5,
     "exponential_multiplier": 0.1,
 }
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from fakes.clock import FakeClock
 from textapi_shared.cache.codec import JSON_MARKER, ZLIB_MARKER, CacheDecodeError, decode, encode
 from textapi_shared.cache.keys import OPERATION_TTLS, cache_key, operation_of, operation_pattern, ttl_for
 from textapi_shared.cache.memory_cache import MemoryCache
@@ -28,14 +29,6 @@ BASE = {
     "model": "gemini-2.5-flash",
     "prompt_version": "3",
 }
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_cache_key_is_the_sha256_of_the_canonical_json_and_stays_put():
@@ -152,7 +145,7 @@ def test_encode_accepts_only_dicts():
 
 def test_memory_cache_evicts_the_least_recently_used_entry_by_count():
     async def scenario() -> None:
-        cache = MemoryCache(max_entries=3, clock=FakeClock())
+        cache = MemoryCache(max_entries=3, clock=FakeClock(1_700_000_000.0))
         for key in ("a", "b", "c"):
             await cache.set(key, {"v": key}, ttl_s=60)
         assert await cache.get("a") is not None  # "a" is now the most recently used
@@ -166,7 +159,9 @@ def test_memory_cache_evicts_the_least_recently_used_entry_by_count():
 
 def test_memory_cache_evicts_by_encoded_bytes():
     async def scenario() -> None:
-        cache = MemoryCache(max_entries=100, max_bytes=1000, compression_threshold=10_000, clock=FakeClock())
+        cache = MemoryCache(
+            max_entries=100, max_bytes=1000, compression_threshold=10_000, clock=FakeClock(1_700_000_000.0)
+        )
         value = {"t": "x" * 292}  # 301 bytes encoded with its marker
         for key in ("a", "b", "c"):
             assert (await cache.set(key, value, ttl_s=60)).stored_bytes == 301
@@ -183,7 +178,7 @@ def test_memory_cache_evicts_by_encoded_bytes():
 
 def test_memory_cache_replacing_a_key_keeps_the_byte_count_right():
     async def scenario() -> None:
-        cache = MemoryCache(compression_threshold=10_000, clock=FakeClock())
+        cache = MemoryCache(compression_threshold=10_000, clock=FakeClock(1_700_000_000.0))
         await cache.set("a", {"t": "x" * 100}, ttl_s=60)
         await cache.set("a", {"t": "y"}, ttl_s=60)
         assert (await cache.status()).memory_bytes == len(encode({"t": "y"}, threshold=10_000).data)
@@ -195,7 +190,7 @@ def test_memory_cache_replacing_a_key_keeps_the_byte_count_right():
 
 def test_memory_cache_values_cannot_be_mutated_through_the_caller():
     async def scenario() -> None:
-        cache = MemoryCache(clock=FakeClock())
+        cache = MemoryCache(clock=FakeClock(1_700_000_000.0))
         value = {"items": [1, 2]}
         await cache.set("k", value, ttl_s=60)
         value["items"].append(3)
@@ -208,7 +203,7 @@ def test_memory_cache_values_cannot_be_mutated_through_the_caller():
 
 def test_memory_cache_front_lifetime_cap_bounds_a_stale_copy():
     async def scenario() -> None:
-        clock = FakeClock()
+        clock = FakeClock(1_700_000_000.0)
         cache = MemoryCache(stale_grace_s=1000, clock=clock)
         await cache.set("k", {"v": 1}, ttl_s=600, keep_for_s=30)
         clock.now += 29

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from fakes.clock import FakeClock
 from textapi_shared.errors import (
     AIInvalidOutputError,
     AIServiceError,
@@ -22,17 +23,6 @@ from textapi_shared.resilience.events import ResilienceEvents
 from textapi_shared.resilience.strategies import STRATEGIES
 
 POLICY = replace(STRATEGIES["balanced"], failure_threshold=3, recovery_timeout=30)
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class RecordingEvents(ResilienceEvents):
@@ -73,7 +63,7 @@ def transient() -> AIUnavailableError:
 
 @pytest.fixture
 def clock():
-    return FakeClock()
+    return FakeClock(1_800_000_000.0)
 
 
 @pytest.fixture
