@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.routing import APIRoute
 
 from internal_api.dependencies import Settings
 from internal_api.schemas import EndpointInfo, ServiceInfoResponse
@@ -13,13 +14,16 @@ router = APIRouter(prefix="/internal", tags=["service"])
 @router.get("/", response_model=ServiceInfoResponse, include_in_schema=False)
 async def service_info(request: Request, settings: Settings) -> ServiceInfoResponse:
     """Service information and the index of internal endpoints (no key needed)."""
-    # The OpenAPI document is the one complete list of routes, docs on or off.
-    paths = request.app.openapi()["paths"]
+    # From the routers themselves: building the OpenAPI document would cost ~100 ms on a cold start.
     endpoints = [
         EndpointInfo(
-            path=path, methods=sorted(m.upper() for m in ops), summary=next(iter(ops.values())).get("summary")
+            path=route.path,
+            methods=sorted(route.methods),
+            summary=route.summary or route.name.replace("_", " ").title(),
         )
-        for path, ops in paths.items()
+        for router in request.app.state.routers
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.include_in_schema
     ]
     return ServiceInfoResponse(
         service=settings.service_name,

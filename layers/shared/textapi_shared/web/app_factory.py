@@ -64,7 +64,8 @@ def create_api(
         on_open=lambda kind: logger.warning(ApiKeyAuthenticator.open_message(), extra={"key_kind": kind}),
     )
     install_error_handlers(app)
-    for router in routers:
+    app.state.routers = tuple(routers)
+    for router in app.state.routers:
         app.include_router(router)
 
     if settings.cors_origins:
