@@ -325,3 +325,25 @@ def test_elasticache_and_vpc_exist_only_for_the_redis_backend():
     redis_url = GLOBAL_FUNCTION["Environment"]["Variables"]["REDIS_URL"]["Fn::If"]
     assert redis_url[0] == "UseRedis"
     assert redis_url[1]["Fn::Sub"].startswith("rediss://")
+
+
+def test_alarms_cover_errors_latency_throttles_and_open_breakers():
+    alarms = _of_type("AWS::CloudWatch::Alarm")
+    watched = {
+        (m["MetricStat"]["Metric"]["MetricName"] if "MetricStat" in m else None)
+        for alarm in alarms.values()
+        for m in alarm["Properties"].get("Metrics", [])
+    } | {alarm["Properties"].get("MetricName") for alarm in alarms.values()}
+    assert {"5xx", "Latency", "Throttles", "BreakerOpened"} <= watched
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"]["Fn::If"][0] == "HasAlarmTopic"
+    assert _of_type("AWS::CloudWatch::Dashboard")
+
+
+def test_breaker_alarm_watches_the_metric_the_code_emits():
+    from textapi_shared.monitoring.metric_names import MetricName
+
+    alarm = RESOURCES["BreakerOpenAlarm"]["Properties"]
+    assert alarm["MetricName"] == MetricName.BREAKER_OPENED
+    assert alarm["Namespace"] == GLOBAL_FUNCTION["Environment"]["Variables"]["METRICS_NAMESPACE"]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "textapi-public"}]

@@ -37,6 +37,9 @@ class ResilienceEvents:
         )
         if self._obs is not None:
             self._obs.count_for(operation, _TRANSITION_METRICS[new])
+            if new == "open":
+                # Also without the operation dimension: one CloudWatch alarm covers every operation.
+                self._obs.count(MetricName.BREAKER_OPENED)
 
     def breaker_adopted(self, operation: str, new: str, **fields: Any) -> None:
         """A state another instance set, seen through the shared store: logged, not counted again."""
