@@ -123,7 +123,7 @@ def _invoked_function(resources: dict[str, Any], integration_id: str) -> str:
     if isinstance(uri, dict) and "Fn::GetAtt" in uri:
         candidates = [uri["Fn::GetAtt"][0]]
     elif isinstance(uri, dict) and "Ref" in uri:
-        candidates = [uri["Ref"]]
+        candidates = [uri["Ref"].split(".")[0]]  # `Function.Alias`: SAM's reference to the alias
     elif isinstance(uri, dict) and "Fn::Sub" in uri:
         text = uri["Fn::Sub"][0] if isinstance(uri["Fn::Sub"], list) else uri["Fn::Sub"]
         candidates = _SUB_REFERENCE.findall(text)

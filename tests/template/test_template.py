@@ -347,3 +347,13 @@ def test_breaker_alarm_watches_the_metric_the_code_emits():
     assert alarm["MetricName"] == MetricName.BREAKER_OPENED
     assert alarm["Namespace"] == GLOBAL_FUNCTION["Environment"]["Variables"]["METRICS_NAMESPACE"]
     assert alarm["Dimensions"] == [{"Name": "service", "Value": "textapi-public"}]
+
+
+def test_snapstart_on_published_versions_and_the_api_invokes_the_alias():
+    assert GLOBAL_FUNCTION["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    alias = GLOBAL_FUNCTION["AutoPublishAlias"]
+    assert alias == "live"
+    for integration in _of_type("AWS::ApiGatewayV2::Integration").values():
+        assert integration["Properties"]["IntegrationUri"]["Ref"].endswith(".Alias")
+    for permission in _of_type("AWS::Lambda::Permission").values():
+        assert permission["Properties"]["FunctionName"]["Ref"].endswith(".Alias")
