@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from internal_api.config import InternalApiSettings
 from textapi_shared.cache.protocol import Cache
 from textapi_shared.cache.statistics import CacheStatistics
+from textapi_shared.monitoring.request_metrics import RequestMetrics
 from textapi_shared.resilience.factory import Resilience
 from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal
 from textapi_shared.web.dependencies import app_cache, app_resilience, authenticator, require_admin_key
@@ -22,9 +23,14 @@ async def cache_statistics(request: Request) -> CacheStatistics:
     return request.app.state.cache_statistics
 
 
+async def request_metrics(request: Request) -> RequestMetrics:
+    return request.app.state.request_metrics
+
+
 Settings = Annotated[InternalApiSettings, Depends(settings)]
 Authenticator = Annotated[ApiKeyAuthenticator, Depends(authenticator)]
 AdminKey = Annotated[Principal, Depends(require_admin_key)]
 SharedCache = Annotated[Cache, Depends(app_cache)]
 CacheStats = Annotated[CacheStatistics, Depends(cache_statistics)]
 ResilienceServices = Annotated[Resilience, Depends(app_resilience)]
+TrafficMetrics = Annotated[RequestMetrics, Depends(request_metrics)]

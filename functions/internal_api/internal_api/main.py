@@ -7,6 +7,7 @@ from internal_api.routers import cache, monitoring, resilience, root
 from textapi_shared.cache.factory import build_cache
 from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.monitoring.observability import build_observability
+from textapi_shared.monitoring.request_metrics import RequestMetrics
 from textapi_shared.resilience.factory import build_resilience
 from textapi_shared.web.app_factory import create_api
 from textapi_shared.web.lambda_handler import build_lambda_handler
@@ -25,6 +26,7 @@ def create_app(settings: InternalApiSettings):
     )
     app.state.cache = build_cache(settings, on_error=observability.cache_error)
     app.state.cache_statistics = CacheStatistics(app.state.cache)
+    app.state.request_metrics = RequestMetrics(app.state.cache)
     app.state.resilience = build_resilience(
         settings, observability=observability, presets_ssm_parameter=settings.resilience_presets_ssm_parameter
     )

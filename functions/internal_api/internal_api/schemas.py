@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from textapi_shared.monitoring.health import ComponentHealthResponse, HealthState
 
@@ -29,3 +29,13 @@ class MonitoringHealthResponse(BaseModel):
     version: str
     components: dict[str, ComponentHealthResponse]
     details: dict[str, Any] = {}
+
+
+class MonitoringMetricsResponse(BaseModel):
+    scope: Literal["fleet", "instance"] = Field(
+        description="fleet: counted in the shared cache backend; instance: CACHE_BACKEND=memory, one instance"
+    )
+    window_s: int
+    operations: dict[str, dict[str, Any]]
+    totals: dict[str, Any]
+    timestamp: str

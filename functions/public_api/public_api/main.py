@@ -9,6 +9,7 @@ from textapi_shared.ai.factory import build_provider
 from textapi_shared.cache.factory import build_cache
 from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.monitoring.observability import build_observability
+from textapi_shared.monitoring.request_metrics import RequestMetrics
 from textapi_shared.resilience.factory import build_resilience
 from textapi_shared.security.prompt_guard import GuardMode, PromptGuard
 from textapi_shared.security.rate_limiter import RateLimiter
@@ -41,6 +42,7 @@ def create_app(settings: PublicApiSettings):
         observability=observability,
         cache=cache,
         statistics=CacheStatistics(cache),
+        request_metrics=RequestMetrics(cache),
     )
     # Counted in the cache's shared backend, so limits hold across every instance of the function.
     app.state.rate_limiter = RateLimiter(cache, per_minute=settings.rate_limit_per_minute)

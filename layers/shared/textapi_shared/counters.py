@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
 
 class CounterStore(Protocol):
@@ -62,3 +62,45 @@ class MemoryCounterStore:
     def _evict_expired(self, now: float) -> None:
         for stale in [k for k, (_, expires_at) in self._values.items() if expires_at <= now]:
             del self._values[stale]
+
+
+class WindowedCounters:
+    """Integer counters per (subject, field) in fixed time windows, in a `CounterStore`.
+
+    Keys are `{prefix}:{window}:{subject}:{field}`; each window expires after three of its length.
+    `add` is one `incr_many` (one round trip); `totals` sums the current and the previous window, so
+    figures cover the last one to two windows. With a shared store the numbers are fleet-wide.
+    """
+
+    def __init__(
+        self, store: CounterStore, *, prefix: str, window_s: int, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._store = store
+        self._prefix = prefix
+        self.window_s = window_s
+        self._clock = clock
+
+    def _key(self, window: int, subject: str, field: str) -> str:
+        return f"{self._prefix}:{window}:{subject}:{field}"
+
+    async def add(self, subject: str, amounts: Mapping[str, int]) -> None:
+        window = int(self._clock() // self.window_s)
+        keyed = {self._key(window, subject, field): amount for field, amount in amounts.items() if amount}
+        if keyed:
+            await self._store.incr_many(keyed, ttl_s=3 * self.window_s)
+
+    async def totals(self, subjects: Iterable[str], fields: Iterable[str]) -> dict[str, dict[str, int]]:
+        """`{subject: {field: count}}` over the current and the previous window, in one read."""
+        subjects, fields = list(subjects), list(fields)
+        current = int(self._clock() // self.window_s)
+        keys = {
+            (subject, field, window): self._key(window, subject, field)
+            for window in (current - 1, current)
+            for subject in subjects
+            for field in fields
+        }
+        values = await self._store.read_counters(list(keys.values()))
+        totals = {subject: dict.fromkeys(fields, 0) for subject in subjects}
+        for (subject, field, _), key in keys.items():
+            totals[subject][field] += values.get(key, 0)
+        return totals

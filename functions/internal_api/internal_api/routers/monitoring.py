@@ -4,8 +4,17 @@ from functools import partial
 
 from fastapi import APIRouter
 
-from internal_api.dependencies import AdminKey, Authenticator, ResilienceServices, Settings, SharedCache
-from internal_api.schemas import MonitoringHealthResponse
+from internal_api.dependencies import (
+    AdminKey,
+    Authenticator,
+    CacheStats,
+    ResilienceServices,
+    Settings,
+    SharedCache,
+    TrafficMetrics,
+)
+from internal_api.schemas import MonitoringHealthResponse, MonitoringMetricsResponse
+from textapi_shared.ai.provider import Operation
 from textapi_shared.monitoring.health import authentication_check, cache_check, run_checks
 from textapi_shared.web.errors import utc_timestamp
 
@@ -36,4 +45,25 @@ async def monitoring_health(
         version=settings.version,
         components={name: c.as_dict() for name, c in components.items()},
         details={"stage": settings.stage},
+    )
+
+
+@router.get("/metrics", response_model=MonitoringMetricsResponse)
+async def monitoring_metrics(
+    _admin: AdminKey, settings: Settings, traffic: TrafficMetrics, cache_statistics: CacheStats
+) -> MonitoringMetricsResponse:
+    """Requests, errors, latency percentiles and cache hit ratio per operation, fleet-wide."""
+    operations = [operation.value for operation in Operation]
+    requests = await traffic.snapshot(operations)
+    cache = await cache_statistics.snapshot(operations)
+    per_operation = {
+        op: {**requests["operations"][op], "cache_hit_ratio": cache["operations"][op]["hit_ratio"]}
+        for op in operations
+    }
+    return MonitoringMetricsResponse(
+        scope="instance" if settings.cache_backend == "memory" else "fleet",
+        window_s=requests["window_s"],
+        operations=per_operation,
+        totals={**requests["totals"], "cache_hit_ratio": cache["totals"]["hit_ratio"]},
+        timestamp=utc_timestamp(),
     )

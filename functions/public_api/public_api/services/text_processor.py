@@ -14,6 +14,7 @@ from textapi_shared.ai.provider import Operation
 from textapi_shared.cache.keys import cache_key, ttl_for
 from textapi_shared.errors import (
     AIInvalidOutputError,
+    ApiError,
     GatewayTimeoutError,
     InputValidationError,
     ServiceUnavailableError,
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from textapi_shared.cache.protocol import Cache, CacheEntry
     from textapi_shared.cache.statistics import CacheStatistics
     from textapi_shared.monitoring.observability import Observability
+    from textapi_shared.monitoring.request_metrics import RequestMetrics
     from textapi_shared.resilience.deadline import Deadline
     from textapi_shared.security.prompt_guard import PromptGuard
 
@@ -66,6 +68,7 @@ class TextProcessor:
         observability: Observability,
         cache: Cache,
         statistics: CacheStatistics,
+        request_metrics: RequestMetrics,
     ) -> None:
         self._provider = provider
         self._guard = guard
@@ -73,6 +76,7 @@ class TextProcessor:
         self._obs = observability
         self._cache = cache
         self._statistics = statistics
+        self._request_metrics = request_metrics
 
     @property
     def provider(self) -> AIProvider:
@@ -85,8 +89,29 @@ class TextProcessor:
     async def process(
         self, request: TextProcessingRequest, *, deadline: Deadline, read_cache: bool = True
     ) -> TextProcessingResponse:
-        """Cached answer if fresh; else the AI's (then cached); a stale answer only when the AI is down."""
+        """Cached answer if fresh; else the AI's (then cached); a stale answer only when the AI is down.
+
+        Every outcome is counted per operation for the fleet-wide request metrics.
+        """
         started = time.perf_counter()
+        status = 500
+        try:
+            response = await self._process(request, deadline=deadline, read_cache=read_cache, started=started)
+            status = 200
+            return response
+        except ApiError as exc:
+            status = exc.status_code
+            raise
+        except asyncio.CancelledError:  # a batch item cut off by the deadline
+            status = 504
+            raise
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            await self._request_metrics.record(request.operation, status=status, latency_ms=elapsed_ms)
+
+    async def _process(
+        self, request: TextProcessingRequest, *, deadline: Deadline, read_cache: bool, started: float
+    ) -> TextProcessingResponse:
         operation = Operation(request.operation)
         texts = [request.text] + ([request.question] if request.question else [])
         verdict = self._guard.enforce(*texts)

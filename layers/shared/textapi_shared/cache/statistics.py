@@ -2,13 +2,15 @@
 
 With the shared cache as the store the numbers are fleet-wide. Counters live in day-long windows
 (`window_s`); a snapshot sums the current and the previous window, i.e. the last one to two days.
-Each record is one `incr_many`: a single round trip, awaited (Lambda freezes after returning).
+Each record is one round trip, awaited (Lambda freezes after returning).
 """
 
 from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING, Any
+
+from textapi_shared.counters import WindowedCounters
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -28,58 +30,33 @@ class CacheStatistics:
         prefix: str = STATS_PREFIX,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._counters = counters
-        self._window_s = window_s
-        self._prefix = prefix
-        self._clock = clock
-
-    def _window(self) -> int:
-        return int(self._clock() // self._window_s)
-
-    def _key(self, window: int, operation: str, field: str) -> str:
-        return f"{self._prefix}:{window}:{operation}:{field}"
+        self._counters = WindowedCounters(counters, prefix=prefix, window_s=window_s, clock=clock)
 
     async def record(self, operation: str, *, hit: bool, get_ms: float) -> None:
-        window = self._window()
-        await self._counters.incr_many(
-            {
-                self._key(window, operation, "hits" if hit else "misses"): 1,
-                self._key(window, operation, "get_us"): max(0, round(get_ms * 1000)),
-            },
-            ttl_s=3 * self._window_s,
+        await self._counters.add(
+            operation, {"hits" if hit else "misses": 1, "get_us": max(0, round(get_ms * 1000))}
         )
 
     async def record_set(self, operation: str, *, set_ms: float, raw_bytes: int, stored_bytes: int) -> None:
-        window = self._window()
-        await self._counters.incr_many(
+        await self._counters.add(
+            operation,
             {
-                self._key(window, operation, "sets"): 1,
-                self._key(window, operation, "set_us"): max(0, round(set_ms * 1000)),
-                self._key(window, operation, "raw_bytes"): raw_bytes,
-                self._key(window, operation, "stored_bytes"): stored_bytes,
+                "sets": 1,
+                "set_us": max(0, round(set_ms * 1000)),
+                "raw_bytes": raw_bytes,
+                "stored_bytes": stored_bytes,
             },
-            ttl_s=3 * self._window_s,
         )
 
     async def snapshot(self, operations: Iterable[str]) -> dict[str, Any]:
         """`{"operations": {op: summary}, "totals": summary, "window_s": ...}`, one counter read."""
         operations = list(operations)
-        current = self._window()
-        keys = {
-            (window, operation, field): self._key(window, operation, field)
-            for window in (current - 1, current)
-            for operation in operations
-            for field in _FIELDS
-        }
-        values = await self._counters.read_counters(list(keys.values()))
-        raw = {op: dict.fromkeys(_FIELDS, 0) for op in operations}
-        for (_, operation, field), key in keys.items():
-            raw[operation][field] += values.get(key, 0)
+        raw = await self._counters.totals(operations, _FIELDS)
         totals = {field: sum(raw[op][field] for op in operations) for field in _FIELDS}
         return {
             "operations": {op: summarize(raw[op]) for op in operations},
             "totals": summarize(totals),
-            "window_s": 2 * self._window_s,
+            "window_s": 2 * self._counters.window_s,
         }
 
 
