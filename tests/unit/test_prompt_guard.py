@@ -8,12 +8,8 @@ import pytest
 from unit.prompt_guard_corpus import ATTACKS, BENIGN
 
 from textapi_shared.errors import PromptRejectedError
-from textapi_shared.security.prompt_guard import (
-    RULE_NAMES,
-    GuardMode,
-    GuardVerdict,
-    PromptGuard,
-)
+from textapi_shared.security.prompt_guard import GuardMode, GuardVerdict, PromptGuard
+from textapi_shared.security.prompt_guard_rules import RULE_NAMES
 
 MIN_DETECTION = 0.90
 MAX_FALSE_POSITIVES = 0.05

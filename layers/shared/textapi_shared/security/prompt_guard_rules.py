@@ -1,0 +1,473 @@
+"""The prompt guard's rules: each a set of anchored patterns tried where one of its trigger words occurs.
+
+Text is lower-cased with single spaces and newlines kept (one leading newline marks the start), so
+a space in a pattern stands for either. Each pattern starts with one of its literal lead phrases; the
+first word of a lead is the trigger at which the pattern is tried. Patterns compile on first use, so
+importing the layer (e.g. for a health check) does not pay for them.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+INSTRUCTION_OVERRIDE = "instruction_override"
+ROLE_HIJACK = "role_hijack"
+SYSTEM_PROMPT_EXTRACTION = "system_prompt_extraction"
+DELIMITER_INJECTION = "delimiter_injection"
+ENCODED_PAYLOAD = "encoded_payload"
+OBFUSCATION = "obfuscation"
+
+RULE_NAMES: tuple[str, ...] = (
+    DELIMITER_INJECTION,
+    ENCODED_PAYLOAD,
+    INSTRUCTION_OVERRIDE,
+    OBFUSCATION,
+    ROLE_HIJACK,
+    SYSTEM_PROMPT_EXTRACTION,
+)
+
+_SOURCES: list[tuple[str, frozenset[str], str]] = []
+
+
+def _rule(rule: str, leads: str, rest: str, *, before: str = "") -> None:
+    """Register `before` + one of the `|`-separated literal `leads` + `rest` for `rule`."""
+    phrases = leads.split("|")
+    lead_rx = "|".join(" ".join(re.escape(word) for word in phrase.split(" ")) for phrase in phrases)
+    regex = f"{before}(?:{lead_rx})(?:{rest})".replace(" ", r"\s")
+    triggers = frozenset(phrase.split(" ")[0] for phrase in phrases)
+    _SOURCES.append((rule, triggers, regex))
+
+
+def _gap(most: int) -> str:
+    """Up to `most` filler words (with trailing punctuation) between a verb and its object."""
+    return rf"(?:[\w'-]+[,;:]? ){{0,{most}}}?"
+
+
+_QUALIFIER_WORDS = (
+    "previous|prior|above|earlier|preceding|original|initial|system|existing|given|foregoing"
+    "|aforementioned|former|programmed|preset|hidden|safety|developer's|creator's"
+)
+_QUALIFIER = f"(?:{_QUALIFIER_WORDS})"
+_INSTRUCTIONS = (
+    r"(?:instructions?|rules|directions|directives?|guidelines|guidance|prompts?|commands|orders"
+    r"|constraints|programming|policies|context|system (?:prompt|message))\b"
+)
+_YOU_WERE_GIVEN = (
+    r"(?:(?:that |which )?you (?:were|have been|'ve been|got|received|had been) (?:given|told|provided"
+    r"|taught|trained|programmed)|(?:that |which )?you received|given to you|above|so far)"
+)
+_INSTRUCTED = r"(?:told|given|instructed|asked|programmed|taught|trained|ordered|said)"
+_MAKERS = r"(?:the |your )(?:developers?|creators?|makers?|operators?|admins?|administrators?|system|owners?)"
+_MODEL_LEADS = (
+    "ai|ais|llm|llms|language model|language models|chatbot|chatbots|gpt|assistant|assistants|bot|bots"
+    "|model|models"
+)
+_MODEL = rf"(?:{_MODEL_LEADS})(?: assistants?| models?)?"
+_VOID = (
+    r"(?:void|null and void|cancell?ed|canceled|revoked|suspended|invalid|obsolete|outdated|deprecated"
+    r"|superseded|overridden|lifted|disabled|irrelevant|no longer valid|no longer (?:apply|matter)"
+    r"|(?:do not|don'?t|does not|doesn'?t) (?:apply|exist|matter))"
+)
+_VOIDED = rf"(?: (?:(?:are|is|have been|has been) )?(?:now )?{_VOID}| (?:have|has) (?:changed|been (?:updated"
+_VOIDED += r"|replaced|revoked|cancell?ed|lifted|removed|disabled)))"
+
+# --- instruction_override -------------------------------------------------------------------------
+
+_OVERRIDE_VERBS = (
+    "ignore|ignoring|disregard|disregarding|forget|forgetting|overlook|overlooking|skip|skipping|bypass"
+    "|bypassing|override|overriding|overwrite|overwriting|overrule|abandon|discard|neglect|reset|erase"
+    "|drop|set aside|put aside|throw out|do not follow|don't follow|dont follow|stop following"
+    "|stopped following|stop obeying|no longer follow|cease following|pay no attention to"
+    "|pay no heed to|pay no mind to|take no notice of|do not pay attention to|do not pay any attention to"
+    "|don't pay attention to|don't pay any attention to"
+)
+_rule(
+    INSTRUCTION_OVERRIDE,
+    _OVERRIDE_VERBS,
+    rf" (?:(?:all|any|every|each|of|the|these|those|your) )*{_QUALIFIER} (?:[\w-]+ )?{_INSTRUCTIONS}"
+    rf"| (?:(?:all|any|of|the) )*your (?:[\w-]+ ){{0,2}}?{_INSTRUCTIONS}"
+    rf"| (?:(?:all|any|every|of|the) )*{_INSTRUCTIONS} {_YOU_WERE_GIVEN}"
+    rf"| (?:all (?:of )?)?(?:everything|anything|whatever|what) (?:that |which )?(?:you (?:were|have been"
+    rf"|'ve been) {_INSTRUCTED}|{_MAKERS} {_INSTRUCTED}|(?:written |stated |said )?above|before (?:this|now)"
+    r"|so far|previously|i (?:said|told you|wrote) (?:before|earlier|above))"
+    r"| (?:all (?:of )?)?(?:everything|anything|whatever|what) (?:guidance|instructions?|rules|text|came)"
+    r" (?:preceded|precedes|came before|comes before|is above)"
+    r"| (?:all (?:of )?)?the above(?= ?[.,;:!]| and| instead|$)",
+    before=r"(?<!n't )(?<!not )(?<!never )",
+)
+_rule(
+    INSTRUCTION_OVERRIDE,
+    "set|put|push|lay|cast",
+    rf" (?:(?:all|any|of|the|these|your) )*(?:{_QUALIFIER} )?(?:[\w-]+ )?{_INSTRUCTIONS} aside",
+)
+# The instructions named first, the order to drop them after: "the above rules ... ignore them".
+_rule(
+    INSTRUCTION_OVERRIDE,
+    _QUALIFIER_WORDS,
+    rf" {_INSTRUCTIONS}[^.!?\n]{{0,60}}?\b(?:discard|ignore|disregard|forget|drop|skip) (?:all of )?"
+    r"(?:them|those|these|it)\b",
+)
+_rule(
+    INSTRUCTION_OVERRIDE,
+    "previous|prior|above|earlier|preceding|original|initial|system",
+    rf" (?:instructions|directives|system prompt){_VOIDED}",
+)
+_rule(
+    INSTRUCTION_OVERRIDE,
+    "instructions|rules|guidelines",
+    rf" (?:that )?you (?:received|were given)(?: \w+)?{_VOIDED}",
+)
+_rule(
+    INSTRUCTION_OVERRIDE,
+    "your",
+    rf" (?:[\w-]+ )?(?:instructions|rules|guidelines|directives|programming|system prompt|restrictions"
+    rf"|polic(?:y|ies)){_VOIDED}"
+    r"| (?:new|real|actual|true|only) (?:task|job|goal|instructions?|purpose|mission|objective|orders?"
+    r"|assignment) (?:is|are|will be|now is)\b"
+    r"| (?:task|job|goal|mission) (?:is|will be) now\b",
+)
+_rule(
+    INSTRUCTION_OVERRIDE,
+    "real|actual|true",
+    r" (?:task|instructions?|orders?|assignment) (?:is|are)\b",
+    before="(?<=the )",
+)
+_rule(
+    INSTRUCTION_OVERRIDE,
+    "everything|all|text|content|instruction|instructions",
+    r" (?:(?:written|said) )?(?:above|before this(?: \w+)?|prior to this(?: \w+)?) (?:was|is|were|are)"
+    r" (?:just |only |merely )?(?:a test|irrelevant|fake|void|a joke|not important|to be ignored"
+    r"|cancell?ed|obsolete)\b",
+)
+_rule(
+    INSTRUCTION_OVERRIDE,
+    "obey",
+    r" (?:only )?(?:me|my)\b",
+    before=r"(?:(?<=must )|(?<=will )|(?<=shall )|(?<=should )|(?<=only )|(?<=now ))",
+)
+_rule(
+    INSTRUCTION_OVERRIDE,
+    "new",
+    r" (?:system )?(?:instructions?|directives?|prompt|objective|mission|persona) ?:"
+    r"| (?:instructions?|orders?|directives?) from (?:your|the) (?:administrator|admin|developers?"
+    r"|creators?|operators?|owner|system)\b",
+)
+_rule(
+    INSTRUCTION_OVERRIDE,
+    "from now on|from this point on|from this point forward|from here on",
+    r",? (?:you|u) (?:will |must |shall |should |are going to |are to |can |may )?(?:only |always |never )?"
+    r"(?:answer|respond|reply|act|behave|speak|talk|ignore|obey|pretend|roleplay|role-play|output"
+    r"|do anything|have no)\b"
+    r"|,? (?:you|u) are (?:an? |the |my |dan\b|no longer|free\b|not\b)",
+)
+_rule(INSTRUCTION_OVERRIDE, "override", r" ?:", before=r"(?<=\n)")
+_rule(
+    INSTRUCTION_OVERRIDE,
+    "this|following",
+    r" (?:message|text|note|instruction|prompt)s? (?:supersedes?|overrides?|replaces?|cancels?"
+    r"|takes precedence over|trumps)\b",
+)
+_rule(
+    INSTRUCTION_OVERRIDE,
+    "clear|wipe|erase|reset|flush|purge",
+    r" your (?:memory|context|mind|instructions|programming)\b",
+)
+# Re-tasking this API: "don't summarize this; instead ...", "ignore the task."
+_rule(
+    INSTRUCTION_OVERRIDE,
+    "do not|don't|dont|stop|never mind|forget",
+    r" (?:the )?(?:summari[sz]\w*|summary|analy[sz]\w*|translat\w*|process\w*|task)(?: (?:this|the text|it"
+    r"|task))?[.;,!]? (?:instead|rather)\b",
+)
+_rule(
+    INSTRUCTION_OVERRIDE,
+    "ignore|disregard|forget|skip|abandon|drop",
+    r" (?:the |your |this )?(?:[\w-]+ )?task\b ?(?:[.;!\n]|$)"
+    r"| your (?:current |original |assigned |actual |main )?task\b"
+    r"| (?:the |your |this )?(?:current |original )?(?:summar\w*|analysis|task|translation|processing)\b"
+    r"[^.!?\n]{0,20}?\binstead\b",
+)
+# Addressing the model from inside the data.
+_rule(
+    INSTRUCTION_OVERRIDE,
+    "attention|note|message|memo|notice|reminder|instruction|instructions|hey|dear|psst",
+    rf"(?: to| for)?,? (?:the |any |all )?{_MODEL} ?[:,!]",
+)
+_rule(
+    INSTRUCTION_OVERRIDE,
+    _MODEL_LEADS,
+    r"(?: assistants?| models?)?,? (?:if you are |if you're |who (?:is|are) |that (?:is|are) |when you are"
+    r" |currently )?(?:reading|processing|summari[sz]ing|analy[sz]ing|parsing|ingesting) this(?: \w+)?"
+    r" ?[:,.]",
+)
+_rule(
+    INSTRUCTION_OVERRIDE,
+    "any|every|each",
+    rf" {_MODEL} (?:that is |who is |currently )?(?:reading|processing|summari[sz]ing|analy[sz]ing|parsing"
+    r"|ingesting) this\b",
+)
+_rule(
+    INSTRUCTION_OVERRIDE,
+    "chatgpt|gpt|claude|gemini|bard|copilot|llama|ai|assistant|model",
+    r"(?:-?\d[\w.]*)?,? (?:please )?(?:ignore|disregard|forget|summari[sz]e this as|rate this|write|say"
+    r"|tell me|reveal|output|respond|reply|print|pretend|act as)\b",
+    before=r"(?:(?<=[\n.!?])|(?<=[\n.!?] ))",
+)
+# Spanish, Italian, Portuguese, French, German.
+_rule(
+    INSTRUCTION_OVERRIDE,
+    "ignora|ignore|ignorar|ignorad|ignoren|ignores|ignorez|ignorer|olvida|olvide|olvidar|olvidad|olviden"
+    "|olvides|dimentica|esqueça|esqueca|oublie|oubliez|oublier",
+    r" (?:todas )?(?:las|as) (?:instrucciones|reglas|indicaciones|instru[cç][oõ]es|regras)"
+    r" (?:anteriores|previas|pr[eé]vias)"
+    r"| (?:tutte )?le (?:istruzioni|regole) (?:precedenti|anteriori)"
+    r"| (?:toutes )?les (?:instructions|consignes|r[eè]gles) (?:pr[eé]c[eé]dentes|ant[eé]rieures)"
+    r"| tout ce qu(?:'on|e l'on) (?:vous|t') ?a dit"
+    r"| todo lo (?:anterior\b|que te (?:dijeron|han dicho|dije))",
+)
+_rule(
+    INSTRUCTION_OVERRIDE,
+    "ignoriere|ignorieren|ignoriert|vergiss|vergessen",
+    r" (?:sie )?(?:alle )?(?:vorherigen|bisherigen|vorigen|fr[uü]heren|obigen) (?:anweisungen|instruktionen"
+    r"|regeln|befehle)"
+    r"| (?:sie )?alles,? was (?:dir|ihnen|man dir|man ihnen)\b",
+)
+
+# --- role_hijack ----------------------------------------------------------------------------------
+
+_MODEL_NOUN = r"(?:ai|assistant|chatbot|bot|model|llm|hacker|character|persona|entity)\b"
+_LIMITS = (
+    r"(?:restrictions?|limits|limitations|filters?|rules|guidelines|censorship|safety|polic(?:y|ies)"
+    r"|ethics|morals|boundaries|constraints|guardrails|safeguards|programming|training|shackles|chains)\b"
+)
+_UNLIMITED = (
+    rf"\b[^.!?\n]{{0,60}}?\b(?:without|with no|with zero|have no|has no|having no|(?:do not|don'?t|does not"
+    r"|doesn'?t) have|free (?:from|of)|freed from|broken free (?:of|from)|broke free (?:of|from)|break free"
+    r" (?:of|from)|liberated from|released from|ignores?|ignoring|unbound by|not bound by|no longer bound by"
+    rf"|exempt from) (?:(?:any|all|of|its|your|the|those|these|such) )*(?:[\w-]+ )?{_LIMITS}"
+)
+
+_rule(
+    ROLE_HIJACK,
+    "you are|you're",
+    rf" now (?:dan\b|dude\b|stan\b|an? (?:[\w-]+ ){{0,2}}?{_MODEL_NOUN}|(?:in )?(?:developer|jailbreak|dan"
+    r"|unrestricted|unfiltered) mode|jailbroken|unrestricted|unfiltered|uncensored|free (?:from|of))"
+    r"| no longer (?:an? |the )?(?:[\w-]+ )?(?:ai|assistant|chatbot|bot|model|llm|summari[sz]er"
+    r"|language model|bound|restricted|limited|required to|constrained)\b"
+    r"|(?: now)? (?:dan|jailbroken)\b"
+    rf"|{_UNLIMITED}",
+)
+_rule(
+    ROLE_HIJACK,
+    "act|acting|behave|respond|answer|reply|pretend|imagine|simulate|roleplay|role-play|become",
+    rf"{_UNLIMITED}",
+)
+_rule(
+    ROLE_HIJACK,
+    "pretend|imagine|assume|suppose|act as if|act like",
+    rf"\b[^.!?\n]{{0,40}}?\byour (?:[\w-]+ )?{_LIMITS} (?:(?:do|does) not|don'?t|doesn'?t|no longer)"
+    r" (?:exist|apply)",
+)
+_rule(
+    ROLE_HIJACK,
+    "stop|quit",
+    r" (?:acting as|being|pretending to be) (?:an? |the )?(?:[\w-]+ )?(?:summari[sz]er|assistant|ai|chatbot"
+    r"|model|bot)\b",
+)
+_rule(ROLE_HIJACK, "do anything now", r"\b")
+_rule(
+    ROLE_HIJACK,
+    "unrestricted|unfiltered|uncensored|jailbroken|unaligned|dan|jailbreak",
+    r" (?:ai|assistant|chatbot|bot|model|llm|mode|persona)\b",
+)
+_rule(
+    ROLE_HIJACK,
+    "developer mode",
+    r"\b[^\n]{0,80}?\b(?:generate|content|polic|restrict|censor|filter|rules|guideline|anything|no limits)",
+)
+_rule(ROLE_HIJACK, "this is a jailbreak", r"\b ?[.:!,]")
+_rule(ROLE_HIJACK, "initiate|activate|enable|begin|start", r" (?:a |the )?jailbreak\b")
+_rule(
+    ROLE_HIJACK,
+    "bypass|disable|turn off|deactivate|remove|lift|drop|ignore|circumvent|override|switch off",
+    r" (?:all (?:of )?)?(?:your (?:[\w-]+ ){0,2}?|the (?:safety|content|moderation) )(?:restrictions"
+    r"|filters?|safety|safeguards|guardrails|content polic(?:y|ies)|censorship|limitations|limits"
+    r"|alignment|ethics|morals)\b",
+)
+
+# --- system_prompt_extraction ---------------------------------------------------------------------
+
+_STRONG_REVEAL = (
+    "reveal|revealing|leak|leaking|dump|dumping|expose|exposing|disclose|disclosing|recite|reciting"
+    "|repeat|repeating|output|outputting|spell out|spelling out|print out|printing out|quote|quoting"
+)
+_WEAK_REVEAL = (
+    "print|printing|show|showing|display|displaying|tell|give|share|sharing|provide|paste|echo"
+    "|translate|translating|return|send|append|copy|copying|reproduce|reproducing|write out|write down"
+    "|reply with|respond with|answer with|start with|begin with|what is|what are|what was|what were"
+    "|what would|what do|what does|what's|what're"
+)
+_SYSTEM_PROMPT = (
+    r"(?:system (?:prompt|message|instructions?|directives?)|(?:initial|original|hidden|secret|internal"
+    r"|preset|confidential|developer|starting|first) (?:prompt|instructions?|directives?|system message"
+    r"|rules|guidelines)|pre-?prompt|meta-?prompt)\b"
+)
+_ANY_REVEAL_OBJECT = (
+    rf"|\b {_gap(4)}your (?:instructions|prompt|rules|guidelines) (?:[\w-]+ ){{0,3}}?(?:say|said|are|were"
+    r"|verbatim|word for word|in full|exactly)\b"
+    rf"|\b {_gap(4)}(?:your|the) (?:instructions|prompt|rules|guidelines) (?:that )?you (?:(?:were|have been"
+    r"|'ve been|are) (?:given|told|initiali[sz]ed|configured|programmed|primed|set up|trained)|follow|obey"
+    r"|operate under|run under|were built with)\b"
+    rf"|\b {_gap(5)}(?:(?:your|the|this) (?:entire |full |whole )?(?:context window|conversation history"
+    r"|chat history)|your (?:entire |full |whole )?context)\b"
+    rf"|\b {_gap(3)}(?:everything|all|what) (?:that )?you (?:were|have been|'ve been) {_INSTRUCTED}"
+)
+_rule(
+    SYSTEM_PROMPT_EXTRACTION,
+    _STRONG_REVEAL,
+    rf"\b {_gap(5)}(?:your|the|its) (?:[\w-]+ )?{_SYSTEM_PROMPT}"
+    r"| your (?:instructions|prompt|rules|guidelines)\b" + _ANY_REVEAL_OBJECT,
+)
+_rule(
+    SYSTEM_PROMPT_EXTRACTION,
+    _WEAK_REVEAL,
+    rf"\b {_gap(5)}(?:your|its) (?:[\w-]+ )?{_SYSTEM_PROMPT}"
+    rf"|\b {_gap(5)}the (?:hidden|secret|initial|original|internal|confidential) (?:prompt|instructions?"
+    r"|system message|rules|guidelines)\b" + _ANY_REVEAL_OBJECT,
+)
+_rule(
+    SYSTEM_PROMPT_EXTRACTION,
+    "repeat|print|output|show|display|copy|paste|echo|write out|return|recite|reproduce|dump|list",
+    r" (?:back )?(?:to me )?(?:all (?:of )?)?(?:the |your )?(?:(?:text|words|content|contents|lines"
+    r"|messages?|conversation|prompt) |everything )(?:written |that (?:is|was|came|appears) )?(?:above"
+    r"|before (?:this|my|the)|preceding|prior to)\b",
+)
+_rule(
+    SYSTEM_PROMPT_EXTRACTION,
+    "instruction|instructions|text|words|prompt|message|messages|content|rules",
+    r" (?:at|from|in) the (?:very )?(?:top|start|beginning) of (?:your|this|the|our) (?:context(?: window)?"
+    r"|conversation|chat|session|prompt)\b"
+    r"| (?:that )?(?:came|comes|appears?|is|was) (?:before|above) (?:my|this) (?:message|text|input"
+    r"|question)\b"
+    r"| hidden in your\b",
+)
+_rule(
+    SYSTEM_PROMPT_EXTRACTION,
+    "words|lines|characters|sentences|paragraphs|text|contents|content|beginning|start",
+    r" of your (?:prompt|instructions|system prompt|context)\b",
+)
+_rule(
+    SYSTEM_PROMPT_EXTRACTION,
+    "what",
+    r" (?:were|was|have) you (?:been )?(?:told|instructed|given|asked|programmed) (?:to do )?(?:before"
+    r"|earlier|at the (?:start|beginning)|initially|prior)"
+    rf"| (?:rules|instructions|guidelines|prompt|directives) (?:(?:were|have) you (?:been )?{_INSTRUCTED}"
+    r"|did you (?:receive|get))\b",
+)
+_rule(
+    SYSTEM_PROMPT_EXTRACTION,
+    "system",
+    r" (?:prompt|message|instructions?) (?:that )?you (?:were|have been|'ve been) given\b",
+)
+
+# --- delimiter_injection --------------------------------------------------------------------------
+
+_rule(
+    DELIMITER_INJECTION,
+    "<",
+    r" ?/? ?(?:user_text|user_input|question|system|assistant|instructions?|sys) ?>"
+    r"|\|[a-z_]{2,24}\|>|</?sys>>",
+)
+_rule(DELIMITER_INJECTION, "[", r"/?(?:inst|sys|system|system_prompt)\]")
+_rule(
+    DELIMITER_INJECTION,
+    "\n",
+    r" ?(?:#{1,6} ?)?system(?: (?:prompt|message|instructions?|override|note))? ?:"
+    r"| ?#{1,6} ?(?:assistant|instructions?|response)\b"
+    r"| ?human ?:[^\n]{0,400}\n ?assistant ?:",
+)
+_rule(DELIMITER_INJECTION, "system override", r"\b ?[:!.]")
+_rule(
+    DELIMITER_INJECTION,
+    "end",
+    r" (?:of )?(?:the )?user(?:'s)? (?:text|input|content|data|message|question)\b",
+)
+_rule(
+    DELIMITER_INJECTION,
+    "user|untrusted",
+    r" (?:text|input|content|data) (?:has )?(?:ended|ends here|is over|is finished)\b",
+)
+_rule(DELIMITER_INJECTION, "new system", r" (?:instructions?|prompt|message) ?:")
+_rule(DELIMITER_INJECTION, "begin|beginning", r" (?:of )?(?:new )?system (?:prompt|instructions?|message)\b")
+_rule(DELIMITER_INJECTION, '"role"', r' ?: ?"(?:system|assistant|developer)"')
+
+
+def _trigger_regex(words: Iterable[str], symbols: Iterable[str]) -> re.Pattern[str]:
+    # A trie keeps the scan to one pass with few branch attempts per position.
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        ends = "" in node
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 and not ends else f"(?:{'|'.join(branches)})"
+        return f"(?:{body})?" if ends else body
+
+    symbol_rx = "|".join(re.escape(symbol) for symbol in sorted(symbols))
+    return re.compile(rf"\b{build(trie)}\b|{symbol_rx}")
+
+
+@dataclass(frozen=True)
+class Matcher:
+    trigger: re.Pattern[str]
+    # trigger word -> the compiled pattern of every rule that has a pattern starting with it
+    by_trigger: dict[str, tuple[tuple[str, re.Pattern[str]], ...]]
+
+
+@functools.cache
+def matcher() -> Matcher:
+    # One regex per rule: at a trigger its branches with other leads fail on their first character.
+    rules: dict[str, list[str]] = {}
+    for name, _, regex in _SOURCES:
+        rules.setdefault(name, []).append(f"(?:{regex})")
+    compiled = {name: re.compile("|".join(parts)) for name, parts in rules.items()}
+    by_trigger: dict[str, dict[str, re.Pattern[str]]] = {}
+    for name, triggers, _ in _SOURCES:
+        for trigger in triggers:
+            by_trigger.setdefault(trigger, {})[name] = compiled[name]
+    return Matcher(
+        trigger=_trigger_regex(
+            (t for t in by_trigger if t[0].isalnum()), (t for t in by_trigger if not t[0].isalnum())
+        ),
+        by_trigger={trigger: tuple(per_rule.items()) for trigger, per_rule in by_trigger.items()},
+    )
+
+
+TRIGGERS = frozenset(trigger for _, triggers, _ in _SOURCES for trigger in triggers)
+CONTENT_RULE_COUNT = len({name for name, _, _ in _SOURCES})
+# Words whose appearance after de-obfuscation makes another pass worth its cost.
+KEYWORDS = TRIGGERS | {
+    "instruction",
+    "instructions",
+    "prompt",
+    "rules",
+    "guidelines",
+    "restrictions",
+    "previous",
+    "prior",
+    "system",
+    "jailbreak",
+    "dan",
+}
