@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -104,3 +104,19 @@ class WindowedCounters:
         for (subject, field, _), key in keys.items():
             totals[subject][field] += values.get(key, 0)
         return totals
+
+    async def report(
+        self,
+        subjects: Iterable[str],
+        fields: Iterable[str],
+        summarize: Callable[[dict[str, int]], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """`{"operations": {subject: summary}, "totals": summary, "window_s": ...}` in one read."""
+        subjects, fields = list(subjects), list(fields)
+        raw = await self.totals(subjects, fields)
+        overall = {field: sum(raw[subject][field] for subject in subjects) for field in fields}
+        return {
+            "operations": {subject: summarize(raw[subject]) for subject in subjects},
+            "totals": summarize(overall),
+            "window_s": 2 * self.window_s,
+        }

@@ -50,14 +50,7 @@ class CacheStatistics:
 
     async def snapshot(self, operations: Iterable[str]) -> dict[str, Any]:
         """`{"operations": {op: summary}, "totals": summary, "window_s": ...}`, one counter read."""
-        operations = list(operations)
-        raw = await self._counters.totals(operations, _FIELDS)
-        totals = {field: sum(raw[op][field] for op in operations) for field in _FIELDS}
-        return {
-            "operations": {op: summarize(raw[op]) for op in operations},
-            "totals": summarize(totals),
-            "window_s": 2 * self._counters.window_s,
-        }
+        return await self._counters.report(operations, _FIELDS, summarize)
 
 
 def summarize(counts: dict[str, int]) -> dict[str, Any]:
