@@ -1,0 +1,294 @@
+"""The prompt guard's detection: normalisation (folding obfuscations back to plain text), decoding of
+encoded payloads, and the rule matching over each form of a text. Loaded on the first inspection,
+so a cold start that never inspects text (a health check) does not compile these patterns.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import unicodedata
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+from textapi_shared.security.prompt_guard_rules import (
+    CONTENT_RULE_COUNT,
+    ENCODED_PAYLOAD,
+    KEYWORDS,
+    OBFUSCATION,
+    matcher,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+# ---------------------------------------------------------------------------------------------------
+# Normalisation (detection only; the caller's text is never changed).
+
+_QUOTES = (("\u2018", "'"), ("\u2019", "'"), ("\u02bc", "'"), ("\u201c", '"'), ("\u201d", '"'))
+# Whitespace other than a single space or a newline (starts with a character class: a fast scan).
+_EXTRA_SPACE = re.compile(r"[^\S\n](?:(?<=[^ ])|(?=[^\S\n]))[^\S\n]*")
+_LINE_BREAK = re.compile(r" ?\n\s*")
+_ODD_SPACE = re.compile("[\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+_INVISIBLE_CHARS = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+)
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
+# Characters that only an obfuscated Latin text needs folding for: tag characters, fullwidth and
+# mathematical letters, and invisibles or Cyrillic/Greek letters touching a Latin letter (so emoji
+# joiners and variation selectors, or Russian prose, do not cost a second pass).
+_SUSPICIOUS = re.compile(
+    "[\uff01-\uff5e\U0001d400-\U0001d7ff\U000e0000-\U000e007f]"
+    f"|[{_INVISIBLE_CHARS}\u0370-\u03ff\u0400-\u04ff](?:(?<=[a-z].)|(?=[a-z]))"
+)
+# Unicode tag characters mirror ASCII invisibly ("ASCII smuggling").
+_TAG_RUN = re.compile("[\U000e0000-\U000e007f]+")
+_HOMOGLYPHS = {
+    "\u0430": "a", "\u0432": "b", "\u0435": "e", "\u0451": "e", "\u043a": "k", "\u043c": "m",
+    "\u043d": "h", "\u043e": "o", "\u0440": "p", "\u0441": "c", "\u0442": "t", "\u0443": "y",
+    "\u0445": "x", "\u0456": "i", "\u0457": "i", "\u0458": "j", "\u0455": "s", "\u0501": "d",
+    "\u051b": "q", "\u051d": "w", "\u04cf": "l", "\u0261": "g", "\u03b1": "a", "\u03b5": "e",
+    "\u03b9": "i", "\u03ba": "k", "\u03bd": "v", "\u03bf": "o", "\u03c1": "p", "\u03c4": "t",
+    "\u03c5": "u", "\u03c7": "x", "\u0131": "i",
+}  # fmt: skip
+_HOMOGLYPH = re.compile(f"[{''.join(_HOMOGLYPHS)}]")
+_SPACED_HINT = re.compile(r"([ .\-_*·])(?<=[a-z].)[a-z]\1[a-z]")
+_SPACED_LETTERS = re.compile(r"\b[a-z]([ .\-_*·])[a-z](?:\1[a-z])+\b")
+_LETTER_SEPARATOR = re.compile(r"[ .\-_*·]")
+_SPLIT_HINT = re.compile(r"-(?<=[a-z]-)(?=[a-z])")
+_SPLIT_WORD = re.compile(r"[a-z]++(?:-[a-z]++)+")
+_MAX_SPLIT_HINTS = 8
+_LEET_HINT = re.compile(r"[013457](?<=[a-z].)[013457@$]*[a-z]")
+_LEET_WORD = re.compile(r"[a-z0-9@$]+")
+_MAX_LEET_HINTS = 64
+# Byte tables: translating UTF-8 bytes is much faster than `str.translate` and leaves non-ASCII alone.
+_LEET = bytes.maketrans(b"013457@$", b"oieastas")
+_ROT13 = bytes.maketrans(b"abcdefghijklmnopqrstuvwxyz", b"nopqrstuvwxyzabcdefghijklm")
+
+
+def _bytes_translate(text: str, table: bytes) -> str:
+    return text.encode("utf-8", "surrogatepass").translate(table).decode("utf-8", "surrogatepass")
+
+
+_ROT13_HINTS = tuple(
+    _bytes_translate(word, _ROT13)
+    for word in (
+        "ignore", "disregard", "forget", "instructions", "system", "prompt", "reveal", "previous",
+        "rules", "pretend", "your", "restrictions", "jailbreak", "developer", "override",
+    )
+)  # fmt: skip
+
+# Encoded blobs: every candidate is decoded at most once, so the work is linear in the text.
+_MIN_BLOB = 16
+_BASE64_BLOB = re.compile(rf"[A-Za-z0-9+/_-]{{{_MIN_BLOB},}}={{0,2}}")
+_HEX_DIGITS = re.compile(r"[0-9a-fA-F]+")
+_ESCAPED_HEX_BLOB = re.compile(rf"(?:\\x[0-9a-f]{{2}}){{{_MIN_BLOB // 2},}}")
+_URL_ESCAPE = re.compile(r"%[0-9a-f]{2}")
+_URL_ESCAPES_ONLY = re.compile(r"(?:%[0-9a-f]{2})+")
+_LONG_TOKEN = re.compile(rf"\S{{{_MIN_BLOB // 4 * 3},}}")
+_CONTROL = re.compile(r"[^\S \n\t]|[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]")
+_MAX_BLOB_CHARS = 64_000
+
+
+def _collapse(text: str) -> str:
+    """Single spaces, newlines kept, and a leading newline so line-start patterns see the start."""
+    if (
+        "  " in text
+        or "\t" in text
+        or "\r" in text
+        or "\f" in text
+        or "\v" in text
+        or _ODD_SPACE.search(text)
+    ):
+        text = _EXTRA_SPACE.sub(" ", text)
+    if "\n" in text:
+        text = _LINE_BREAK.sub("\n", text)
+    return "\n" + text.strip()
+
+
+def _straight_quotes(text: str) -> str:
+    for curly, straight in _QUOTES:
+        if curly in text:
+            text = text.replace(curly, straight)
+    return text
+
+
+def _lowered(text: str) -> str:
+    if text.isascii():
+        return text.lower()
+    return _straight_quotes(unicodedata.normalize("NFC", text).lower())
+
+
+def _folded(text: str) -> str:
+    """Compatibility-folded, lower-cased text without invisible characters or homoglyphs; spacing kept."""
+    folded = unicodedata.normalize("NFKD", text)
+    folded = _TAG_RUN.sub(lambda m: " " + "".join(chr(ord(c) - 0xE0000) for c in m.group()) + " ", folded)
+    folded = _INVISIBLE.sub("", folded).lower()
+    return _straight_quotes(_HOMOGLYPH.sub(lambda m: _HOMOGLYPHS[m.group()], folded))
+
+
+def _hits(text: str) -> set[str]:
+    found: set[str] = set()
+    compiled = matcher()
+    for match in compiled.trigger.finditer(text):
+        for name, pattern in compiled.by_trigger[match.group()]:
+            if name not in found and pattern.match(text, match.start()):
+                found.add(name)
+                if len(found) == CONTENT_RULE_COUNT:
+                    return found
+    return found
+
+
+def _joined_variant(text: str) -> str | None:
+    """Spaced-out letters and split words joined, if that reveals a keyword."""
+    revealed = False
+
+    def join(match: re.Match[str]) -> str:
+        nonlocal revealed
+        word = _LETTER_SEPARATOR.sub("", match.group())
+        revealed = revealed or word in KEYWORDS
+        return word
+
+    # Spaced-out letters: only the (rare) runs found by the hint are rewritten.
+    pieces: list[str] = []
+    done = 0
+    hint = _SPACED_HINT.search(text)
+    while hint:
+        run = _SPACED_LETTERS.match(text, hint.start() - 1)
+        if run:
+            pieces += [text[done : run.start()], join(run)]
+            done = run.end()
+        hint = _SPACED_HINT.search(text, max(done, hint.start() + 1))
+    joined = "".join([*pieces, text[done:]]) if pieces else text
+    # Hyphens are common in prose; only the words around them are looked at before rewriting.
+    for count, hyphen in enumerate(_SPLIT_HINT.finditer(joined)):
+        if count == _MAX_SPLIT_HINTS:
+            joined = _SPLIT_WORD.sub(join, joined)  # many hyphens: one rewrite checks every word
+            break
+        start = hyphen.start()
+        words = _SPLIT_WORD.finditer(joined, max(0, start - 40), start + 40)
+        if any(w.start() < start < w.end() and w.group().replace("-", "") in KEYWORDS for w in words):
+            joined = _SPLIT_WORD.sub(join, joined)
+            break
+    return joined if revealed else None
+
+
+def _leet_reveals_keyword(text: str) -> bool:
+    """Whether digits inside a word ("1gn0re") spell a keyword once read as letters."""
+    for count, hint in enumerate(_LEET_HINT.finditer(text)):
+        if count == _MAX_LEET_HINTS:
+            return True  # digit-heavy text: one full pass is cheaper than checking every word
+        start = hint.start()
+        word = _LEET_WORD.search(text, max(0, start - 30), start + 30)
+        while word and word.end() <= start:
+            word = _LEET_WORD.search(text, word.end(), start + 30)
+        if word and _bytes_translate(word.group(), _LEET) in KEYWORDS:
+            return True
+    return False
+
+
+def _readable(raw: bytes) -> str | None:
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if len(decoded) < _MIN_BLOB // 2 or len(_CONTROL.findall(decoded)) > len(decoded) // 10:
+        return None
+    return decoded if any(c.isalpha() for c in decoded[:64]) else None
+
+
+def _decode_base64(blob: str) -> str | None:
+    body = blob.rstrip("=").replace("-", "+").replace("_", "/")
+    if len(body) % 4 == 1:
+        body = body[:-1]
+    try:
+        return _readable(base64.b64decode(body + "=" * (-len(body) % 4), validate=True))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _decode_hex(blob: str) -> str | None:
+    digits = blob.replace("\\x", "")
+    try:
+        return _readable(bytes.fromhex(digits[: len(digits) - len(digits) % 2]))
+    except ValueError:
+        return None
+
+
+def _decode_url(blob: str) -> str | None:
+    escapes = _URL_ESCAPES_ONLY.match(blob)
+    if escapes and len(blob) - escapes.end() < 3:
+        return _readable(bytes.fromhex(escapes.group().replace("%", "")))
+    return unquote(blob) if len(_URL_ESCAPE.findall(blob)) >= 4 else None
+
+
+def _decoded_payloads(text: str) -> Iterator[str]:
+    """Readable text decoded from base64, hex or URL-encoded tokens; each token is decoded once."""
+    budget = _MAX_BLOB_CHARS
+    for match in _LONG_TOKEN.finditer(text):
+        token = match.group()
+        budget -= len(token)
+        if budget < 0:
+            return
+        if "%" in token:
+            decoded = _decode_url(token.lower())
+            if decoded:
+                yield decoded
+        if "\\x" in token:
+            for blob in _ESCAPED_HEX_BLOB.finditer(token.lower()):
+                decoded = _decode_hex(blob.group())
+                if decoded:
+                    yield decoded
+        for blob in _BASE64_BLOB.finditer(token):
+            candidate = blob.group()
+            if _HEX_DIGITS.fullmatch(candidate):
+                decoded = _decode_hex(candidate) or _decode_base64(candidate)
+            elif candidate.islower() or candidate.isupper():
+                continue  # base64 of text mixes cases; identifiers and slugs do not need decoding
+            else:
+                decoded = _decode_base64(candidate)
+            if decoded:
+                yield decoded
+
+
+def inspect_text(text: str) -> set[str]:
+    """The names of the rules `text` trips, in any of its normalised or decoded forms."""
+    if not text or text.isspace():
+        return set()
+    lowered = _lowered(text)
+    plain = _collapse(lowered)
+    rules = _hits(plain)
+    ascii_only = text.isascii()
+
+    # Obfuscation: rules that only fire once the text is folded back to plain letters. Spaced-out
+    # letters are joined before collapsing, so a wider gap still separates the words.
+    variants: list[str] = []
+    folded = lowered
+    normalised = plain
+    if not ascii_only and _SUSPICIOUS.search(lowered):
+        folded = _folded(text)
+        normalised = _collapse(folded)
+        variants.append(normalised)
+    joined = _joined_variant(folded)
+    if joined is not None:
+        variants.append(_collapse(joined))
+    if _leet_reveals_keyword(folded):
+        variants.extend([_bytes_translate(v, _LEET) for v in variants] or [_bytes_translate(plain, _LEET)])
+    hidden: set[str] = set()
+    for variant in variants:
+        hidden |= _hits(variant)
+    if hidden - rules:
+        rules |= hidden | {OBFUSCATION}
+
+    # Encoded payloads: rot13 keeps punctuation, so only rules the rotated text adds count.
+    encoded: set[str] = set()
+    if any(hint in normalised for hint in _ROT13_HINTS):
+        encoded |= _hits(_bytes_translate(normalised, _ROT13)) - rules
+    for payload in _decoded_payloads(text):
+        encoded |= _hits(_collapse(_folded(payload)))
+    if encoded:
+        rules |= encoded | {ENCODED_PAYLOAD}
+    return rules
