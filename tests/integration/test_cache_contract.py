@@ -159,8 +159,7 @@ def atomic_moto_updates(monkeypatch):
     monkeypatch.setattr(DynamoHandler, "update_item", update_item)
 
 
-@pytest.fixture(params=BACKENDS)
-def run(request):
+def _runner(request: pytest.FixtureRequest) -> Callable[[Callable[[Harness], Awaitable[None]]], None]:
     """`run(scenario)`: run `async scenario(harness)` on a fresh event loop against one backend."""
 
     def runner(scenario: Callable[[Harness], Awaitable[None]]) -> None:
@@ -173,16 +172,14 @@ def run(request):
     return runner
 
 
+@pytest.fixture(params=BACKENDS)
+def run(request):
+    return _runner(request)
+
+
 @pytest.fixture(params=SHARED_BACKENDS)
 def run_shared(request):
-    def runner(scenario: Callable[[Harness], Awaitable[None]]) -> None:
-        async def main() -> None:
-            async with open_harness(request.param, request) as harness:
-                await scenario(harness)
-
-        asyncio.run(main())
-
-    return runner
+    return _runner(request)
 
 
 def key_for(operation: str = "summarize", text: str = SECRET_TEXT, **options: Any) -> str:

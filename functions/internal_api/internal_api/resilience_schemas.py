@@ -7,23 +7,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from textapi_shared.monitoring.health import HealthState
+from textapi_shared.resilience.strategies import Strategy
 
 PresetName = Literal["simple", "development", "production"]
-
-
-class StrategyResponse(BaseModel):
-    """The policy applied to one operation: retry and circuit-breaker parameters (seconds)."""
-
-    name: str
-    max_attempts: int
-    max_delay_seconds: float
-    exponential_multiplier: float
-    exponential_min: float
-    exponential_max: float
-    jitter_enabled: bool
-    jitter_max: float
-    failure_threshold: int
-    recovery_timeout: float
 
 
 class BreakerGroups(BaseModel):
@@ -59,7 +45,7 @@ class ResilienceConfigResponse(BaseModel):
     loaded_at: str
     max_age_seconds: int
     parameters: dict[str, str] = Field(description="The SSM parameter names read, by role.")
-    operations: dict[str, StrategyResponse]
+    operations: dict[str, Strategy]
 
 
 class PresetResponse(BaseModel):
@@ -71,7 +57,7 @@ class PresetResponse(BaseModel):
     default_strategy: str
     operation_overrides: dict[str, str]
     environment_contexts: list[str]
-    operations: dict[str, StrategyResponse] = Field(description="The policy each operation gets.")
+    operations: dict[str, Strategy] = Field(description="The policy each operation gets.")
 
 
 class PresetListResponse(BaseModel):

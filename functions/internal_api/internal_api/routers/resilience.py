@@ -62,13 +62,12 @@ def _config_response(config: EffectiveConfig, resilience: Resilience) -> Resilie
         loaded_at=config.loaded_at,
         max_age_seconds=resilience.config.max_age,
         parameters=resilience.config.parameter_names,
-        operations={op: p.as_dict() for op, p in config.policies.items()},
+        operations=dict(config.policies),
     )
 
 
 def _preset_response(preset: Preset) -> PresetResponse:
-    operations = {op: p.as_dict() for op, p in resolve_policies(preset).items()}
-    return PresetResponse(**preset.as_dict(), operations=operations)
+    return PresetResponse(**preset.as_dict(), operations=resolve_policies(preset))
 
 
 def _breaker_response(resilience: Resilience, name: str, config: EffectiveConfig) -> CircuitBreakerResponse:

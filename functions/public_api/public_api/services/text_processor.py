@@ -23,6 +23,8 @@ from textapi_shared.monitoring.metric_names import MetricName
 from textapi_shared.web.errors import utc_timestamp
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.logging import Logger
+
     from public_api.config import PublicApiSettings
     from public_api.services.output_validation import ParsedOutput
     from textapi_shared.ai.provider import AIProvider, AIRequest, AIResponse
@@ -83,7 +85,7 @@ class TextProcessor:
         return self._provider
 
     @property
-    def logger(self):
+    def logger(self) -> Logger:
         return self._obs.logger
 
     async def process(

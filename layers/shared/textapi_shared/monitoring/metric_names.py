@@ -13,7 +13,6 @@ class MetricName(StrEnum):
     AI_OUTPUT_TOKENS = "AIOutputTokens"
     AI_INVALID_OUTPUT = "AIInvalidOutput"
     PROMPT_FLAGGED = "PromptFlagged"
-    RATE_LIMITED = "RateLimited"
     CACHE_HITS = "CacheHits"
     CACHE_MISSES = "CacheMisses"
     CACHE_STALE_SERVED = "CacheStaleServed"
