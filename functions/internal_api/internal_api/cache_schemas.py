@@ -1,7 +1,5 @@
 """Models of the cache administration endpoints."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -1,7 +1,5 @@
 """Settings of the internal function."""
 
-from __future__ import annotations
-
 from functools import cache
 
 from textapi_shared.config import SharedSettings, load_settings

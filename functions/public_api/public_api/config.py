@@ -1,7 +1,5 @@
 """Settings of the public function; the only reader of its environment is the layer's config."""
 
-from __future__ import annotations
-
 from functools import cache
 from typing import Literal
 

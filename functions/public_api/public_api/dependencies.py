@@ -1,7 +1,5 @@
 """`Annotated` dependency aliases for the public routes."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from fastapi import Depends, Request

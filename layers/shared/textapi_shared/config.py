@@ -4,10 +4,8 @@ This is the only module that reads the environment. Each function subclasses `Sh
 and exposes a cached getter, so a misconfiguration fails the cold start with a clear message.
 """
 
-from __future__ import annotations
-
 import json
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal, Self, TypeVar
 
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -34,7 +32,7 @@ class SharedSettings(BaseSettings):
     """Settings both functions share. Field names map to upper-case environment variables."""
 
     model_config = SettingsConfigDict(
-        case_sensitive=False, extra="ignore", frozen=True, validate_by_name=True
+        case_sensitive=False, extra="ignore", frozen=True, validate_by_name=True, defer_build=True
     )
 
     stage: str = Field("local", description="Deployment stage; `prod`/`production` never runs open.")
@@ -112,7 +110,7 @@ class SharedSettings(BaseSettings):
         return value.strip().lower() or "local"
 
     @model_validator(mode="after")
-    def _no_wildcard_origin_in_production(self) -> SharedSettings:
+    def _no_wildcard_origin_in_production(self) -> Self:
         if self.is_production and "*" in self.cors_origins:
             raise ValueError("CORS_ORIGINS may not contain '*' in a production stage")
         if self.ai_provider == "gemini" and not self.gemini_configured:

@@ -1,9 +1,7 @@
-from __future__ import annotations
-
 import asyncio
 import json
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter
 
@@ -30,14 +28,17 @@ from internal_api.resilience_schemas import (
 from textapi_shared.errors import InputValidationError, NotFoundError
 from textapi_shared.monitoring.health import HealthStatus
 from textapi_shared.resilience.breaker_store import STAT_FIELDS
+from textapi_shared.resilience.config_source import EffectiveConfig
 from textapi_shared.resilience.config_validation import validate_custom_config, validate_custom_json
-from textapi_shared.resilience.presets import PRESET_NAMES, recommend_preset, resolve_policies, templates
+from textapi_shared.resilience.factory import Resilience
+from textapi_shared.resilience.presets import (
+    PRESET_NAMES,
+    Preset,
+    recommend_preset,
+    resolve_policies,
+    templates,
+)
 from textapi_shared.web.errors import utc_timestamp
-
-if TYPE_CHECKING:
-    from textapi_shared.resilience.config_source import EffectiveConfig
-    from textapi_shared.resilience.factory import Resilience
-    from textapi_shared.resilience.presets import Preset
 
 router = APIRouter(prefix="/internal/resilience", tags=["resilience"])
 

@@ -1,5 +1,3 @@
-from __future__ import annotations
-
 from fastapi import APIRouter
 
 from public_api.dependencies import Authenticator, Processor, ResilienceServices, Settings, SharedCache
