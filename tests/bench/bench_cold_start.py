@@ -78,7 +78,7 @@ def probe(module: str, path: str, warm: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=15, help="fresh processes per target")
+    parser.add_argument("--rounds", type=int, default=21, help="fresh processes per target")
     parser.add_argument("--warm", type=int, default=300, help="warm invocations per process")
     args = parser.parse_args()
 

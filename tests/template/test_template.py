@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import tomllib
@@ -73,7 +74,24 @@ def test_handler_resolves_to_a_module_exposing_lambda_handler(function):
     source = REPO_ROOT / properties["CodeUri"] / (module.replace(".", "/") + ".py")
     assert attribute == "lambda_handler"
     assert source.is_file(), f"{function}: {source.relative_to(REPO_ROOT)} is missing"
-    assert re.search(r"^(?:async\s+)?def lambda_handler\b|^lambda_handler\s*[:=]", source.read_text(), re.M)
+    assert attribute in _module_level_names(source.read_text()), f"{function}: no module-level {attribute}"
+
+
+def _module_level_names(source: str) -> set[str]:
+    """Names a module binds when imported: top-level defs and assignments, also inside try/if/with."""
+    names: set[str] = set()
+    pending = list(ast.parse(source).body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.Try | ast.If | ast.With):
+            pending.extend([*node.body, *getattr(node, "orelse", []), *getattr(node, "finalbody", [])])
+            pending.extend(stmt for handler in getattr(node, "handlers", []) for stmt in handler.body)
+    return names
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)

@@ -8,7 +8,7 @@ import json
 from typing import Annotated, Literal, Self, TypeVar
 
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from textapi_shared import __version__
 from textapi_shared.errors import ConfigurationError
@@ -31,6 +31,7 @@ def _split_list(value: object) -> object:
 class SharedSettings(BaseSettings):
     """Settings both functions share. Field names map to upper-case environment variables."""
 
+    # defer_build: a function instantiates only its subclass, so its cold start builds that schema alone.
     model_config = SettingsConfigDict(
         case_sensitive=False, extra="ignore", frozen=True, validate_by_name=True, defer_build=True
     )
@@ -91,6 +92,19 @@ class SharedSettings(BaseSettings):
     aws_endpoint_url: str | None = None
     aws_connect_timeout: float = Field(2.0, gt=0, le=30)
     aws_read_timeout: float = Field(5.0, gt=0, le=60)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Constructor overrides and the environment only: a Lambda has no .env file or secrets directory,
+        # and reading for them would only cost cold-start time. Secrets come from SSM (see `aws`).
+        return (init_settings, env_settings)
 
     @field_validator("additional_api_keys", "internal_api_keys", "cors_origins", mode="before")
     @classmethod

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from public_api.services.prompts import LEAK_SENTINEL, SYSTEM_INSTRUCTION
 from textapi_shared.ai.provider import Operation
@@ -24,8 +23,7 @@ _LEAK_FRAGMENTS = (LEAK_SENTINEL.lower(), SYSTEM_INSTRUCTION[40:100].lower())
 _SENTIMENTS = frozenset({"positive", "negative", "neutral", "mixed"})
 
 
-@dataclass(frozen=True)
-class ParsedOutput:
+class ParsedOutput(NamedTuple):
     result: str | None = None
     sentiment: dict[str, Any] | None = None
     key_points: list[str] | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
 class Operation(StrEnum):
@@ -35,8 +35,7 @@ class AIRequest:
     deadline_at: float | None = None
 
 
-@dataclass(frozen=True)
-class AIResponse:
+class AIResponse(NamedTuple):
     text: str
     provider: str
     model: str

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 JSON_MARKER = b"J"
 ZLIB_MARKER = b"Z"
@@ -16,8 +15,7 @@ class CacheDecodeError(ValueError):
     """Stored bytes that are not a value this codec wrote (a data problem, not an outage)."""
 
 
-@dataclass(frozen=True)
-class EncodedValue:
+class EncodedValue(NamedTuple):
     data: bytes
     raw_bytes: int  # the JSON
     stored_bytes: int  # len(data), marker included

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textapi_shared.cache.codec import CacheDecodeError
@@ -159,7 +158,7 @@ class GuardedCache:
             status = await self.inner.status()
         except Exception as exc:
             status = CacheStatus(self.name, False, None, None, None, f"unreachable: {type(exc).__name__}")
-        return replace(status, detail=f"{status.detail}; guard {self._describe()}")
+        return status._replace(detail=f"{status.detail}; guard {self._describe()}")
 
     def _describe(self) -> str:
         state = self.state

@@ -10,8 +10,7 @@ from __future__ import annotations
 import fnmatch
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from textapi_shared.cache.codec import decode, encode
 from textapi_shared.cache.keys import operation_of
@@ -30,8 +29,7 @@ if TYPE_CHECKING:
     from textapi_shared.config import SharedSettings
 
 
-@dataclass(frozen=True)
-class _Slot:
+class _Slot(NamedTuple):
     data: bytes
     stored_at: float
     expires_at: float

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -29,8 +29,7 @@ class CacheEntry:
         return self.checked_at < self.expires_at
 
 
-@dataclass(frozen=True)
-class StoredSize:
+class StoredSize(NamedTuple):
     """What `set` wrote: the JSON size and the size actually stored (after compression)."""
 
     raw_bytes: int
@@ -41,15 +40,13 @@ class StoredSize:
         return self.stored_bytes < self.raw_bytes
 
 
-@dataclass(frozen=True)
-class InvalidationResult:
+class InvalidationResult(NamedTuple):
     removed: int | None  # None when the backend cannot count (DynamoDB namespace bump)
     method: str
     detail: str
 
 
-@dataclass(frozen=True)
-class CacheStatus:
+class CacheStatus(NamedTuple):
     backend: str
     connected: bool
     latency_ms: float | None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import Logger
@@ -14,13 +13,19 @@ if TYPE_CHECKING:
     from textapi_shared.config import SharedSettings
 
 
-@dataclass(frozen=True)
 class Observability:
-    logger: Logger
-    metrics: Metrics
-    tracer: Any | None  # aws_lambda_powertools.Tracer when TRACING_ENABLED
-    namespace: str
-    service: str
+    """The function's Powertools logger, metrics and (optional) tracer, and the metric helpers."""
+
+    __slots__ = ("logger", "metrics", "namespace", "service", "tracer")
+
+    def __init__(
+        self, logger: Logger, metrics: Metrics, tracer: Any | None, namespace: str, service: str
+    ) -> None:
+        self.logger = logger
+        self.metrics = metrics
+        self.tracer = tracer  # aws_lambda_powertools.Tracer when TRACING_ENABLED
+        self.namespace = namespace
+        self.service = service
 
     def count(self, name: MetricName, value: float = 1) -> None:
         self.metrics.add_metric(name=str(name), unit=MetricUnit.Count, value=value)

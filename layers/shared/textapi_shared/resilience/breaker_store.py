@@ -14,14 +14,12 @@ Backends: `MemoryBreakerStore` (one per app instance: per execution environment 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 STAT_FIELDS = ("calls", "successes", "failures", "ignored_errors", "rejections", "retries", "opens")
 
 
-@dataclass(frozen=True)
-class SharedState:
+class SharedState(NamedTuple):
     """One breaker as the store sees it."""
 
     open_until: float = 0.0
@@ -93,7 +91,7 @@ class MemoryBreakerStore:
         state = self._states.get(name, CLOSED)
         failures = state.failures + 1 if self._failures_until.get(name, 0) > now else 1
         self._failures_until[name] = now + window_s
-        state = self._states[name] = replace(state, failures=failures)
+        state = self._states[name] = state._replace(failures=failures)
         return state
 
     async def open(self, name: str, *, now: float, open_until: float) -> tuple[bool, SharedState]:
@@ -109,13 +107,13 @@ class MemoryBreakerStore:
         state = self._states.get(name, CLOSED)
         if not state.is_open or state.open_until > now or state.probe_until > now:
             return False, state
-        state = self._states[name] = replace(state, probe_owner=owner, probe_until=lease_until)
+        state = self._states[name] = state._replace(probe_owner=owner, probe_until=lease_until)
         return True, state
 
     async def release_probe(self, name: str, *, owner: str) -> None:
         state = self._states.get(name, CLOSED)
         if state.probe_owner == owner:
-            self._states[name] = replace(state, probe_owner="", probe_until=0.0)
+            self._states[name] = state._replace(probe_owner="", probe_until=0.0)
 
     async def close(self, name: str) -> None:
         self._states.pop(name, None)
@@ -124,7 +122,7 @@ class MemoryBreakerStore:
     async def clear_failures(self, name: str) -> None:
         state = self._states.get(name)
         if state is not None:
-            self._states[name] = replace(state, failures=0)
+            self._states[name] = state._replace(failures=0)
 
     async def sync(self, name: str, stats: dict[str, int]) -> SharedState:
         totals = self._stats[name]

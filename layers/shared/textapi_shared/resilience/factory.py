@@ -8,7 +8,6 @@ environment; the internal function, a different one, sees nothing of it), `redis
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textapi_shared.resilience.breaker_registry import BreakerRegistry
@@ -32,12 +31,22 @@ if TYPE_CHECKING:
 DEFAULT_SYNC_SECONDS = {"memory": 1.0, "redis": 1.0, "dynamodb": 5.0}
 
 
-@dataclass(frozen=True)
 class Resilience:
-    config: ResilienceConfigSource
-    breakers: BreakerRegistry
-    events: ResilienceEvents
-    backend: str
+    """A function's resilience services: configuration in force, breakers, events, breaker store name."""
+
+    __slots__ = ("backend", "breakers", "config", "events")
+
+    def __init__(
+        self,
+        config: ResilienceConfigSource,
+        breakers: BreakerRegistry,
+        events: ResilienceEvents,
+        backend: str,
+    ) -> None:
+        self.config = config
+        self.breakers = breakers
+        self.events = events
+        self.backend = backend
 
     def wrap(self, provider: AIProvider) -> ResilientProvider:
         from textapi_shared.resilience.resilient_provider import ResilientProvider

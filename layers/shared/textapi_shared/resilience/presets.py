@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from textapi_shared.resilience.config_validation import OPERATIONS, preset_errors
 from textapi_shared.resilience.strategies import STRATEGIES, Strategy
@@ -39,8 +39,7 @@ class PresetError(ValueError):
     """A preset definition that cannot be used (bundled file or SSM value)."""
 
 
-@dataclass(frozen=True)
-class Preset:
+class Preset(NamedTuple):
     name: str
     description: str
     retry_attempts: int
@@ -137,8 +136,7 @@ def resolve_policies(preset: Preset, custom: dict[str, Any] | None = None) -> di
     return {op: STRATEGIES[overrides[op]] if op in overrides else default_policy for op in OPERATIONS}
 
 
-@dataclass(frozen=True)
-class PresetRecommendation:
+class PresetRecommendation(NamedTuple):
     environment: str
     preset: str
     confidence: float

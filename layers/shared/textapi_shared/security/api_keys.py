@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from textapi_shared.aws import read_secure_parameter
 from textapi_shared.errors import AuthenticationError, AuthorizationError, ConfigurationError
@@ -51,8 +50,7 @@ def _split_keys(value: str) -> tuple[str, ...]:
     return tuple(k.strip() for k in value.split(",") if k.strip())
 
 
-@dataclass(frozen=True)
-class Principal:
+class Principal(NamedTuple):
     """Who is calling: a key (by hash and 8-character prefix), or nobody in open mode."""
 
     key_hash: str | None
@@ -65,8 +63,7 @@ class Principal:
         return cls(key_hash=key_hash(key), key_prefix=f"{key[:8]}...", is_admin=is_admin)
 
 
-@dataclass(frozen=True)
-class KeySourceHealth:
+class KeySourceHealth(NamedTuple):
     public_keys: int
     admin_keys: int
     open_public: bool

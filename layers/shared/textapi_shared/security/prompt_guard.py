@@ -30,8 +30,8 @@ positions where a trigger word occurs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from textapi_shared.errors import PromptRejectedError
 
@@ -43,8 +43,7 @@ class GuardMode(StrEnum):
     LOG = "log"
 
 
-@dataclass(frozen=True)
-class GuardVerdict:
+class GuardVerdict(NamedTuple):
     """The outcome of an inspection: the names of the rules hit (sorted, unique), never user text."""
 
     rules: tuple[str, ...] = ()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from textapi_shared.errors import RateLimitExceededError
 
@@ -17,8 +16,7 @@ if TYPE_CHECKING:
 WINDOW_S = 60
 
 
-@dataclass(frozen=True)
-class RateLimitState:
+class RateLimitState(NamedTuple):
     limit: int
     remaining: int
     reset_s: int
