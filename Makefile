@@ -17,7 +17,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_REGION ?= us-east-1
 export AWS_DEFAULT_REGION ?= $(AWS_REGION)
 
-.PHONY: help install run test lint format validate build deploy local bench clean \
+.PHONY: help install run test lint format validate build deploy local bench bench-instructions clean \
 	list-resil-presets show-resil-preset validate-resil-config recommend-resil-preset
 
 help: ## List the targets
@@ -76,6 +76,9 @@ bench: $(VENV)/.installed ## Cold start and per-request overhead vs a bare FastA
 	$(PY) tests/bench/bench_local_provider.py
 	$(PY) tests/bench/bench_cache.py
 	$(PY) tests/bench/bench_resilience.py
+
+bench-instructions: $(VENV)/.installed ## Cold start counted in CPU instructions (valgrind): machine load cannot move it
+	$(PY) tests/bench/bench_cold_start.py --instructions
 
 list-resil-presets: $(VENV)/.installed ## The bundled resilience presets
 	PYTHONPATH=$(CODE_PATH) $(PY) infra/resilience_cli.py list

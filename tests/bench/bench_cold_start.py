@@ -3,6 +3,11 @@ FastAPI + Mangum handler, measured in the same run, in fresh processes.
 
 Cold start = import of the handler module + first invocation with a real v2 event, timed inside
 a fresh interpreter (interpreter start-up itself is the same for all and excluded).
+
+`--instructions` counts CPU instructions instead (valgrind's callgrind, one run per target): the
+count does not move with machine load, so it shows a change that wall-clock noise would hide. The
+interpreter's start-up and the harness's imports, counted in a run that imports no handler, are
+subtracted.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -32,7 +39,10 @@ from fakes.apigw_events import build_http_event
 from fakes.lambda_context import FakeLambdaContext
 event, context = build_http_event("GET", {path!r}), FakeLambdaContext()
 started = time.perf_counter()
-import {module} as target
+if not {module!r}:  # the reference run of --instructions: harness only
+    sys.exit(0)
+__import__({module!r})
+target = sys.modules[{module!r}]
 imported = time.perf_counter()
 status = target.lambda_handler(event, context)["statusCode"]
 first = time.perf_counter()
@@ -51,7 +61,8 @@ sys.stderr.write({mark!r} + json.dumps({{
 """
 
 
-def probe(module: str, path: str, warm: int) -> dict[str, float]:
+def run_probe(module: str, path: str, warm: int, wrapper: tuple[str, ...] = ()) -> str:
+    """Run the probe in a fresh interpreter; its stderr."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": os.pathsep.join(str(p) for p in CODE_PATH + HARNESS_PATH),
@@ -60,27 +71,59 @@ def probe(module: str, path: str, warm: int) -> dict[str, float]:
     }
     code = PROBE.format(module=module, path=path, warm=warm, mark=MARK)
     result = subprocess.run(
-        [sys.executable, "-c", code],
+        [*wrapper, sys.executable, "-c", code],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        timeout=120,
+        timeout=600,
     )
-    line = next((ln for ln in result.stderr.splitlines() if ln.startswith(MARK)), None)
-    if result.returncode != 0 or line is None:
-        raise SystemExit(f"probe of {module} failed:\n{result.stderr[-2000:]}")
+    if result.returncode != 0:
+        raise SystemExit(f"probe of {module or 'the harness'} failed:\n{result.stderr[-2000:]}")
+    return result.stderr
+
+
+def probe(module: str, path: str, warm: int) -> dict[str, float]:
+    stderr = run_probe(module, path, warm)
+    line = next((ln for ln in stderr.splitlines() if ln.startswith(MARK)), None)
+    if line is None:
+        raise SystemExit(f"probe of {module} printed no result:\n{stderr[-2000:]}")
     data = json.loads(line.removeprefix(MARK))
     if data["status"] != 200:
         raise SystemExit(f"{module} answered {data['status']} to GET {path}")
     return data
 
 
+def instructions(module: str, path: str) -> int:
+    """CPU instructions of one fresh run (import + first invocation + interpreter start-up)."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
+    stderr = run_probe(module, path, 0, ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"))
+    match = re.search(r"Collected : (\d+)", stderr)
+    if match is None:
+        raise SystemExit(f"callgrind printed no count for {module}:\n{stderr[-2000:]}")
+    return int(match.group(1))
+
+
+def report_instructions() -> None:
+    harness = instructions("", "/v1/health")
+    counts = {name: instructions(module, path) - harness for name, (module, path) in TARGETS.items()}
+    base = counts[next(iter(TARGETS))]
+    print(f"Python {sys.version.split()[0]}, CPU instructions (callgrind), import + first invocation")
+    print(f"{'target':28} {'instructions':>14} {'ratio':>6}")
+    for name, count in counts.items():
+        print(f"{name:28} {count / 1e6:13.0f}M {count / base:6.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=21, help="fresh processes per target")
     parser.add_argument("--warm", type=int, default=300, help="warm invocations per process")
+    parser.add_argument("--instructions", action="store_true", help="count instructions (valgrind)")
     args = parser.parse_args()
+    if args.instructions:
+        report_instructions()
+        return
 
     for module, path in TARGETS.values():  # compile bytecode once so every round is alike
         probe(module, path, 0)
