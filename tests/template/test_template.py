@@ -87,7 +87,8 @@ def _module_level_names(source: str) -> set[str]:
             names.add(node.name)
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names.update(t.id for t in targets if isinstance(t, ast.Name))
+            flat = [e for t in targets for e in (t.elts if isinstance(t, ast.Tuple) else [t])]
+            names.update(t.id for t in flat if isinstance(t, ast.Name))
         elif isinstance(node, ast.Try | ast.If | ast.With):
             pending.extend([*node.body, *getattr(node, "orelse", []), *getattr(node, "finalbody", [])])
             pending.extend(stmt for handler in getattr(node, "handlers", []) for stmt in handler.body)

@@ -2,9 +2,7 @@
 
 import gc
 
-# The cold start allocates a great deal and frees almost nothing, so cyclic collection while it runs is
-# wasted work; it resumes at the end, with everything init built frozen out of later collections.
-gc.disable()
+gc.disable()  # for the cold start: `finish_cold_start` resumes it
 
 from internal_api.config import InternalApiSettings, get_settings
 from internal_api.routers import cache, monitoring, resilience, root
@@ -14,7 +12,7 @@ from textapi_shared.monitoring.observability import build_observability
 from textapi_shared.monitoring.request_metrics import RequestMetrics
 from textapi_shared.resilience.factory import build_resilience
 from textapi_shared.web.app_factory import create_api
-from textapi_shared.web.lambda_handler import build_lambda_handler
+from textapi_shared.web.lambda_handler import finish_cold_start
 
 
 def create_app(settings: InternalApiSettings):
@@ -37,9 +35,4 @@ def create_app(settings: InternalApiSettings):
     return app
 
 
-try:
-    app = create_app(get_settings())
-    lambda_handler = build_lambda_handler(app, app.state.observability)
-    gc.freeze()
-finally:
-    gc.enable()
+app, lambda_handler = finish_cold_start(lambda: create_app(get_settings()))
