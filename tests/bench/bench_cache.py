@@ -53,23 +53,26 @@ KEY = cache_key(
 )
 
 
-async def median_us(call, rounds: int) -> float:
+async def median_us(*calls, rounds: int) -> list[float]:
+    """Median µs per call of each of `calls`, taken in alternation so that a change in machine load
+    during the run weighs on all of them alike (their ratio is the figure that matters)."""
     for _ in range(20):
-        await call()
-    samples = []
+        for call in calls:
+            await call()
+    samples: list[list[float]] = [[] for _ in calls]
     for _ in range(rounds):
-        started = time.perf_counter()
-        await call()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1e6
+        for call, taken in zip(calls, samples, strict=True):
+            started = time.perf_counter()
+            await call()
+            taken.append(time.perf_counter() - started)
+    return [statistics.median(taken) * 1e6 for taken in samples]
 
 
 async def bench_memory(settings: SharedSettings, rounds: int) -> list[str]:
     cache = MemoryCache.from_settings(settings)
     await cache.set(KEY, VALUE, ttl_s=3600)
-    return [
-        f"memory tier hit:                          {await median_us(lambda: cache.get(KEY), rounds):8.1f} µs"
-    ]
+    (hit,) = await median_us(lambda: cache.get(KEY), rounds=rounds)
+    return [f"memory tier hit:                          {hit:8.1f} µs"]
 
 
 async def bench_redis(settings: SharedSettings, rounds: int) -> list[str]:
@@ -78,8 +81,7 @@ async def bench_redis(settings: SharedSettings, rounds: int) -> list[str]:
     client = redis_client(settings)
     await cache.set(KEY, VALUE, ttl_s=3600)
     physical = cache.physical_key(KEY)
-    ours = await median_us(lambda: cache.get(KEY), rounds)
-    raw = await median_us(lambda: client.get(physical), rounds)
+    ours, raw = await median_us(lambda: cache.get(KEY), lambda: client.get(physical), rounds=rounds)
     await client.delete(physical)
     return [
         f"redis hit through the cache:              {ours:8.1f} µs",
@@ -99,7 +101,7 @@ async def bench_dynamodb(endpoint: str, rounds: int) -> list[str]:
     async def raw() -> object:
         return await asyncio.to_thread(client.get_item, TableName=table, Key={"pk": {"S": physical}})
 
-    ours, bare = await median_us(lambda: cache.get(KEY), rounds), await median_us(raw, rounds)
+    ours, bare = await median_us(lambda: cache.get(KEY), raw, rounds=rounds)
     return [
         f"dynamodb (moto) hit through the cache:    {ours:8.1f} µs",
         f"raw get_item of the same item:            {bare:8.1f} µs   ratio {ours / bare:.2f}",
