@@ -61,7 +61,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         return 2
     preset = presets[args.name]
     policies = {op: p.as_dict() for op, p in resolve_policies(preset).items()}
-    _print_json({**preset.as_dict(), "operations": policies})
+    _print_json({**preset._asdict(), "operations": policies})
     return 0
 
 

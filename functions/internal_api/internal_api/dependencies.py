@@ -10,11 +10,13 @@ from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.monitoring.request_metrics import RequestMetrics
 from textapi_shared.resilience.factory import Resilience
 from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal
-from textapi_shared.web.dependencies import app_cache, app_resilience, authenticator, require_admin_key
-
-
-async def settings(request: Request) -> InternalApiSettings:
-    return request.app.state.settings
+from textapi_shared.web.dependencies import (
+    app_cache,
+    app_resilience,
+    app_settings,
+    authenticator,
+    require_admin_key,
+)
 
 
 async def cache_statistics(request: Request) -> CacheStatistics:
@@ -25,7 +27,7 @@ async def request_metrics(request: Request) -> RequestMetrics:
     return request.app.state.request_metrics
 
 
-Settings = Annotated[InternalApiSettings, Depends(settings)]
+Settings = Annotated[InternalApiSettings, Depends(app_settings)]
 Authenticator = Annotated[ApiKeyAuthenticator, Depends(authenticator)]
 AdminKey = Annotated[Principal, Depends(require_admin_key)]
 SharedCache = Annotated[Cache, Depends(app_cache)]

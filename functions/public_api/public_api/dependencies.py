@@ -14,15 +14,12 @@ from textapi_shared.security.rate_limiter import RateLimiter
 from textapi_shared.web.dependencies import (
     app_cache,
     app_resilience,
+    app_settings,
     authenticator,
     invocation_deadline,
     optional_api_key,
     require_api_key,
 )
-
-
-async def settings(request: Request) -> PublicApiSettings:
-    return request.app.state.settings
 
 
 async def text_processor(request: Request) -> TextProcessor:
@@ -46,7 +43,7 @@ async def read_cache(request: Request) -> bool:
     return "no-cache" not in request.headers.get("cache-control", "").lower()
 
 
-Settings = Annotated[PublicApiSettings, Depends(settings)]
+Settings = Annotated[PublicApiSettings, Depends(app_settings)]
 Authenticator = Annotated[ApiKeyAuthenticator, Depends(authenticator)]
 ApiKey = Annotated[Principal, Depends(require_api_key)]
 OptionalApiKey = Annotated[Principal | None, Depends(optional_api_key)]

@@ -14,7 +14,7 @@ from internal_api.dependencies import (
 from internal_api.schemas import MonitoringHealthResponse, MonitoringMetricsResponse
 from textapi_shared.ai.provider import Operation
 from textapi_shared.monitoring.health import authentication_check, cache_check, run_checks
-from textapi_shared.web.errors import utc_timestamp
+from textapi_shared.timestamps import utc_timestamp
 
 router = APIRouter(prefix="/internal/monitoring", tags=["monitoring"])
 

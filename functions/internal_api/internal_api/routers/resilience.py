@@ -1,6 +1,5 @@
 import asyncio
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -38,15 +37,13 @@ from textapi_shared.resilience.presets import (
     resolve_policies,
     templates,
 )
-from textapi_shared.web.errors import utc_timestamp
+from textapi_shared.timestamps import utc_timestamp
 
 router = APIRouter(prefix="/internal/resilience", tags=["resilience"])
 
 
 def _iso(epoch: float | None) -> str | None:
-    if not epoch:
-        return None
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_timestamp(epoch) if epoch else None
 
 
 def _config_response(config: EffectiveConfig, resilience: Resilience) -> ResilienceConfigResponse:
@@ -68,23 +65,13 @@ def _config_response(config: EffectiveConfig, resilience: Resilience) -> Resilie
 
 
 def _preset_response(preset: Preset) -> PresetResponse:
-    return PresetResponse(**preset.as_dict(), operations=resolve_policies(preset))
+    return PresetResponse(**preset._asdict(), operations=resolve_policies(preset))
 
 
 def _breaker_response(resilience: Resilience, name: str, config: EffectiveConfig) -> CircuitBreakerResponse:
     status = resilience.breakers.get(name).status(config.policy_for(name))
-    return CircuitBreakerResponse(
-        name=name,
-        state=status["state"],
-        failure_count=status["failure_count"],
-        failure_threshold=status["failure_threshold"],
-        recovery_timeout=status["recovery_timeout"],
-        opened_at=_iso(status["opened_at"]),
-        open_until=_iso(status["open_until"]),
-        seconds_until_half_open=status["seconds_until_half_open"],
-        last_failure_at=_iso(status["last_failure_at"]),
-        fleet_wide=status["fleet_wide"],
-    )
+    epochs = ("opened_at", "open_until", "last_failure_at")
+    return CircuitBreakerResponse(**{**status, **{key: _iso(status[key]) for key in epochs}})
 
 
 def _metrics(operation: str, counts: dict[str, int]) -> OperationMetricsResponse:

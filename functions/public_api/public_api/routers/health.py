@@ -9,7 +9,7 @@ from textapi_shared.monitoring.health import (
     cache_check,
     run_checks,
 )
-from textapi_shared.web.errors import utc_timestamp
+from textapi_shared.timestamps import utc_timestamp
 
 router = APIRouter(prefix="/v1", tags=["health"])
 

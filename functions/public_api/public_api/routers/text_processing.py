@@ -23,7 +23,7 @@ from public_api.services.batch_runner import run_batch
 from public_api.services.operations import OPERATIONS
 from public_api.services.text_processor import check_text_lengths
 from textapi_shared.errors import InputValidationError
-from textapi_shared.web.errors import utc_timestamp
+from textapi_shared.timestamps import utc_timestamp
 
 router = APIRouter(prefix="/v1/text_processing", tags=["text processing"])
 

@@ -20,7 +20,7 @@ from textapi_shared.errors import (
     ServiceUnavailableError,
 )
 from textapi_shared.monitoring.metric_names import MetricName
-from textapi_shared.web.errors import utc_timestamp
+from textapi_shared.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.logging import Logger

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from textapi_shared.errors import ConfigurationError, ServiceUnavailableError
@@ -27,6 +26,7 @@ from textapi_shared.resilience.presets import (
     presets_from_json,
     resolve_policies,
 )
+from textapi_shared.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -37,10 +37,6 @@ if TYPE_CHECKING:
 
 _FAILURE_RETRY_S = 10.0
 _NEVER = float("inf")
-
-
-def _utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -58,7 +54,7 @@ class EffectiveConfig:
     fallback: bool = False
     fallback_reason: str | None = None
     problems: tuple[str, ...] = ()
-    loaded_at: str = field(default_factory=_utc_now, compare=False)
+    loaded_at: str = field(default_factory=utc_timestamp, compare=False)
 
     def policy_for(self, operation: str) -> Strategy:
         return self.policies[operation]

@@ -65,18 +65,6 @@ class Preset(NamedTuple):
             environment_contexts=tuple(data["environment_contexts"]),
         )
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "description": self.description,
-            "retry_attempts": self.retry_attempts,
-            "circuit_breaker_threshold": self.circuit_breaker_threshold,
-            "recovery_timeout": self.recovery_timeout,
-            "default_strategy": self.default_strategy,
-            "operation_overrides": dict(self.operation_overrides),
-            "environment_contexts": list(self.environment_contexts),
-        }
-
 
 def presets_from_mapping(data: Any) -> dict[str, Preset]:
     """Every preset of `{name: definition}`; all three names are required."""
@@ -107,7 +95,7 @@ def bundled_presets() -> dict[str, Preset]:
 def presets_document(presets: dict[str, Preset] | None = None) -> str:
     """The compact JSON of every preset: the value of the SSM preset-definitions parameter."""
     presets = presets or bundled_presets()
-    return json.dumps({name: p.as_dict() for name, p in presets.items()}, separators=(",", ":"))
+    return json.dumps({name: p._asdict() for name, p in presets.items()}, separators=(",", ":"))
 
 
 @cache

@@ -12,8 +12,14 @@ from textapi_shared.resilience.deadline import Deadline
 
 if TYPE_CHECKING:
     from textapi_shared.cache.protocol import Cache
+    from textapi_shared.config import SharedSettings
     from textapi_shared.resilience.factory import Resilience
     from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal
+
+
+async def app_settings(request: Request) -> SharedSettings:
+    """The function's own settings; each function's alias names its subclass."""
+    return request.app.state.settings
 
 
 async def authenticator(request: Request) -> ApiKeyAuthenticator:

@@ -5,7 +5,6 @@ Body: {success: false, error, error_code, details, timestamp, request_id}.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,7 @@ from textapi_shared.errors import (
     NotFoundError,
     RequestTooLargeError,
 )
+from textapi_shared.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
@@ -35,10 +35,6 @@ _BY_STATUS: dict[int, type[ApiError]] = {
     413: RequestTooLargeError,
     422: InputValidationError,
 }
-
-
-def utc_timestamp() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def error_body(error: ApiError, request_id: str) -> dict[str, Any]:
