@@ -13,8 +13,8 @@ from fakes.apigw_events import response_json
 from fakes.services import free_port
 from public_api.config import PublicApiSettings
 from public_api.main import create_app
-from textapi_shared.aws import aws_client
-from textapi_shared.errors import ConfigurationError, ServiceUnavailableError
+from textapi_shared.aws import SecretUnavailableError
+from textapi_shared.errors import ServiceUnavailableError
 from textapi_shared.security.api_keys import ApiKeyAuthenticator
 from textapi_shared.web.lambda_handler import build_lambda_handler
 
@@ -65,19 +65,44 @@ def test_parameters_are_cached_for_the_configured_age(moto_endpoint, parameter_n
     assert asyncio.run(checker.public_keys(force=True)) == ("rotated-key-0000",)
 
 
-def test_missing_parameter_is_a_configuration_error(moto_endpoint):
+def test_missing_parameter_fails_closed_with_a_generic_503(moto_endpoint):
     checker = ApiKeyAuthenticator(settings_for(moto_endpoint, "/textapi/does-not-exist"))
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(SecretUnavailableError) as caught:
         asyncio.run(checker.authenticate_public({"x-api-key": PUBLIC_KEY}))
+    assert caught.value.status_code == 503
+    assert "/textapi/does-not-exist" not in caught.value.message
+    assert (caught.value.parameter, caught.value.reason) == ("/textapi/does-not-exist", "ParameterNotFound")
+
+
+@pytest.mark.parametrize("value", [" , ", ",", "key-one, key two", "kéy-ünicode"])
+def test_parameter_without_usable_keys_fails_closed_for_both_apis(moto_endpoint, ssm, value):
+    """Only an unset source may run open (and only outside production); a configured one never does."""
+    name = f"/textapi/test-{uuid.uuid4().hex[:8]}/keys"
+    ssm.put_parameter(Name=name, Value=value, Type="SecureString")
+    checker = ApiKeyAuthenticator(
+        PublicApiSettings(
+            stage="staging",
+            aws_endpoint_url=moto_endpoint,
+            api_keys_ssm_parameter=name,
+            internal_api_keys_ssm_parameter=name,
+        )
+    )
+    for check in (checker.authenticate_public({}), checker.authenticate_admin({})):
+        with pytest.raises(SecretUnavailableError):
+            asyncio.run(check)
+    health = asyncio.run(checker.health())
+    assert (health.open_public, health.open_admin) == (False, False)
+    assert any("holds no usable key" in problem for problem in health.problems)
 
 
 def test_unreachable_ssm_is_service_unavailable_not_open():
     dead = f"http://127.0.0.1:{free_port()}"
     settings = settings_for(dead, "/textapi/keys", aws_connect_timeout=0.5, aws_read_timeout=0.5)
-    checker = ApiKeyAuthenticator(settings, ssm_client=aws_client(settings, "ssm"))
+    checker = ApiKeyAuthenticator(settings)
     with pytest.raises(ServiceUnavailableError) as caught:
         asyncio.run(checker.authenticate_public({"x-api-key": PUBLIC_KEY}))
     assert caught.value.headers["Retry-After"]
+    assert caught.value.reason.startswith("SSM unreachable")
 
 
 def test_lambda_handler_authenticates_with_ssm_keys(
@@ -93,6 +118,4 @@ def test_lambda_handler_authenticates_with_ssm_keys(
     )
     assert denied["statusCode"] == 401
     assert_error_shape(response_json(denied), "AUTHENTICATION_ERROR", "r1")
-    health = response_json(handler(http_event("GET", "/v1/health"), lambda_context))
-    assert health["status"] == "healthy"
-    assert health["components"]["authentication"]["source"] == "ssm+env"
+    assert response_json(handler(http_event("GET", "/v1/health"), lambda_context))["status"] == "healthy"

@@ -28,7 +28,7 @@ def test_resolve_route_matches_http_api_rules(method, path, route_key, function)
 
 def test_gateway_serves_both_apps_on_one_port():
     client = TestClient(create_gateway())
-    assert client.get("/v1/health").json()["components"]
+    assert client.get("/v1/health").json()["status"] in ("healthy", "degraded")
     assert client.get("/internal").json()["service"] == "textapi-internal"
     assert client.get("/openapi.json").json()["info"]["title"] == "textapi"
     assert client.get("/internal/openapi.json").json()["info"]["title"] == "textapi internal"

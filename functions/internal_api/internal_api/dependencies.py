@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from internal_api.config import InternalApiSettings
+from textapi_shared.aws import SecureParameters
 from textapi_shared.cache.protocol import Cache
 from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.monitoring.request_metrics import RequestMetrics
@@ -13,6 +14,7 @@ from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal
 from textapi_shared.web.dependencies import (
     app_cache,
     app_resilience,
+    app_secrets,
     app_settings,
     authenticator,
     require_admin_key,
@@ -31,6 +33,7 @@ Settings = Annotated[InternalApiSettings, Depends(app_settings)]
 Authenticator = Annotated[ApiKeyAuthenticator, Depends(authenticator)]
 AdminKey = Annotated[Principal, Depends(require_admin_key)]
 SharedCache = Annotated[Cache, Depends(app_cache)]
+Secrets = Annotated[SecureParameters, Depends(app_secrets)]
 CacheStats = Annotated[CacheStatistics, Depends(cache_statistics)]
 ResilienceServices = Annotated[Resilience, Depends(app_resilience)]
 TrafficMetrics = Annotated[RequestMetrics, Depends(request_metrics)]

@@ -15,6 +15,8 @@ class PublicApiSettings(SharedSettings):
     batch_ai_concurrency_limit: int = Field(5, ge=1, le=50)
     rate_limit_per_minute: int = Field(60, ge=1, le=100_000)
     prompt_guard_mode: Literal["block", "log"] = "block"
+    # Public health is unauthenticated: its status is recomputed at most this often per instance.
+    health_cache_seconds: float = Field(5.0, ge=0, le=300)
 
 
 @cache

@@ -10,6 +10,12 @@ from public_api.services.text_processor import TextProcessor
 from textapi_shared.ai.factory import build_provider
 from textapi_shared.cache.factory import build_cache
 from textapi_shared.cache.statistics import CacheStatistics
+from textapi_shared.monitoring.health import (
+    CachedStatus,
+    ai_configuration_check,
+    authentication_check,
+    cache_ping_check,
+)
 from textapi_shared.monitoring.observability import build_observability
 from textapi_shared.monitoring.request_metrics import RequestMetrics
 from textapi_shared.resilience.factory import build_resilience
@@ -38,7 +44,7 @@ def create_app(settings: PublicApiSettings):
         settings, observability=observability, presets_ssm_parameter=settings.resilience_presets_ssm_parameter
     )
     app.state.text_processor = TextProcessor(
-        provider=resilience.wrap(build_provider(settings)),
+        provider=resilience.wrap(build_provider(settings, app.state.secrets)),
         guard=PromptGuard(GuardMode(settings.prompt_guard_mode)),
         settings=settings,
         observability=observability,
@@ -48,6 +54,16 @@ def create_app(settings: PublicApiSettings):
     )
     # Counted in the cache's shared backend, so limits hold across every instance of the function.
     app.state.rate_limiter = RateLimiter(cache, per_minute=settings.rate_limit_per_minute)
+    authenticator = app.state.authenticator
+    app.state.health = CachedStatus(
+        {
+            "authentication": authentication_check(authenticator, production=settings.is_production),
+            "ai": ai_configuration_check(settings, app.state.secrets),
+            "cache": cache_ping_check(cache),
+            "resilience": resilience.health,
+        },
+        max_age_s=settings.health_cache_seconds,
+    )
     return app
 
 

@@ -5,19 +5,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from textapi_shared.monitoring.health import ComponentHealthResponse, HealthState
+from textapi_shared.monitoring.health import HealthState
 
 
 class HealthResponse(BaseModel):
+    """Public health: cheap (recomputed every few seconds at most) and says nothing about internals."""
+
     status: HealthState
     timestamp: str
     version: str
-    ai_model_available: bool | None = Field(
-        None, description="Whether an AI provider is configured; null until the service has one."
-    )
-    resilience_healthy: bool | None = Field(None, description="Null until resilience is part of the service.")
-    cache_healthy: bool | None = Field(None, description="Null until a cache is part of the service.")
-    components: dict[str, ComponentHealthResponse]
 
 
 class AuthStatusResponse(BaseModel):

@@ -5,12 +5,17 @@ boto3 is imported here only when a client is first needed, never at cold start.
 
 from __future__ import annotations
 
+import logging
+import math
+import time
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from textapi_shared.errors import ConfigurationError, ServiceUnavailableError
+from textapi_shared.errors import ServiceUnavailableError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from textapi_shared.config import SharedSettings
 
 
@@ -52,7 +57,21 @@ def aws_error_code(exc: BaseException | None) -> str | None:
     return None
 
 
-_PERMANENT_SSM_CODES = frozenset({"ParameterNotFound", "AccessDeniedException", "ValidationException"})
+class SecretUnavailableError(ServiceUnavailableError):
+    """A secret that cannot be read now. Clients get a generic 503; the parameter's name and the reason
+    are in `parameter` and `reason`, for the log line and the admin health check only."""
+
+    default_message = "The service cannot read its credentials right now; retry shortly."
+
+    def __init__(self, parameter: str, reason: str, *, retry_after: float) -> None:
+        super().__init__(retry_after=math.ceil(max(1.0, retry_after)))
+        self.parameter = parameter
+        self.reason = reason
+
+
+class _Failure(NamedTuple):
+    until: float
+    reason: str
 
 
 @cache
@@ -62,21 +81,58 @@ def _ssm_provider(client: Any) -> Any:
     return SSMProvider(boto3_client=client)
 
 
-def read_secure_parameter(
-    settings: SharedSettings, name: str, *, force: bool = False, client: Any | None = None
-) -> str:
-    """A SecureString's value through Powertools Parameters, cached for `SECRETS_CACHE_SECONDS`.
+class SecureParameters:
+    """SecureString values through Powertools Parameters, one reader per execution environment.
 
-    A parameter that is missing or forbidden is a `ConfigurationError`; anything else (throttling,
-    timeouts, an unreachable endpoint) is transient: `ServiceUnavailableError`.
+    A value is cached for `SECRETS_CACHE_SECONDS`; a failed read for `SECRETS_RETRY_SECONDS`, so a
+    missing parameter costs one SSM call (and one ERROR log line naming it) per period, not one per
+    request. Every failure raises `SecretUnavailableError` (503, generic message). Blocking: call it
+    from a worker thread on the request path.
     """
-    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
-    provider = _ssm_provider(client or aws_client(settings, "ssm"))
-    try:
-        value = provider.get(name, decrypt=True, max_age=settings.secrets_cache_seconds, force_fetch=force)
-    except GetParameterError as exc:
-        if aws_error_code(exc) in _PERMANENT_SSM_CODES:
-            raise ConfigurationError(f"The SSM parameter {name} cannot be read.") from exc
-        raise ServiceUnavailableError("A secret could not be loaded; retry shortly.", retry_after=5) from exc
-    return str(value)
+    def __init__(
+        self,
+        settings: SharedSettings,
+        *,
+        client: Any | None = None,
+        logger: Any | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._client = client
+        self._logger = logger or logging.getLogger("textapi.secrets")
+        self._clock = clock
+        self._failures: dict[str, _Failure] = {}
+
+    def get(self, name: str, *, force: bool = False) -> str:
+        """The parameter's value; `force` reads SSM now (the admin health check)."""
+        failure = self._failures.get(name)
+        if failure is not None and not force and self._clock() < failure.until:
+            raise self._error(name, failure)
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+        provider = _ssm_provider(self._client or aws_client(self._settings, "ssm"))
+        try:
+            value = provider.get(
+                name, decrypt=True, max_age=self._settings.secrets_cache_seconds, force_fetch=force
+            )
+        except GetParameterError as exc:
+            code = aws_error_code(exc)
+            reason = code or f"SSM unreachable ({type(exc.__cause__ or exc).__name__})"
+            retry_s = self._settings.secrets_retry_seconds
+            failure = self._failures[name] = _Failure(self._clock() + retry_s, reason)
+            self._logger.error(
+                "secure parameter cannot be read",
+                extra={"parameter": name, "reason": reason, "retry_in_s": retry_s},
+            )
+            raise self._error(name, failure) from exc
+        self._failures.pop(name, None)
+        return str(value)
+
+    def failure(self, name: str) -> str | None:
+        """Why `name` could not be read at the last attempt, while that result is cached."""
+        failure = self._failures.get(name)
+        return failure.reason if failure is not None and self._clock() < failure.until else None
+
+    def _error(self, name: str, failure: _Failure) -> SecretUnavailableError:
+        return SecretUnavailableError(name, failure.reason, retry_after=failure.until - self._clock())

@@ -50,6 +50,8 @@ class SharedSettings(BaseSettings):
     api_keys_ssm_parameter: str = ""
     internal_api_keys_ssm_parameter: str = ""
     secrets_cache_seconds: int = Field(300, ge=0, le=86_400)
+    # A parameter that could not be read is not asked for again before this (one SSM call per period).
+    secrets_retry_seconds: int = Field(30, ge=1, le=3600)
 
     cors_origins: CommaList = []
     max_request_size: int = Field(2 * 1024 * 1024, ge=1024, le=6 * 1024 * 1024)
@@ -123,6 +125,18 @@ class SharedSettings(BaseSettings):
     def _stage(cls, value: str) -> str:
         return value.strip().lower() or "local"
 
+    @field_validator("api_key", "additional_api_keys", "internal_api_keys")
+    @classmethod
+    def _presentable_keys(cls, value: str | list[str], info: ValidationInfo) -> str | list[str]:
+        from textapi_shared.security.api_keys import unusable_keys
+
+        keys = [value.strip()] if isinstance(value, str) and value.strip() else value
+        bad = unusable_keys(keys) if isinstance(keys, list) else []
+        if bad:
+            positions = ", ".join(str(i + 1) for i in bad)
+            raise ValueError(f"key {positions} can never be presented (whitespace or non-ASCII characters)")
+        return value
+
     @model_validator(mode="after")
     def _no_wildcard_origin_in_production(self) -> Self:
         if self.is_production and "*" in self.cors_origins:
@@ -140,11 +154,42 @@ class SharedSettings(BaseSettings):
         return bool(self.gemini_api_key or self.gemini_api_key_ssm_parameter)
 
     @property
+    def ssm_parameters(self) -> dict[str, str]:
+        """The SSM parameters this function reads, by variable name (empty ones left out)."""
+        names = {
+            "API_KEYS_SSM_PARAMETER": self.api_keys_ssm_parameter,
+            "INTERNAL_API_KEYS_SSM_PARAMETER": self.internal_api_keys_ssm_parameter,
+            "GEMINI_API_KEY_SSM_PARAMETER": self.gemini_api_key_ssm_parameter,
+            "RESILIENCE_PRESET_SSM_PARAMETER": self.resilience_preset_ssm_parameter,
+            "RESILIENCE_CUSTOM_CONFIG_SSM_PARAMETER": self.resilience_custom_config_ssm_parameter,
+            "RESILIENCE_PRESETS_SSM_PARAMETER": self.resilience_presets_ssm_parameter,
+        }
+        return {variable: name for variable, name in names.items() if name}
+
+    @property
     def public_keys_from_env(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(k for k in (self.api_key.strip(), *self.additional_api_keys) if k))
 
 
 SettingsT = TypeVar("SettingsT", bound=SharedSettings)
+
+
+def require_installed(module: str, distribution: str, variables: str) -> None:
+    """Fail the cold start when the settings choose a backend whose package this deployment lacks.
+
+    Looks the module up without importing it, so the check costs no import time.
+    """
+    from importlib.util import find_spec
+
+    try:
+        found = find_spec(module) is not None
+    except ModuleNotFoundError:  # its parent package is missing too
+        found = False
+    if not found:
+        raise ConfigurationError(
+            f"{variables} select a backend that needs the {distribution} package, which is not "
+            "installed in this deployment: add it to layers/shared/requirements.txt."
+        )
 
 
 def load_settings(cls: type[SettingsT], **overrides: object) -> SettingsT:

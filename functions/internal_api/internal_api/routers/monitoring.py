@@ -7,13 +7,20 @@ from internal_api.dependencies import (
     Authenticator,
     CacheStats,
     ResilienceServices,
+    Secrets,
     Settings,
     SharedCache,
     TrafficMetrics,
 )
 from internal_api.schemas import MonitoringHealthResponse, MonitoringMetricsResponse
 from textapi_shared.ai.provider import Operation
-from textapi_shared.monitoring.health import authentication_check, cache_check, run_checks
+from textapi_shared.monitoring.health import (
+    ai_configuration_check,
+    authentication_check,
+    cache_check,
+    run_checks,
+)
+from textapi_shared.resilience.config_source import ssm_check
 from textapi_shared.timestamps import utc_timestamp
 
 router = APIRouter(prefix="/internal/monitoring", tags=["monitoring"])
@@ -24,17 +31,21 @@ async def monitoring_health(
     _admin: AdminKey,
     settings: Settings,
     authenticator: Authenticator,
+    secrets: Secrets,
     cache: SharedCache,
     resilience: ResilienceServices,
 ) -> MonitoringHealthResponse:
-    """Every component checked for real, key sources re-read (not from cache)."""
+    """Every component checked for real: key sources and the Gemini key re-read from SSM, the cache
+    backend probed, breakers synced from the store, the resilience parameters read."""
     overall, components = await run_checks(
         {
             "authentication": authentication_check(
                 authenticator, production=settings.is_production, force=True
             ),
+            "ai": ai_configuration_check(settings, secrets, force=True),
             "cache": cache_check(cache),
             "resilience": partial(resilience.health, sync=True),
+            "ssm": ssm_check(resilience.config),
         }
     )
     return MonitoringHealthResponse(

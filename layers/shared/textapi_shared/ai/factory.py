@@ -4,33 +4,42 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textapi_shared.config import require_installed
+
 if TYPE_CHECKING:
     from textapi_shared.ai.provider import AIProvider
+    from textapi_shared.aws import SecureParameters
     from textapi_shared.config import SharedSettings
 
 
-def build_provider(settings: SharedSettings) -> AIProvider:
-    """The provider object; no SDK is imported and no key is read until its first call."""
-    use_gemini = settings.ai_provider == "gemini" or (
-        settings.ai_provider == "auto" and settings.gemini_configured
-    )
-    if not use_gemini:
+def uses_gemini(settings: SharedSettings) -> bool:
+    return settings.ai_provider == "gemini" or (settings.ai_provider == "auto" and settings.gemini_configured)
+
+
+def gemini_api_key(settings: SharedSettings, secrets: SecureParameters, *, force: bool = False) -> str:
+    """The Gemini key: `GEMINI_API_KEY`, else the SSM SecureString (blocking; `SecretUnavailableError`)."""
+    if settings.gemini_api_key:
+        return settings.gemini_api_key
+    return secrets.get(settings.gemini_api_key_ssm_parameter, force=force)
+
+
+def build_provider(settings: SharedSettings, secrets: SecureParameters) -> AIProvider:
+    """The provider object; no SDK is imported and no key is read until its first call.
+
+    A deployment that selects Gemini without the google-genai package fails its cold start here
+    (`ConfigurationError`) instead of answering 500 to every request.
+    """
+    if not uses_gemini(settings):
         from textapi_shared.ai.local_provider import LocalProvider
 
         return LocalProvider()
 
+    require_installed("google.genai", "google-genai", "AI_PROVIDER / GEMINI_API_KEY*")
     from textapi_shared.ai.gemini_provider import GeminiProvider
-
-    def api_key() -> str:
-        if settings.gemini_api_key:
-            return settings.gemini_api_key
-        from textapi_shared.aws import read_secure_parameter
-
-        return read_secure_parameter(settings, settings.gemini_api_key_ssm_parameter)
 
     return GeminiProvider(
         model=settings.ai_model,
-        api_key=api_key,
+        api_key=lambda: gemini_api_key(settings, secrets),
         base_url=settings.gemini_base_url,
         api_version=settings.gemini_api_version,
         timeout_s=settings.ai_timeout_seconds,

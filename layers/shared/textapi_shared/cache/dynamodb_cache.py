@@ -246,6 +246,11 @@ class DynamoDBCache:
                 raise RuntimeError("DynamoDB left deletes unprocessed after retries")
         return len(pks)
 
+    async def ping(self) -> float:
+        started = time.perf_counter()
+        await self._call("get_item", Key={"pk": {"S": self._meta_pk(None)}})
+        return round((time.perf_counter() - started) * 1000, 2)
+
     async def status(self) -> CacheStatus:
         """A timed GetItem as the ping; DescribeTable's item count and size (refreshed ~6-hourly)."""
         try:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from textapi_shared.cache.guarded import GuardedCache
 from textapi_shared.cache.memory_cache import MemoryCache
 from textapi_shared.cache.tiered import TieredCache
+from textapi_shared.config import require_installed
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -29,6 +30,9 @@ def build_cache(
     front = MemoryCache.from_settings(settings)
     if settings.cache_backend == "memory":
         return front
+    # A backend this deployment cannot load fails the cold start, never a silent fall back to memory.
+    package = "redis" if settings.cache_backend == "redis" else "boto3"
+    require_installed(package, package, f"CACHE_BACKEND={settings.cache_backend}")
     if settings.cache_backend == "redis":
         from textapi_shared.cache.redis_cache import RedisCache
 

@@ -152,6 +152,21 @@ class GuardedCache:
         self._succeeded()
         return result
 
+    async def ping(self) -> float:
+        """The backend's round trip; raises at once while the guard bypasses it, and when it fails."""
+        admitted = self._admit()
+        if admitted is None:
+            raise ServiceUnavailableError("The cache backend is bypassed after repeated failures.")
+        try:
+            latency_ms = await self.inner.ping()
+        except Exception as exc:
+            self._failed("ping", exc)
+            raise
+        finally:
+            self._end_probe(admitted)
+        self._succeeded()
+        return latency_ms
+
     async def status(self) -> CacheStatus:
         """Always probes the backend, even while bypassing it; the guard's state is in `detail`."""
         try:

@@ -134,6 +134,9 @@ class MemoryCache:
             ),
         )
 
+    async def ping(self) -> float:
+        return 0.0
+
     async def incr(self, key: str, amount: int, ttl_s: int) -> int:
         return await self._counters.incr(key, amount, ttl_s)
 

@@ -195,6 +195,11 @@ class RedisCache:
             detail=f"{entries} {counted}; used_memory is the whole server's",
         )
 
+    async def ping(self) -> float:
+        started = time.perf_counter()
+        await self._client().ping()
+        return round((time.perf_counter() - started) * 1000, 2)
+
     async def _count_entries(self, client: Redis) -> tuple[int, bool]:
         match = _scan_match(self._namespace, KEY_PREFIX)
         entries, visited, cursor = 0, 0, 0

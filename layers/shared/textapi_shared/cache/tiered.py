@@ -68,6 +68,9 @@ class TieredCache:
             tiers=(local, shared),
         )
 
+    async def ping(self) -> float:
+        return await self.back.ping()
+
     async def incr(self, key: str, amount: int, ttl_s: int) -> int:
         return await self.back.incr(key, amount, ttl_s)
 

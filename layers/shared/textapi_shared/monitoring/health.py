@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from textapi_shared.aws import SecretUnavailableError
 from textapi_shared.errors import ApiError
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
 
-    from textapi_shared.ai.provider import AIProvider
+    from textapi_shared.aws import SecureParameters
     from textapi_shared.cache.protocol import Cache
+    from textapi_shared.config import SharedSettings
     from textapi_shared.security.api_keys import ApiKeyAuthenticator
 
 
@@ -81,11 +83,14 @@ async def run_checks(
 
 
 def authentication_check(authenticator: ApiKeyAuthenticator, *, production: bool, force: bool = False):
-    """Key sources readable and non-empty; open mode is `degraded` in development, `unhealthy` in prod."""
+    """Key sources readable and holding usable keys (unhealthy otherwise: protected routes answer 503);
+    open mode is `degraded` in development and `unhealthy` in production."""
 
     async def check() -> ComponentHealth:
         health = await authenticator.health(force=force)
         data = {"source": health.source, "public_keys": health.public_keys, "admin_keys": health.admin_keys}
+        if health.problems:
+            return ComponentHealth(HealthStatus.UNHEALTHY, "; ".join(health.problems), data=data)
         if health.open_public and production:
             return ComponentHealth(HealthStatus.UNHEALTHY, "no API keys configured in production", data=data)
         if health.open_public:
@@ -95,18 +100,28 @@ def authentication_check(authenticator: ApiKeyAuthenticator, *, production: bool
     return check
 
 
-def ai_provider_check(provider: AIProvider):
-    """Which provider and model answer; configuration only, so health never spends AI quota."""
+def ai_configuration_check(settings: SharedSettings, secrets: SecureParameters, *, force: bool = False):
+    """Which provider and model answer, and for Gemini whether its key can be read; configuration only,
+    so health never spends AI quota."""
+    from textapi_shared.ai.factory import gemini_api_key, uses_gemini
 
     async def check() -> ComponentHealth:
-        data = {"provider": provider.name, "model": provider.model}
-        return ComponentHealth(HealthStatus.HEALTHY, f"{provider.name} provider configured", data=data)
+        if not uses_gemini(settings):
+            data = {"provider": "local", "model": "local-extractive-v1"}
+            return ComponentHealth(HealthStatus.HEALTHY, "offline provider configured", data=data)
+        data = {"provider": "gemini", "model": settings.ai_model}
+        try:
+            await asyncio.to_thread(gemini_api_key, settings, secrets, force=force)
+        except SecretUnavailableError as exc:
+            detail = f"Gemini API key unavailable: SSM parameter {exc.parameter} cannot be read"
+            return ComponentHealth(HealthStatus.UNHEALTHY, f"{detail} ({exc.reason})", data=data)
+        return ComponentHealth(HealthStatus.HEALTHY, "gemini provider configured", data=data)
 
     return check
 
 
 def cache_check(cache: Cache):
-    """The cache backend really probed (ping with latency); down is `degraded`: requests still work."""
+    """The cache backend really probed (ping with latency, entries); down is `degraded`: requests work."""
 
     async def check() -> ComponentHealth:
         status = await cache.status()
@@ -115,3 +130,40 @@ def cache_check(cache: Cache):
         return ComponentHealth(state, status.detail, status.latency_ms, data)
 
     return check
+
+
+def cache_ping_check(cache: Cache):
+    """One round trip to the backend, no scan: the check public health can afford on every refresh."""
+
+    async def check() -> ComponentHealth:
+        try:
+            latency_ms = await cache.ping()
+        except Exception as exc:
+            return ComponentHealth(HealthStatus.DEGRADED, f"cache backend unreachable: {type(exc).__name__}")
+        return ComponentHealth(HealthStatus.HEALTHY, f"{cache.name} answers", latency_ms)
+
+    return check
+
+
+class CachedStatus:
+    """The overall status of some checks, recomputed at most every `max_age_s` (public health: any
+    caller may ask, so asking must not cost a round of backend calls each time)."""
+
+    def __init__(
+        self,
+        checks: Mapping[str, Callable[[], Awaitable[ComponentHealth]]],
+        *,
+        max_age_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._checks = checks
+        self._max_age_s = max_age_s
+        self._clock = clock
+        self._value: tuple[float, HealthStatus] | None = None
+
+    async def get(self) -> HealthStatus:
+        now = self._clock()
+        if self._value is None or now - self._value[0] >= self._max_age_s:
+            overall, _ = await run_checks(self._checks)
+            self._value = (now, overall)
+        return self._value[1]

@@ -262,3 +262,26 @@ class ResilienceConfigSource:
             raise ServiceUnavailableError("SSM is unavailable; retry shortly.", retry_after=5) from exc
         finally:
             self.invalidate()
+
+
+def ssm_check(source: ResilienceConfigSource):
+    """SSM reachable: the resilience parameters read now (which also refreshes the configuration in
+    force); unreachable is `degraded`, since the bundled preset then applies."""
+    from textapi_shared.monitoring.health import ComponentHealth, HealthStatus
+
+    async def check() -> ComponentHealth:
+        names = source.parameter_names
+        if not names:
+            return ComponentHealth(HealthStatus.HEALTHY, "no SSM parameters: environment and bundled presets")
+        started = time.perf_counter()
+        config = await asyncio.to_thread(source.load, force=True)
+        latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        data = {"parameters": sorted(names.values())}
+        if config.fallback:
+            detail = f"bundled preset applies: {config.fallback_reason}"
+            return ComponentHealth(HealthStatus.DEGRADED, detail, latency_ms, data)
+        if config.problems:
+            return ComponentHealth(HealthStatus.DEGRADED, "; ".join(config.problems), latency_ms, data)
+        return ComponentHealth(HealthStatus.HEALTHY, f"{len(names)} parameters read", latency_ms, data)
+
+    return check

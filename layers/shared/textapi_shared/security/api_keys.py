@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from textapi_shared.aws import read_secure_parameter
+from textapi_shared.aws import SecretUnavailableError, SecureParameters
 from textapi_shared.errors import AuthenticationError, AuthorizationError, ConfigurationError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Awaitable, Callable, Iterable, Mapping
 
     from textapi_shared.config import SharedSettings
 
@@ -46,7 +47,18 @@ def _matches(candidate: str, keys: tuple[str, ...]) -> bool:
     return found
 
 
-def _split_keys(value: str) -> tuple[str, ...]:
+def unusable_keys(keys: Iterable[str]) -> list[int]:
+    """Positions of keys no request could ever present: empty, non-ASCII, or holding whitespace or
+    control characters (a header value is stripped, and such keys are almost always a paste error)."""
+    return [
+        index
+        for index, key in enumerate(keys)
+        if not key or not key.isascii() or not key.isprintable() or any(c.isspace() for c in key)
+    ]
+
+
+def split_keys(value: str) -> tuple[str, ...]:
+    """`a, b` → ("a", "b"); blank items are dropped."""
     return tuple(k.strip() for k in value.split(",") if k.strip())
 
 
@@ -66,32 +78,56 @@ class Principal(NamedTuple):
 class KeySourceHealth(NamedTuple):
     public_keys: int
     admin_keys: int
-    open_public: bool
+    open_public: bool  # no public key source is configured at all
     open_admin: bool
     source: str
+    problems: tuple[str, ...] = ()  # configured sources that yield no usable keys, and why (admins only)
 
 
 class ApiKeyAuthenticator:
-    """Checks public and admin keys; one instance per execution environment."""
+    """Checks public and admin keys; one instance per execution environment.
+
+    Only a deployment with no key source at all may run open, and only outside production. A
+    configured source that cannot be read, or yields no usable key, fails closed: protected routes
+    answer 503 with a generic message (`SecretUnavailableError`) and the parameter's name goes to an
+    ERROR log line only.
+    """
 
     def __init__(
         self,
         settings: SharedSettings,
         *,
-        ssm_client: Any | None = None,
+        secrets: SecureParameters | None = None,
         on_open: Callable[[str], None] | None = None,
+        logger: Any | None = None,
     ) -> None:
         self._settings = settings
-        self._ssm_client = ssm_client
+        self._secrets = secrets or SecureParameters(settings, logger=logger)
         self._on_open = on_open
+        self._logger = logger or logging.getLogger("textapi.security")
         self._warned_open = False
+        self._parsed: dict[str, tuple[str, tuple[str, ...] | None]] = {}  # parameter → (raw, keys)
 
     # -- key sources -------------------------------------------------------------------------
 
     def _ssm_keys(self, parameter: str, *, force: bool = False) -> tuple[str, ...]:
-        return _split_keys(
-            read_secure_parameter(self._settings, parameter, force=force, client=self._ssm_client)
-        )
+        raw = self._secrets.get(parameter, force=force)
+        known = self._parsed.get(parameter)
+        if known is None or known[0] != raw:  # parse and judge each distinct value once
+            keys = split_keys(raw)
+            problem = "holds no keys" if not keys else None
+            if keys and unusable_keys(keys):
+                positions = ", ".join(str(i + 1) for i in unusable_keys(keys))
+                problem = f"holds keys no request can present (position {positions}: whitespace, non-ASCII)"
+            if problem is not None:
+                extra = {"parameter": parameter, "reason": problem}
+                self._logger.error("API key parameter unusable", extra=extra)
+            known = self._parsed[parameter] = (raw, None if problem else keys)
+        if known[1] is None:
+            raise SecretUnavailableError(
+                parameter, "unusable value", retry_after=self._settings.secrets_retry_seconds
+            )
+        return known[1]
 
     async def _keys(self, env_keys: tuple[str, ...], parameter: str, force: bool) -> tuple[str, ...]:
         if not parameter:  # env-only keys: no thread hop on the hot path
@@ -146,24 +182,48 @@ class ApiKeyAuthenticator:
             )
         if _matches(candidate, keys):
             return Principal.for_key(candidate, is_admin=True)
-        if _matches(candidate, await self.public_keys()):
+        if await self._is_public_key(candidate):
             raise AuthorizationError("This is a public API key; internal endpoints need an admin key.")
         raise AuthenticationError("Invalid admin key.")
 
+    async def _is_public_key(self, candidate: str) -> bool:
+        try:
+            return _matches(candidate, await self.public_keys())
+        except SecretUnavailableError:
+            return False  # cannot tell: the key is no admin key either way
+
     async def health(self, *, force: bool = False) -> KeySourceHealth:
-        """Counts of usable keys (reading SSM when configured) and whether either side runs open."""
-        public, admin = await asyncio.gather(self.public_keys(force=force), self.admin_keys(force=force))
-        uses_ssm = bool(
-            self._settings.api_keys_ssm_parameter or self._settings.internal_api_keys_ssm_parameter
+        """Counts of usable keys (reading SSM when configured), open sides, and the sources that fail."""
+        settings = self._settings
+        problems: list[str] = []
+
+        async def count(kind: str, keys: Callable[..., Awaitable[tuple[str, ...]]], parameter: str) -> int:
+            try:
+                return len(await keys(force=force))
+            except SecretUnavailableError as exc:
+                problems.append(f"{kind} keys unavailable: SSM parameter {parameter} {_why(exc)}")
+                return 0
+
+        public, admin = await asyncio.gather(
+            count("API", self.public_keys, settings.api_keys_ssm_parameter),
+            count("admin", self.admin_keys, settings.internal_api_keys_ssm_parameter),
         )
+        uses_ssm = bool(settings.api_keys_ssm_parameter or settings.internal_api_keys_ssm_parameter)
         return KeySourceHealth(
-            public_keys=len(public),
-            admin_keys=len(admin),
-            open_public=not public,
-            open_admin=not admin,
+            public_keys=public,
+            admin_keys=admin,
+            open_public=not (settings.public_keys_from_env or settings.api_keys_ssm_parameter),
+            open_admin=not (settings.internal_api_keys or settings.internal_api_keys_ssm_parameter),
             source="ssm+env" if uses_ssm else "env",
+            problems=tuple(problems),
         )
 
     @staticmethod
     def open_message() -> str:
         return _OPEN_MESSAGE
+
+
+def _why(exc: SecretUnavailableError) -> str:
+    if exc.reason == "unusable value":
+        return "holds no usable key"
+    return f"cannot be read ({exc.reason})"

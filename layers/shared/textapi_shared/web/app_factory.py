@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
+from textapi_shared.aws import SecureParameters
+from textapi_shared.config import require_installed
 from textapi_shared.security.api_keys import ApiKeyAuthenticator
 from textapi_shared.web.errors import install_error_handlers
 from textapi_shared.web.middleware import RequestContextMiddleware
@@ -38,7 +40,8 @@ def create_api(
     docs_prefix: str = "",
     docs_enabled: bool = True,
 ) -> FastAPI:
-    """A FastAPI app wired for Lambda: state holds settings, observability and the key checker.
+    """A FastAPI app wired for Lambda: state holds settings, observability, the secrets reader and the
+    key checker.
 
     Docs live under `docs_prefix` (`/internal` for the internal API) so both apps can share one
     HTTP API; under a named stage the middleware sets `root_path`, so `/dev/docs` loads
@@ -56,11 +59,16 @@ def create_api(
         swagger_ui_oauth2_redirect_url=f"{docs_prefix}/docs/oauth2-redirect" if docs_enabled else None,
         debug=False,
     )
+    if settings.ssm_parameters:
+        require_installed("boto3", "boto3", ", ".join(sorted(settings.ssm_parameters)))
     logger = observability.logger
     app.state.settings = settings
     app.state.observability = observability
+    app.state.secrets = secrets = SecureParameters(settings, logger=logger)
     app.state.authenticator = ApiKeyAuthenticator(
         settings,
+        secrets=secrets,
+        logger=logger,
         on_open=lambda kind: logger.warning(ApiKeyAuthenticator.open_message(), extra={"key_kind": kind}),
     )
     install_error_handlers(app)

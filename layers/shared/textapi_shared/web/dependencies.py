@@ -11,6 +11,7 @@ from fastapi import Request
 from textapi_shared.resilience.deadline import Deadline
 
 if TYPE_CHECKING:
+    from textapi_shared.aws import SecureParameters
     from textapi_shared.cache.protocol import Cache
     from textapi_shared.config import SharedSettings
     from textapi_shared.resilience.factory import Resilience
@@ -49,6 +50,10 @@ async def invocation_deadline(request: Request) -> Deadline:
         reserve_s=settings.deadline_reserve_seconds,
         fallback_s=settings.local_request_timeout_seconds,
     )
+
+
+async def app_secrets(request: Request) -> SecureParameters:
+    return request.app.state.secrets
 
 
 async def app_cache(request: Request) -> Cache:
