@@ -1,7 +1,8 @@
 """The breakers of one app instance, one per operation, around one `BreakerStore`.
 
 The registry owns what the breakers share: the store (with a timeout and a cooldown, so a dead store
-is not waited on by every call), the clock, the sync interval and the probe owner id of this instance.
+is not waited on by every call), the clock, the sync interval and the probe owner id of this instance
+(made on first use: a SnapStart snapshot of init must not carry it).
 """
 
 from __future__ import annotations
@@ -49,9 +50,17 @@ class BreakerRegistry:
         self.store_timeout = store_timeout
         self.store_cooldown = store_cooldown
         self.probe_lease = probe_lease
-        self.owner = owner or f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self._owner = owner
         self._breakers = {name: CircuitBreaker(name, self) for name in names}
         self._store_down_until = 0.0
+
+    @property
+    def owner(self) -> str:
+        """This instance's id in probe elections: made on first use, never at init, so the environments
+        SnapStart restores from one snapshot do not share it."""
+        if self._owner is None:
+            self._owner = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        return self._owner
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from mangum import Mangum
 
 from textapi_shared.monitoring.metric_names import MetricName
+from textapi_shared.snapstart import after_restore, reseed_random
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -62,6 +63,7 @@ def finish_cold_start(
     try:
         app = build_app()
         handler = build_lambda_handler(app, app.state.observability)
+        after_restore(reseed_random)  # SnapStart: restored copies must not share retry jitter
         gc.freeze()
         return app, handler
     finally:
