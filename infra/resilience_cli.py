@@ -5,7 +5,7 @@
     PYTHONPATH=layers/shared python infra/resilience_cli.py validate          # this environment's settings
     PYTHONPATH=layers/shared python infra/resilience_cli.py recommend staging
     PYTHONPATH=layers/shared python infra/resilience_cli.py templates
-    PYTHONPATH=layers/shared python infra/resilience_cli.py ssm-values --stage dev
+    PYTHONPATH=layers/shared python infra/resilience_cli.py ssm-values --stage dev [--stack-name textapi-dev]
 
 Exit status: 0 on success, 1 when the configuration is invalid, 2 on a usage error (unknown name).
 """
@@ -29,9 +29,10 @@ from textapi_shared.resilience.presets import (
 STAGE_PRESETS = {"prod": "production", "production": "production", "staging": "production"}
 
 
-def ssm_parameters(stage: str) -> dict[str, str]:
-    """The SSM parameters the template creates for `stage`, with their initial values."""
-    prefix = f"/textapi/{stage}/resilience"
+def ssm_parameters(stage: str, stack_name: str | None = None) -> dict[str, str]:
+    """The SSM parameters the template creates for `stage`, with their initial values. Their names start
+    with the stack's name (`textapi-<stage>` in samconfig.toml), so two stacks never share them."""
+    prefix = f"/{stack_name or f'textapi-{stage}'}/resilience"
     return {
         f"{prefix}/preset": STAGE_PRESETS.get(stage, "development" if stage in ("dev", "test") else "simple"),
         f"{prefix}/custom-config": "{}",
@@ -107,7 +108,7 @@ def cmd_templates(_: argparse.Namespace) -> int:
 
 
 def cmd_ssm_values(args: argparse.Namespace) -> int:
-    _print_json(ssm_parameters(args.stage))
+    _print_json(ssm_parameters(args.stage, args.stack_name))
     return 0
 
 
@@ -126,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("templates", help="custom-configuration templates").set_defaults(run=cmd_templates)
     ssm = commands.add_parser("ssm-values", help="the SSM parameters the template creates, with values")
     ssm.add_argument("--stage", default="dev")
+    ssm.add_argument("--stack-name", help="default: textapi-<stage>")
     ssm.set_defaults(run=cmd_ssm_values)
     args = parser.parse_args(argv)
     return args.run(args)

@@ -16,14 +16,14 @@ TEMPLATE = load_template()
 RESOURCES = TEMPLATE["Resources"]
 ENVIRONMENT = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
 PARAMETERS = {
-    "RESILIENCE_PRESET_SSM_PARAMETER": ("ResiliencePresetParameter", "/textapi/${Stage}/resilience/preset"),
+    "RESILIENCE_PRESET_SSM_PARAMETER": ("ResiliencePresetParameter", "/${AWS::StackName}/resilience/preset"),
     "RESILIENCE_CUSTOM_CONFIG_SSM_PARAMETER": (
         "ResilienceCustomConfigParameter",
-        "/textapi/${Stage}/resilience/custom-config",
+        "/${AWS::StackName}/resilience/custom-config",
     ),
     "RESILIENCE_PRESETS_SSM_PARAMETER": (
         "ResiliencePresetsParameter",
-        "/textapi/${Stage}/resilience/presets",
+        "/${AWS::StackName}/resilience/presets",
     ),
 }
 
@@ -54,20 +54,28 @@ def test_stage_presets_match_the_cli(stage):
             check=True,
         ).stdout
     )
-    expected = values[f"/textapi/{stage}/resilience/preset"]
+    expected = values[f"/textapi-{stage}/resilience/preset"]
     assert TEMPLATE["Mappings"]["StageResilience"][stage]["Preset"] == expected
     assert RESOURCES["ResilienceCustomConfigParameter"]["Properties"]["Value"] == "{}"
 
 
 def _policies(function):
-    return json.dumps(RESOURCES[function]["Properties"]["Policies"])
+    role = RESOURCES[function]["Properties"]["Role"]["Fn::GetAtt"][0]
+    return json.dumps(RESOURCES[role]["Properties"]["Policies"])
 
 
 def test_both_functions_read_the_parameters_and_only_the_internal_one_writes():
     for function in ("PublicApiFunction", "InternalApiFunction"):
-        assert "textapi/${Stage}/resilience/*" in _policies(function)
+        for name in ("preset", "custom-config", "presets"):
+            assert f"parameter/${{AWS::StackName}}/resilience/{name}" in _policies(function)
     assert "ssm:PutParameter" not in _policies("PublicApiFunction")
-    internal = _policies("InternalApiFunction")
-    assert "ssm:PutParameter" in internal
-    assert "parameter/textapi/${Stage}/resilience/preset" in internal
-    assert "parameter/textapi/${Stage}/resilience/presets" not in internal
+    role = RESOURCES["InternalApiFunction"]["Properties"]["Role"]["Fn::GetAtt"][0]
+    [writes] = [
+        statement
+        for policy in RESOURCES[role]["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        if statement.get("Action") == "ssm:PutParameter"
+    ]
+    written = json.dumps(writes["Resource"])
+    assert "parameter/${AWS::StackName}/resilience/preset" in written
+    assert "parameter/${AWS::StackName}/resilience/presets" not in written

@@ -148,6 +148,8 @@ def test_environment_names_the_code_reads():
         "TRACING_ENABLED",
         "CORS_ORIGINS",
         "API_KEYS_SSM_PARAMETER",
+        "AI_MODEL",
+        "GEMINI_API_KEY_SSM_PARAMETER",
         "CACHE_BACKEND",
         "CACHE_TABLE_NAME",
         "REDIS_URL",
@@ -175,13 +177,36 @@ def test_every_function_has_a_log_group_with_retention(function):
     assert groups[0].get("Condition") == RESOURCES[function].get("Condition")
 
 
-def test_log_levels_of_lambda_and_powertools_agree():
+def test_lambdas_log_filter_never_drops_metrics_or_powertools_lines():
+    """EMF documents carry no level (Lambda counts them as INFO): the platform filter stays at INFO or
+    below whatever LOG_LEVEL is; Powertools does the filtering (tests/lambda/test_log_lines.py)."""
     logging_config = GLOBAL_FUNCTION["LoggingConfig"]
+    assert logging_config["LogFormat"] == "JSON"
     assert logging_config["ApplicationLogLevel"] == {
         "Fn::FindInMap": ["LogLevels", {"Ref": "LogLevel"}, "Lambda"]
     }
     levels = TEMPLATE["Mappings"]["LogLevels"]
     assert set(levels) == set(TEMPLATE["Parameters"]["LogLevel"]["AllowedValues"])
+    assert {level["Lambda"] for level in levels.values()} <= {"TRACE", "DEBUG", "INFO"}
+    assert GLOBAL_FUNCTION["Environment"]["Variables"]["LOG_LEVEL"] == {"Ref": "LogLevel"}
+
+
+def test_dashboard_error_widget_and_saved_queries_read_the_fields_the_code_logs():
+    dashboard = RESOURCES["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    assert "filter level = 'ERROR'" in dashboard
+    assert "error_code" in dashboard
+    queries = {
+        r["Properties"]["Name"]["Fn::Sub"]: r["Properties"]
+        for r in _of_type("AWS::Logs::QueryDefinition").values()
+    }
+    assert set(queries) == {
+        "${AWS::StackName}/errors-by-code",
+        "${AWS::StackName}/slowest-requests",
+        "${AWS::StackName}/one-request",
+    }
+    for query in queries.values():
+        assert "message = 'request'" in query["QueryString"] or "correlation_id" in query["QueryString"]
+        assert query["LogGroupNames"]["Fn::If"][0] == "DeployInternal"
 
 
 def test_http_api_stage_throttles_and_writes_json_access_logs():
@@ -214,53 +239,76 @@ def test_outputs_include_the_stage_url():
     assert outputs["InternalApiFunctionArn"]["Condition"] == "DeployInternal"
 
 
+def _role_statements(function: str) -> list[dict[str, Any]]:
+    """The statements of the role a function runs with, `!If [cond, statement, NoValue]` unwrapped."""
+    role = RESOURCES[function]["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements = []
+    for policy in RESOURCES[role]["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            statements.append(statement["Fn::If"][1] if "Fn::If" in statement else statement)
+    return statements
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    return statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+
+
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_policies_are_least_privilege(function):
-    policies = RESOURCES[function]["Properties"].get("Policies", [])
-    assert isinstance(policies, list)
-    for policy in policies:
-        if isinstance(policy, str):
-            assert not re.search(r"Administrator|FullAccess|PowerUser", policy), policy
-            continue
-        assert isinstance(policy, dict)
-        for statement in policy.get("Statement", []):
-            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            assert "*" not in actions
-            if any(action.startswith("ssm:") for action in actions):
-                assert statement["Resource"] != "*"
-    assert "Role" not in RESOURCES[function]["Properties"]
+def test_each_function_runs_with_its_own_written_out_least_privilege_role(function):
+    """No SAM policy templates (they grant Scan, BatchWriteItem, DescribeParameters on *), no wildcard
+    actions or resources; tests/artifact/test_iam.py checks the grants against the calls the code makes."""
+    properties = RESOURCES[function]["Properties"]
+    assert "Policies" not in properties
+    role = properties["Role"]["Fn::GetAtt"][0]
+    assert RESOURCES[role]["Type"] == "AWS::IAM::Role"
+    assert RESOURCES[role].get("Condition") == RESOURCES[function].get("Condition")
+    for statement in _role_statements(function):
+        assert not [a for a in _actions(statement) if "*" in a], statement
+        assert statement["Resource"] != "*", statement
+    managed = json.dumps(RESOURCES[role]["Properties"]["ManagedPolicyArns"])
+    assert "AWSLambdaBasicExecutionRole" in managed
+    # The VPC policy only when the functions are in the VPC (SAM attached it whenever VpcConfig existed).
+    [vpc] = [arn for arn in RESOURCES[role]["Properties"]["ManagedPolicyArns"] if "Fn::If" in arn]
+    assert vpc["Fn::If"][0] == "UseRedis"
+    assert "AWSLambdaVPCAccessExecutionRole" in json.dumps(vpc)
 
 
-def test_public_function_cannot_read_the_internal_keys():
-    public = RESOURCES["PublicApiFunction"]["Properties"]
-    _table, _vpc, _resilience, api_keys, gemini = public["Policies"]
-    reads = [api_keys["SSMParameterReadPolicy"]["ParameterName"]]
-    assert _mentions(reads, "ApiKeysParameterName")
-    # The Gemini key's parameter is readable only when one is named.
-    condition, policy, otherwise = gemini["Fn::If"]
-    assert (condition, otherwise) == ("UseGemini", {"Ref": "AWS::NoValue"})
-    assert _mentions([policy["SSMParameterReadPolicy"]], "GeminiApiKeyParameterName")
-    assert "internal" not in json.dumps(reads).lower()
+def test_public_function_cannot_read_the_internal_keys_nor_scan_nor_write_ssm():
+    statements = _role_statements("PublicApiFunction")
+    actions = {action for statement in statements for action in _actions(statement)}
+    assert not {"dynamodb:Scan", "dynamodb:BatchWriteItem", "ssm:PutParameter"} & actions
+    assert "InternalApiKeysParameterName" not in json.dumps(statements)
+    assert "internal-api-keys" not in json.dumps(statements)
     # Its key check also counts admin keys, so naming a parameter it may not read would break its health.
     assert "INTERNAL_API_KEYS_SSM_PARAMETER" not in _environment("PublicApiFunction")
 
 
-def test_internal_function_reads_both_key_parameters():
-    policies = RESOURCES["InternalApiFunction"]["Properties"]["Policies"]
-    reads = [p["SSMParameterReadPolicy"] for p in policies if "SSMParameterReadPolicy" in p]
+def test_internal_function_reads_both_key_parameters_and_writes_only_the_active_configuration():
+    [reads] = [s for s in _role_statements("InternalApiFunction") if s.get("Sid") == "ReadSecrets"]
     assert _mentions(reads, "ApiKeysParameterName")
     assert _mentions(reads, "InternalApiKeysParameterName")
+    [writes] = [s for s in _role_statements("InternalApiFunction") if "ssm:PutParameter" in _actions(s)]
+    assert [r["Fn::Sub"].rsplit("/", 1)[-1] for r in writes["Resource"]] == ["preset", "custom-config"]
 
 
-def test_key_parameter_names_default_per_stage():
+def test_a_customer_managed_key_for_the_secure_strings_can_be_granted():
+    for function in FUNCTIONS:
+        [decrypt] = [s for s in _role_statements(function) if "kms:Decrypt" in _actions(s)]
+        assert decrypt["Resource"] == {"Ref": "SecretsKmsKeyArn"}
+        assert "kms:ViaService" in decrypt["Condition"]["StringEquals"]
+
+
+def test_parameter_names_include_the_stack_name_so_two_stacks_never_share_them():
     for parameter in ("ApiKeysParameterName", "InternalApiKeysParameterName"):
         assert TEMPLATE["Parameters"][parameter]["Default"] == ""
     assert _environment("PublicApiFunction")["API_KEYS_SSM_PARAMETER"]["Fn::If"][1] == {
-        "Fn::Sub": "/textapi/${Stage}/api-keys"
+        "Fn::Sub": "/${AWS::StackName}/api-keys"
     }
     assert _environment("InternalApiFunction")["INTERNAL_API_KEYS_SSM_PARAMETER"]["Fn::If"][1] == {
-        "Fn::Sub": "/textapi/${Stage}/internal-api-keys"
+        "Fn::Sub": "/${AWS::StackName}/internal-api-keys"
     }
+    names = [r["Properties"]["Name"] for r in _of_type("AWS::SSM::Parameter").values()]
+    assert all(name["Fn::Sub"].startswith("/${AWS::StackName}/") for name in names)
 
 
 def test_everything_internal_is_conditional():
@@ -279,6 +327,9 @@ def test_everything_internal_is_conditional():
         "AWS::ApiGatewayV2::Route",
         "AWS::Lambda::Permission",
     } <= kinds
+    internal.add(RESOURCES["InternalApiFunction"]["Properties"]["Role"]["Fn::GetAtt"][0])
+    # Saved queries cover the internal log group only under `!If DeployInternal` (checked elsewhere).
+    internal -= set(_of_type("AWS::Logs::QueryDefinition"))
     for name in internal:
         assert RESOURCES[name].get("Condition") == "DeployInternal", name
 
@@ -309,7 +360,7 @@ def test_samconfig_environments():
     config = tomllib.loads((REPO_ROOT / "samconfig.toml").read_text())
     parameters = TEMPLATE["Parameters"]
     overrides = {}
-    for env in ("default", "prod"):
+    for env in ("default", "staging", "prod"):
         deploy = config[env]["deploy"]["parameters"]
         overrides[env] = dict(item.split("=", 1) for item in deploy["parameter_overrides"].split())
         assert set(overrides[env]) <= parameters.keys(), env
@@ -317,10 +368,12 @@ def test_samconfig_environments():
             assert value in map(str, parameters[name].get("AllowedValues", [value])), (env, name)
         assert config[env]["validate"]["parameters"]["lint"] is True
     assert overrides["default"]["Stage"] == "dev"
+    assert overrides["staging"]["Stage"] == "staging"
     assert overrides["prod"]["Stage"] == "prod"
     assert overrides["prod"]["InternalApiIamAuth"] == "true"
     assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
     assert config["default"]["global"]["parameters"]["stack_name"] == "textapi-dev"
+    assert config["staging"]["global"]["parameters"]["stack_name"] == "textapi-staging"
     assert config["prod"]["global"]["parameters"]["stack_name"] == "textapi-prod"
 
 
@@ -330,8 +383,15 @@ def test_cache_table_is_on_demand_with_ttl_and_shared_by_both_functions():
     assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
     assert GLOBAL_FUNCTION["Environment"]["Variables"]["CACHE_TABLE_NAME"] == {"Ref": "CacheTable"}
     for function in FUNCTIONS:
-        policies = RESOURCES[function]["Properties"]["Policies"]
-        assert {"DynamoDBCrudPolicy": {"TableName": {"Ref": "CacheTable"}}} in policies
+        role = RESOURCES[RESOURCES[function]["Properties"]["Role"]["Fn::GetAtt"][0]]
+        [table] = [
+            s
+            for p in role["Properties"]["Policies"]
+            for s in p["PolicyDocument"]["Statement"]
+            if _mentions(s, "CacheTable")
+        ]
+        assert table["Fn::If"][0] == "UseDynamoDB"
+        assert table["Fn::If"][1]["Resource"] == {"Fn::GetAtt": ["CacheTable", "Arn"]}
 
 
 def test_elasticache_and_vpc_exist_only_for_the_redis_backend():

@@ -86,8 +86,14 @@ def test_recommend():
 
 @pytest.mark.parametrize(("stage", "preset"), [("dev", "development"), ("prod", "production")])
 def test_ssm_values_are_what_the_template_creates(stage, preset):
+    named = json.loads(cli("ssm-values", "--stage", stage, "--stack-name", "other").stdout)
+    assert set(named) == {
+        "/other/resilience/preset",
+        "/other/resilience/custom-config",
+        "/other/resilience/presets",
+    }
     values = json.loads(cli("ssm-values", "--stage", stage).stdout)
-    prefix = f"/textapi/{stage}/resilience"
+    prefix = f"/textapi-{stage}/resilience"
     assert values[f"{prefix}/preset"] == preset
     assert values[f"{prefix}/custom-config"] == "{}"
     assert presets_from_json(values[f"{prefix}/presets"]) == bundled_presets()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import Logger
@@ -60,9 +61,17 @@ class Observability:
             pass
 
 
+# Lambda's JSON log filter reads `level` with its own names; Python's WARNING and CRITICAL are not among
+# them. (The platform filter stays at INFO or below, so EMF lines, which carry no level, always pass.)
+_LAMBDA_LEVEL_NAMES = {logging.WARNING: "WARN", logging.CRITICAL: "FATAL"}
+
+
 def build_observability(settings: SharedSettings) -> Observability:
-    """JSON logs (service, cold start, correlation id), EMF metrics, and X-Ray only when asked for."""
-    logger = Logger(service=settings.service_name, level=settings.log_level)
+    """JSON logs (service, cold start, correlation id; RFC 3339 timestamps and the level names Lambda's
+    log filter parses), EMF metrics, and X-Ray only when asked for. `LOG_LEVEL` filters here."""
+    for level, name in _LAMBDA_LEVEL_NAMES.items():
+        logging.addLevelName(level, name)
+    logger = Logger(service=settings.service_name, level=settings.log_level, use_rfc3339=True)
     metrics = Metrics(namespace=settings.metrics_namespace, service=settings.service_name)
     tracer = None
     if settings.tracing_enabled:

@@ -56,6 +56,11 @@ def request_id_of(request: Request) -> str:
     return getattr(request.state, "request_id", "") or ""
 
 
+def _respond(request: Request, error: ApiError) -> JSONResponse:
+    request.state.error_code = error.error_code  # for the access log line
+    return error_response(error, request_id_of(request))
+
+
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     fields = []
     for err in exc.errors():
@@ -73,7 +78,7 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(exc, request_id_of(request))
+    return _respond(request, exc)
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -81,7 +86,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     fields = _field_errors(exc)
     summary = "; ".join(f"{f['field'] or 'body'}: {f['message']}" for f in fields[:5])
     error = InputValidationError(f"Invalid request: {summary}", details={"errors": fields})
-    return error_response(error, request_id_of(request))
+    return _respond(request, error)
 
 
 async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
@@ -98,7 +103,7 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     else:
         error = InternalError()
     error.headers.update(exc.headers or {})
-    return error_response(error, request_id_of(request))
+    return _respond(request, error)
 
 
 def install_error_handlers(app: FastAPI) -> None:

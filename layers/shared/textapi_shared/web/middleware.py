@@ -88,30 +88,35 @@ class RequestContextMiddleware:
                 headers.setdefault("content-security-policy", csp)
             await send(message)
 
+        state = scope["state"]
         try:
             body_receive = await self._buffered_receive(scope, receive)
             if body_receive is None:
-                await error_response(
-                    RequestTooLargeError(
-                        f"The request body exceeds the limit of {self.max_body_bytes} bytes.",
-                        details={"max_bytes": self.max_body_bytes},
-                    ),
-                    request_id,
-                )(scope, receive, send_with_headers)
+                too_large = RequestTooLargeError(
+                    f"The request body exceeds the limit of {self.max_body_bytes} bytes.",
+                    details={"max_bytes": self.max_body_bytes},
+                )
+                state["error_code"] = too_large.error_code
+                await error_response(too_large, request_id)(scope, receive, send_with_headers)
             else:
                 await self.app(scope, body_receive, send_with_headers)
         except Exception:
             self.logger.exception("unhandled error", extra={"path": scope["path"], "method": scope["method"]})
             if response_started:
                 raise
+            state["error_code"] = InternalError.error_code
             await error_response(InternalError(), request_id)(scope, receive, send_with_headers)
         finally:
-            self.logger.info(
+            # Every 5xx is an ERROR line carrying its code: alarms, the dashboard and the saved queries
+            # find handled server errors (503, 502, 500 CONFIGURATION_ERROR) as well as crashes.
+            log = self.logger.error if status >= 500 else self.logger.info
+            log(
                 "request",
                 extra={
                     "method": scope["method"],
                     "path": get_route_path(scope),
                     "status": status,
+                    "error_code": state.get("error_code"),
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },
             )
