@@ -13,16 +13,24 @@ SAM := $(SAM_VENV)/bin/sam
 CODE_PATH := layers/shared:functions/public_api:functions/internal_api
 ENV ?= dev
 SAM_CONFIG_ENV := $(if $(filter dev,$(ENV)),default,$(ENV))
+# Read from samconfig.toml: the stack of ENV and its parameter overrides (PARAMS adds to them: SAM would
+# otherwise replace the whole list, Stage included).
+STACK_NAME = $(shell python3 -c 'import sys, tomllib; print(tomllib.load(open("samconfig.toml", "rb"))[sys.argv[1]]["global"]["parameters"]["stack_name"])' $(SAM_CONFIG_ENV))
+BASE_PARAMS = $(shell python3 -c 'import sys, tomllib; print(tomllib.load(open("samconfig.toml", "rb"))[sys.argv[1]]["deploy"]["parameters"]["parameter_overrides"])' $(SAM_CONFIG_ENV))
+FUNCTION ?= public
+LOG_FUNCTION = $(if $(filter internal,$(FUNCTION)),InternalApiFunction,PublicApiFunction)
 export SAM_CLI_TELEMETRY := 0
 export AWS_REGION ?= us-east-1
 export AWS_DEFAULT_REGION ?= $(AWS_REGION)
 
-.PHONY: help install run test lint format validate build deploy local bench bench-instructions clean \
-	list-resil-presets show-resil-preset validate-resil-config recommend-resil-preset
+.PHONY: help install run test test-artifact lint format validate build deploy outputs logs delete local \
+	bench bench-instructions clean list-resil-presets show-resil-preset validate-resil-config \
+	recommend-resil-preset
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
-	@echo "  (ENV=dev|prod for deploy; Lambda Python: $(or $(LAMBDA_PYTHON),not found))"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
+	@echo "  (ENV=dev|staging|prod, AWS_REGION=..., PARAMS='Name=value ...' for deploy, FUNCTION=public|internal"
+	@echo "   for logs; Lambda Python: $(or $(LAMBDA_PYTHON),not found))"
 
 install: $(VENV)/.installed $(SAM_VENV)/.installed ## Create .venv (app, tests) and .venv-sam (SAM CLI)
 
@@ -45,7 +53,10 @@ run: $(VENV)/.installed ## Both APIs on http://127.0.0.1:8000, routed as API Gat
 		--app-dir infra/local --host 127.0.0.1 --port 8000 --lifespan off --no-access-log
 
 test: $(VENV)/.installed ## The whole offline suite (real Redis, moto server, fake Gemini, v2 events)
-	$(PY) -m pytest
+	$(PY) -m pytest --ignore=tests/artifact
+
+test-artifact: build ## The sam build layout, run in isolated python3.13 interpreters (and the IAM check)
+	$(PY) -m pytest tests/artifact
 
 lint: $(VENV)/.installed ## ruff (lint + format check) and the import contracts
 	$(VENV)/bin/ruff check .
@@ -63,8 +74,18 @@ build: $(SAM_VENV)/.installed ## sam build (needs python3.13 on PATH; found auto
 	@test -n "$(LAMBDA_PYTHON)" || { echo "sam build needs python$(LAMBDA_PYTHON_VERSION): none works here (try pyenv install $(LAMBDA_PYTHON_VERSION))"; exit 1; }
 	PATH="$(dir $(LAMBDA_PYTHON)):$$PATH" $(SAM) build
 
-deploy: build ## sam deploy to ENV=dev (default) or ENV=prod
-	$(SAM) deploy --config-env $(SAM_CONFIG_ENV)
+deploy: build ## sam deploy to ENV (dev, staging, prod); PARAMS="Name=value ..." adds parameters
+	$(SAM) deploy --config-env $(SAM_CONFIG_ENV) --region $(AWS_REGION) \
+		--parameter-overrides $(BASE_PARAMS) $(PARAMS)
+
+outputs: $(SAM_VENV)/.installed ## The deployed stack's outputs (API URL, dashboard link) for ENV
+	$(SAM) list stack-outputs --stack-name $(STACK_NAME) --region $(AWS_REGION) --output table
+
+logs: $(SAM_VENV)/.installed ## Tail a function's logs (FUNCTION=public|internal, ENV=...)
+	$(SAM) logs --stack-name $(STACK_NAME) --name $(LOG_FUNCTION) --region $(AWS_REGION) --tail
+
+delete: $(SAM_VENV)/.installed ## Delete the stack of ENV (asks first; the SSM key parameters stay)
+	$(SAM) delete --stack-name $(STACK_NAME) --region $(AWS_REGION)
 
 local: build ## sam local start-api (needs a Docker engine)
 	@docker info >/dev/null 2>&1 || { echo "sam local needs a running Docker engine; use 'make run' without Docker"; exit 1; }
@@ -94,4 +115,4 @@ recommend-resil-preset: $(VENV)/.installed ## The preset for an environment (ENV
 	PYTHONPATH=$(CODE_PATH) $(PY) infra/resilience_cli.py recommend $(ENV)
 
 clean: ## Remove build output and caches
-	rm -rf .aws-sam .pytest_cache .ruff_cache .import_linter_cache
+	rm -rf .aws-sam build .pytest_cache .ruff_cache .import_linter_cache

@@ -1,0 +1,137 @@
+"""The two deployments the artifact tests drive, each run once per session: what they saw is asserted by
+the scenario tests, and the AWS calls they made are checked against the template's roles."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import redis
+
+from artifact.stack import deploy_stack
+from fakes.gemini_server import Fail, Reply
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from fakes.gemini_server import FakeGeminiServer
+
+TEXT = "A regional airline added four routes to coastal towns and retired its oldest turboprop aircraft."
+REPLIES = {
+    "summarize": Reply(text="The airline added four coastal routes and retired old aircraft."),
+    "sentiment": Reply(json={"sentiment": "neutral", "confidence": 0.7, "explanation": "Plain news."}),
+    "key_points": Reply(json={"key_points": ["Four new routes", "Old turboprops retired"]}),
+    "questions": Reply(json={"questions": ["Which towns get the new routes?"]}),
+    "qa": Reply(text="Four routes."),
+}
+# The breaker opens at the first failure and lets a probe through after 10 s (the least allowed).
+CUSTOM = {"retry_attempts": 1, "circuit_breaker_threshold": 1, "recovery_timeout": 10}
+
+
+def _process(instance: Any, auth: dict[str, str], text: str, operation: str = "summarize") -> Any:
+    body: dict[str, Any] = {"text": text, "operation": operation}
+    if operation == "qa":
+        body["question"] = "How many routes?"
+    return instance.request("POST", "/v1/text_processing/process", json_body=body, headers=auth)
+
+
+def _every_operation_and_a_batch(public: Any, auth: dict[str, str], gemini: FakeGeminiServer) -> dict:
+    seen: dict[str, Any] = {}
+    for operation, reply in REPLIES.items():
+        gemini.enqueue(reply)
+        seen[operation] = _process(public, auth, TEXT, operation)
+    seen["batch"] = public.request(
+        "POST",
+        "/v1/text_processing/batch_process",
+        json_body={"requests": [{"text": f"{TEXT} Note {i}.", "operation": "summarize"} for i in range(3)]},
+        headers=auth,
+    )
+    seen["repeat"] = _process(public, auth, TEXT)
+    seen["upstream"] = gemini.request_count
+    return seen
+
+
+def run_redis_scenario(
+    launch: Callable, moto_endpoint: str, gemini: FakeGeminiServer, redis_url: str
+) -> dict:
+    """CacheBackend=redis: the cache, counters and statistics must be in Redis."""
+    gemini.reset()
+    stack = deploy_stack(
+        "redis", moto_endpoint, {"Stage": "dev", "CacheBackend": "redis"}, gemini_api_key=gemini.api_key
+    )
+    # REDIS_URL as the template builds it (rediss://<endpoint>:<port>) names ElastiCache; here the cache
+    # is a local single node without TLS.
+    port = redis_url.rsplit(":", 1)[1]
+    attributes = {"RedisCache.Endpoint.Address": "127.0.0.1", "RedisCache.Endpoint.Port": port}
+    public = launch(stack, "PublicApiFunction", {"REDIS_URL": redis_url}, attributes=attributes)
+    internal = launch(stack, "InternalApiFunction", {"REDIS_URL": redis_url}, attributes=attributes)
+    auth, admin = {"X-API-Key": stack.public_key}, {"X-API-Key": stack.admin_key}
+
+    seen = _every_operation_and_a_batch(public, auth, gemini)
+    # A transient failure retried (tenacity loads on the first retry, so only a retry proves it is there).
+    gemini.enqueue(Fail(503), REPLIES["summarize"])
+    seen["retried"] = _process(public, auth, f"{TEXT} Retried.")
+    seen["upstream_after_retry"] = gemini.request_count
+    seen["cache_status"] = internal.request("GET", "/internal/cache/status", headers=admin)
+    inspector = redis.Redis.from_url(redis_url)
+    try:
+        seen["entries"] = list(inspector.scan_iter(match="textapi:v1:*", count=1000))
+    finally:
+        inspector.close()
+    seen["monitoring_metrics"] = internal.request("GET", "/internal/monitoring/metrics", headers=admin)
+    seen["health"] = internal.request("GET", "/internal/monitoring/health", headers=admin)
+    seen["silent_failures"] = public.silent_failures() + internal.silent_failures()
+    return seen
+
+
+def run_dynamodb_scenario(launch: Callable, moto_endpoint: str, gemini: FakeGeminiServer) -> dict:
+    """CacheBackend=dynamodb (the default), driven through every path whose AWS calls the roles allow."""
+    gemini.reset()
+    stack = deploy_stack(
+        "dynamodb", moto_endpoint, {"Stage": "dev", "CacheBackend": "dynamodb"}, gemini_api_key=gemini.api_key
+    )
+    # Configuration changes reach every instance within RESILIENCE_CONFIG_MAX_AGE: one second here.
+    fast = {"RESILIENCE_CONFIG_MAX_AGE": "1"}
+    public, internal = launch(stack, "PublicApiFunction", fast), launch(stack, "InternalApiFunction", fast)
+    auth, admin = {"X-API-Key": stack.public_key}, {"X-API-Key": stack.admin_key}
+
+    seen = _every_operation_and_a_batch(public, auth, gemini)
+    seen["cache_status"] = internal.request("GET", "/internal/cache/status", headers=admin)
+    seen["items"] = stack.dynamodb.scan(TableName=stack.table)["Items"]
+
+    seen["put_preset"] = internal.request(
+        "PUT", "/internal/resilience/config/active", json_body={"preset": "development"}, headers=admin
+    )
+    seen["put_config"] = internal.request(
+        "PUT", "/internal/resilience/config/active", json_body={"custom_config": CUSTOM}, headers=admin
+    )
+    parameter = stack.resolver().resolve({"Ref": "ResilienceCustomConfigParameter"})
+    seen["ssm_custom_config"] = stack.ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
+    time.sleep(1.2)  # past the public function's cache age for the configuration
+
+    gemini.enqueue(Fail(503))
+    seen["failing"] = _process(public, auth, f"{TEXT} Outage one.")
+    seen["rejected"] = _process(public, auth, f"{TEXT} Outage two.")
+    seen["upstream_after_outage"] = gemini.request_count
+    seen["breaker_seen_by_internal"] = internal.request(
+        "GET", "/internal/resilience/circuit-breakers/summarize", headers=admin
+    )
+    time.sleep(CUSTOM["recovery_timeout"] + 0.2)  # the next call is the half-open probe
+    seen["probe"] = _process(public, auth, f"{TEXT} Recovered.")
+
+    seen["reset_breaker"] = internal.request(
+        "POST", "/internal/resilience/circuit-breakers/summarize/reset", headers=admin
+    )
+    seen["invalidate_operation"] = internal.request(
+        "POST", "/internal/cache/invalidate", json_body={"operation": "qa"}, headers=admin
+    )
+    seen["invalidate_pattern"] = internal.request(
+        "POST", "/internal/cache/invalidate", json_body={"pattern": "textapi:v1:sentiment:*"}, headers=admin
+    )
+    seen["resilience_metrics"] = internal.request("GET", "/internal/resilience/metrics", headers=admin)
+    seen["reset_metrics"] = internal.request("POST", "/internal/resilience/metrics/reset", headers=admin)
+    seen["monitoring_metrics"] = internal.request("GET", "/internal/monitoring/metrics", headers=admin)
+    seen["health"] = internal.request("GET", "/internal/monitoring/health", headers=admin)
+    seen["public_health"] = public.request("GET", "/v1/health")
+    seen["silent_failures"] = public.silent_failures() + internal.silent_failures()
+    return seen

@@ -1,0 +1,112 @@
+"""Least privilege, proven: each function's role (template.yaml expanded by samtranslator, as CloudFormation
+receives it) must allow every AWS call the function made while the artifact scenarios ran (else a real
+deploy answers AccessDenied), and every grant must have been used by some call (else it is more than the
+code needs). The calls were recorded inside the isolated interpreters, at botocore, with their resources.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from fnmatch import fnmatchcase
+from functools import cache
+from pathlib import Path
+
+from artifact.stack import STACK_NAME
+from fakes.cfn_resolve import TemplateResolver
+from fakes.cfn_template import REPO_ROOT, TEMPLATE_PATH
+
+REGION, ACCOUNT = "us-east-1", "123456789012"
+# sam validate's way: local code locations become placeholder S3 URIs, then samtranslator expands.
+TRANSLATE = """
+import json, sys
+from samcli.yamlhelper import yaml_parse
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.translator import Translator
+
+template = yaml_parse(open(sys.argv[1]).read())
+for resource in template["Resources"].values():
+    for location in ("CodeUri", "ContentUri"):
+        if location in resource.get("Properties", {}):
+            resource["Properties"][location] = "s3://bucket/key"
+translator = Translator(managed_policy_map={}, sam_parser=Parser(), plugins=[])
+print(json.dumps(translator.translate(template, parameter_values={}, get_managed_policy_map=lambda: {})))
+"""
+
+
+@cache
+def expanded_template() -> dict:
+    sam_python = REPO_ROOT / ".venv-sam" / "bin" / "python"
+    assert sam_python.is_file(), "the SAM CLI environment is missing: run `make install`"
+    env = {"PATH": os.environ.get("PATH", ""), "AWS_DEFAULT_REGION": REGION}
+    result = subprocess.run(
+        [str(sam_python), "-c", TRANSLATE, str(TEMPLATE_PATH)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
+def role_grants(resolver: TemplateResolver, function_id: str) -> set[tuple[str, str]]:
+    """(action, resource ARN pattern) pairs the function's role allows, under the resolver's parameters."""
+    resources = resolver._template["Resources"]
+    role_id = resources[function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    grants = set()
+    for policy in resolver.resolve(resources[role_id]["Properties"].get("Policies", [])):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            targets = (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
+            grants |= {(action, target) for action in actions for target in targets}
+    return grants
+
+
+def call_arns(call: dict) -> list[str]:
+    service = call["action"].split(":", 1)[0]
+    if service == "dynamodb":
+        return [f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}" for name in call["resources"]]
+    if service == "ssm":
+        return [f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{name}" for name in call["resources"]]
+    if service == "sqs":
+        return [f"arn:aws:sqs:{REGION}:{ACCOUNT}:{url.rsplit('/', 1)[-1]}" for url in call["resources"]]
+    raise AssertionError(f"no ARN mapping for {call['action']}: add one")
+
+
+def test_every_recorded_call_is_granted_and_every_grant_was_used(
+    redis_scenario, dynamodb_scenario, aws_calls_path
+):
+    template = expanded_template()
+    granted: set[tuple[str, str, str]] = set()  # (function, action, resource pattern)
+    used: set[tuple[str, str, str]] = set()
+    denied: list[str] = []
+    for scenario in sorted(p for p in Path(aws_calls_path).iterdir() if p.is_dir()):
+        stack = json.loads((scenario / "stack.json").read_text())
+        resolver = TemplateResolver(
+            template, parameters=stack["parameters"], stack_name=STACK_NAME, resources=stack["resources"]
+        )
+        for calls in scenario.glob("*.jsonl"):
+            function = calls.stem
+            grants = role_grants(resolver, function)
+            granted |= {(function, *grant) for grant in grants}
+            for call in (json.loads(line) for line in calls.read_text().splitlines() if line):
+                for arn in call_arns(call):
+                    allowing = {
+                        g for g in grants if fnmatchcase(call["action"], g[0]) and fnmatchcase(arn, g[1])
+                    }
+                    if not allowing:
+                        denied.append(f"{scenario.name}: {function} {call['action']} on {arn}")
+                    used |= {(function, *grant) for grant in allowing}
+    assert not denied, "calls the role does not allow (AccessDenied in AWS):\n" + "\n".join(
+        sorted(set(denied))
+    )
+    unused = sorted(granted - used)
+    assert not unused, "grants no recorded call needed (more than least privilege):\n" + "\n".join(
+        f"{function}: {action} on {resource}" for function, action, resource in unused
+    )
+    assert {function for function, _, _ in used} == {"PublicApiFunction", "InternalApiFunction"}
