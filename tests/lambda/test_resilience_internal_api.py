@@ -202,13 +202,20 @@ def test_validate_reports_warnings_for_a_valid_configuration(internal_client):
     assert len(body["warnings"]) == 2
 
 
-def test_activating_without_ssm_parameters_is_a_configuration_error(internal_client):
-    response = internal_client().request(
-        "PUT", "/internal/resilience/config/active", json_body={"preset": "production"}, headers=ADMIN
-    )
-    assert response.status_code == 500
-    assert_error_shape(response.json(), "CONFIGURATION_ERROR")
-    assert "RESILIENCE_PRESET_SSM_PARAMETER" in response.json()["error"]
+@pytest.mark.parametrize(
+    ("body", "missing"),
+    [
+        ({"preset": "production"}, "RESILIENCE_PRESET_SSM_PARAMETER"),
+        ({"custom_config": {"retry_attempts": 3}}, "RESILIENCE_CUSTOM_CONFIG_SSM_PARAMETER"),
+        ({"custom_config": None}, "RESILIENCE_CUSTOM_CONFIG_SSM_PARAMETER"),
+    ],
+)
+def test_activating_without_ssm_parameters_is_409_not_configured(internal_client, body, missing):
+    """Issue 11 item 10: found by schemathesis as a 500 CONFIGURATION_ERROR."""
+    response = internal_client().request("PUT", "/internal/resilience/config/active", json_body=body, headers=ADMIN)
+    assert response.status_code == 409
+    assert_error_shape(response.json(), "NOT_CONFIGURED")
+    assert response.json()["details"] == {"missing": missing}
 
 
 @pytest.mark.parametrize(

@@ -28,16 +28,18 @@ BASE = {
     "provider": "gemini",
     "model": "gemini-2.5-flash",
     "prompt_version": "3",
+    "scope": "key:0123456789abcdef",
 }
 
 
 def test_cache_key_is_the_sha256_of_the_canonical_json_and_stays_put():
-    # A changed derivation silently empties every cache in the fleet: this value must not move.
+    # A changed derivation silently empties every cache in the fleet: this value must not move (it
+    # moved once, deliberately, when the caller's scope joined the hash: issue 11).
     canonical = json.dumps(BASE, sort_keys=True, separators=(",", ":")).encode()
     assert cache_key(**BASE) == f"textapi:v1:summarize:{hashlib.sha256(canonical).hexdigest()}"
     assert (
         cache_key(**BASE)
-        == "textapi:v1:summarize:eece9024d6d5efd2f6664b497df0d04b16b4ed4fa619298941123f69f44cfd42"
+        == "textapi:v1:summarize:3fd533beca269d2edfcf3ed372747438742964eacc1b99cb7e6623e06ded8d3a"
     )
 
 
@@ -51,6 +53,8 @@ def test_cache_key_is_the_sha256_of_the_canonical_json_and_stays_put():
         ("provider", "local"),
         ("model", "gemini-2.5-pro"),
         ("prompt_version", "4"),
+        ("scope", "key:fedcba9876543210"),
+        ("scope", "shared"),
     ],
 )
 def test_cache_key_changes_when_any_field_changes(field, other):

@@ -168,6 +168,13 @@ async def set_active_config(
     applies it within the parameter cache age (this one at once)."""
     if not body.model_fields_set:
         raise _invalid("Nothing to change: give preset and/or custom_config.", "body", ["no field given"])
+    if "preset" in body.model_fields_set and body.preset is None:
+        raise _invalid(
+            "preset may not be null: name a preset (simple, development, production), or leave it out to "
+            "change only custom_config.",
+            "preset",
+            ["a preset name is required when preset is given"],
+        )
     warnings: list[str] = []
     custom_json = None
     if "custom_config" in body.model_fields_set:
