@@ -3,6 +3,7 @@ Gemini REST server on loopback."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -62,7 +63,9 @@ def test_summarize_request_carries_model_instruction_and_temperature(gemini_clie
     assert sent.body["generationConfig"]["temperature"] == 0.25
     assert "responseSchema" not in sent.body["generationConfig"]
     prompt = sent.body["contents"][0]["parts"][0]["text"]
-    assert f"<user_text>\n{TEXT}\n</user_text>" in prompt
+    token = re.search(r"<user_text_([0-9a-f]{24})>", prompt).group(1)
+    assert f"<user_text_{token}>\n{TEXT}\n</user_text_{token}>" in prompt
+    assert f"</user_text_{token}>" in sent.body["systemInstruction"]["parts"][0]["text"]
 
 
 @pytest.mark.parametrize(
