@@ -212,7 +212,9 @@ def test_validate_reports_warnings_for_a_valid_configuration(internal_client):
 )
 def test_activating_without_ssm_parameters_is_409_not_configured(internal_client, body, missing):
     """Issue 11 item 10: found by schemathesis as a 500 CONFIGURATION_ERROR."""
-    response = internal_client().request("PUT", "/internal/resilience/config/active", json_body=body, headers=ADMIN)
+    response = internal_client().request(
+        "PUT", "/internal/resilience/config/active", json_body=body, headers=ADMIN
+    )
     assert response.status_code == 409
     assert_error_shape(response.json(), "NOT_CONFIGURED")
     assert response.json()["details"] == {"missing": missing}
