@@ -15,6 +15,7 @@ from public_api.config import PublicApiSettings
 from public_api.main import create_app
 
 AUTH = {"X-API-Key": PUBLIC_KEY}
+NO_CACHE = {**AUTH, "Cache-Control": "no-cache"}
 TEXT = "The new library opened downtown with a rooftop garden, a maker space and late opening hours."
 
 
@@ -127,7 +128,9 @@ def test_imitated_delimiters_cannot_close_the_per_request_tag(gemini_client, fak
     for _ in range(2):
         body = {"text": imitation, "operation": "summarize"}
         assert (
-            client.request("POST", "/v1/text_processing/process", json_body=body, headers=AUTH).status_code
+            client.request(
+                "POST", "/v1/text_processing/process", json_body=body, headers=NO_CACHE
+            ).status_code
             == 200
         )
     tokens = []
