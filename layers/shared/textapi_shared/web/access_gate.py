@@ -24,6 +24,8 @@ from textapi_shared.web import dependencies
 from textapi_shared.web.errors import error_response
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from fastapi.dependencies.models import Dependant
     from starlette.routing import BaseRoute
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -77,18 +79,22 @@ async def _authenticate(
 class AccessGateMiddleware:
     """Innermost middleware (inside CORS, so its refusals carry the CORS headers of the origin)."""
 
-    def __init__(self, app: ASGIApp, *, authenticator: ApiKeyAuthenticator, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        authenticator: ApiKeyAuthenticator,
+        routes: Iterable[BaseRoute],
+        max_body_bytes: int,
+    ) -> None:
         self.app = app
         self.authenticator = authenticator
         self.max_body_bytes = max_body_bytes
-        self._routes: tuple[tuple[BaseRoute, Access], ...] | None = None
+        self._routes = tuple(
+            (route, access) for route in routes if (access := route_access(route)) is not None
+        )
 
     def _access(self, scope: Scope) -> Access | None:
-        if self._routes is None:  # the app's routes are final by its first request
-            routes = scope["app"].router.routes
-            self._routes = tuple(
-                (route, access) for route in routes if (access := route_access(route)) is not None
-            )
         for route, access in self._routes:
             match, _ = route.matches(scope)
             if match is Match.FULL:

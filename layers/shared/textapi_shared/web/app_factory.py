@@ -63,7 +63,10 @@ def create_api(
         app.include_router(router)
 
     app.add_middleware(
-        AccessGateMiddleware, authenticator=app.state.authenticator, max_body_bytes=settings.max_request_size
+        AccessGateMiddleware,
+        authenticator=app.state.authenticator,
+        routes=[route for router in app.state.routers for route in router.routes],
+        max_body_bytes=settings.max_request_size,
     )
     if cors_origins:
         from textapi_shared.web.cors import CorsMiddleware
