@@ -41,6 +41,7 @@ def delimiter_token() -> str:
 def system_instruction(token: str) -> str:
     return _SYSTEM_INSTRUCTION.format(text_tag=f"user_text_{token}", question_tag=f"question_{token}")
 
+
 _STRING_LIST = {"type": "ARRAY", "items": {"type": "STRING"}}
 
 SCHEMAS: dict[Operation, dict[str, Any] | None] = {
