@@ -249,3 +249,26 @@ def test_building_the_cache_module_loads_neither_redis_nor_boto3():
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60, check=True
     )
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "everything"),
+    [
+        ("*", True),
+        ("**", True),
+        ("textapi:*", True),
+        ("textapi:v1:*", True),
+        ("textapi:v1:*:*", True),
+        ("*:*", True),
+        ("t*", True),
+        ("textapi:v1:*[0-9a-f]", True),
+        ("textapi:v1:summarize:*", False),
+        ("textapi:v1:s*", False),
+        ("textapi:v1:*:0*", False),
+        ("other:*", False),
+    ],
+)
+def test_patterns_that_match_every_entry_are_recognised(pattern, everything):
+    from textapi_shared.cache.keys import matches_every_entry
+
+    assert matches_every_entry(pattern) is everything
