@@ -17,7 +17,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_REGION ?= us-east-1
 export AWS_DEFAULT_REGION ?= $(AWS_REGION)
 
-.PHONY: help install run test lint format validate build deploy local bench bench-instructions clean \
+.PHONY: help install run test fuzz lint format validate build deploy local bench bench-instructions clean \
 	list-resil-presets show-resil-preset validate-resil-config recommend-resil-preset
 
 help: ## List the targets
@@ -46,6 +46,9 @@ run: $(VENV)/.installed ## Both APIs on http://127.0.0.1:8000, routed as API Gat
 
 test: $(VENV)/.installed ## The whole offline suite (real Redis, moto server, fake Gemini, v2 events)
 	$(PY) -m pytest
+
+fuzz: $(VENV)/.installed ## schemathesis over both OpenAPI documents of the local gateway (FUZZ_SECONDS per API, default 60)
+	$(PY) tests/fuzz/run_schemathesis.py
 
 lint: $(VENV)/.installed ## ruff (lint + format check) and the import contracts
 	$(VENV)/bin/ruff check .

@@ -335,4 +335,4 @@ def test_activating_a_null_preset_says_what_is_missing(internal_client):
     data = response.json()
     assert_error_shape(data, "VALIDATION_ERROR")
     assert [e["field"] for e in data["details"]["errors"]] == ["preset"]
-    assert "may not be null" in data["error"]
+    assert "'simple', 'development' or 'production'" in data["error"]

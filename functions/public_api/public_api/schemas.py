@@ -95,6 +95,7 @@ class TextProcessingRequest(BaseModel):
 
     text: str = Field(
         ...,
+        min_length=MIN_TEXT_CHARS,
         max_length=TEXT_CEILING,
         description="10 to MAX_TEXT_LENGTH characters after trimming, at least 10 of them visible; no "
         "control characters besides tab, newline and carriage return",

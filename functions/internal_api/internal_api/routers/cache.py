@@ -10,8 +10,9 @@ from internal_api.dependencies import AdminKey, CacheStats, SharedCache
 from textapi_shared.ai.provider import Operation
 from textapi_shared.cache.keys import matches_every_entry
 from textapi_shared.errors import InputValidationError
+from textapi_shared.web.openapi import ADMIN, WITH_BODY, error_responses
 
-router = APIRouter(prefix="/internal/cache", tags=["cache"])
+router = APIRouter(prefix="/internal/cache", tags=["cache"], responses=error_responses(*ADMIN))
 OPERATIONS = [operation.value for operation in Operation]
 
 
@@ -36,7 +37,7 @@ async def cache_metrics(_admin: AdminKey, cache: SharedCache, statistics: CacheS
     return CacheMetricsResponse(backend=cache.name, **snapshot)
 
 
-@router.post("/invalidate", response_model=CacheInvalidateResponse)
+@router.post("/invalidate", response_model=CacheInvalidateResponse, responses=error_responses(*WITH_BODY))
 async def cache_invalidate(
     body: CacheInvalidateRequest, _admin: AdminKey, cache: SharedCache
 ) -> CacheInvalidateResponse:

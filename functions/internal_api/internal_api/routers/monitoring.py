@@ -15,8 +15,9 @@ from internal_api.schemas import MonitoringHealthResponse, MonitoringMetricsResp
 from textapi_shared.ai.provider import Operation
 from textapi_shared.monitoring.health import authentication_check, cache_check, run_checks
 from textapi_shared.timestamps import utc_timestamp
+from textapi_shared.web.openapi import ADMIN, error_responses
 
-router = APIRouter(prefix="/internal/monitoring", tags=["monitoring"])
+router = APIRouter(prefix="/internal/monitoring", tags=["monitoring"], responses=error_responses(*ADMIN))
 
 
 @router.get("/health", response_model=MonitoringHealthResponse)

@@ -10,8 +10,9 @@ from textapi_shared.monitoring.health import (
     run_checks,
 )
 from textapi_shared.timestamps import utc_timestamp
+from textapi_shared.web.openapi import error_responses
 
-router = APIRouter(prefix="/v1", tags=["health"])
+router = APIRouter(prefix="/v1", tags=["health"], responses=error_responses(500))
 
 
 @router.get("/health", response_model=HealthResponse)

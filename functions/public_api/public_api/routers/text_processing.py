@@ -25,9 +25,10 @@ from public_api.services.batch_runner import run_batch
 from public_api.services.operations import OPERATIONS
 from public_api.services.text_processor import check_lengths
 from textapi_shared.timestamps import utc_timestamp
+from textapi_shared.web.openapi import KEYED, WITH_BODY, error_responses
 
 PREFIX = "/v1/text_processing"
-router = APIRouter(prefix=PREFIX, tags=["text processing"])
+router = APIRouter(prefix=PREFIX, tags=["text processing"], responses=error_responses(*KEYED))
 # The routes that spend the per-minute budget, also when a request to them is refused as invalid.
 METERED_ROUTES = (("POST", f"{PREFIX}/process"), ("POST", f"{PREFIX}/batch_process"))
 
@@ -38,7 +39,12 @@ async def operations(_caller: OptionalApiKey) -> OperationsResponse:
     return OperationsResponse(operations=OPERATIONS)
 
 
-@router.post("/process", response_model=TextProcessingResponse)
+@router.post(
+    "/process",
+    response_model=TextProcessingResponse,
+    # 400 also PROMPT_REJECTED / CONTENT_BLOCKED; 502-504 from the AI provider
+    responses=error_responses(*WITH_BODY, 429, 502, 503, 504),
+)
 async def process(
     body: TextProcessingRequest,
     subject: RateLimitSubject,
@@ -61,6 +67,7 @@ async def process(
     "/batch_process",
     response_model=BatchTextProcessingResponse,
     dependencies=[Depends(check_batch_size)],
+    responses=error_responses(*WITH_BODY, 429),
 )
 async def batch_process(
     body: BatchTextProcessingRequest,

@@ -10,6 +10,7 @@ from textapi_shared.security.api_keys import ApiKeyAuthenticator
 from textapi_shared.web.access_gate import AccessGateMiddleware
 from textapi_shared.web.errors import install_error_handlers
 from textapi_shared.web.middleware import RequestContextMiddleware
+from textapi_shared.web.openapi import document_security
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable
@@ -61,11 +62,13 @@ def create_api(
     app.state.routers = tuple(routers)
     for router in app.state.routers:
         app.include_router(router)
+    routes = [route for router in app.state.routers for route in router.routes]
+    document_security(app, routes)
 
     app.add_middleware(
         AccessGateMiddleware,
         authenticator=app.state.authenticator,
-        routes=[route for router in app.state.routers for route in router.routes],
+        routes=routes,
         max_body_bytes=settings.max_request_size,
     )
     if cors_origins:
