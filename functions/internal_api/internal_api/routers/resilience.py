@@ -41,7 +41,8 @@ from textapi_shared.timestamps import utc_timestamp
 from textapi_shared.web.openapi import ADMIN, WITH_BODY, error_responses
 
 router = APIRouter(prefix="/internal/resilience", tags=["resilience"], responses=error_responses(*ADMIN))
-_NAMED = error_responses(404)
+# Routes with a path parameter: FastAPI documents a 422 for them (in its own schema unless we do).
+_NAMED = error_responses(404, 422)
 # A POST without a body param still has its body bounded (413); nothing parses it.
 _EMPTY_POST = error_responses(413)
 
@@ -147,7 +148,11 @@ async def get_template(name: str, _admin: AdminKey) -> TemplateResponse:
     return TemplateResponse(id=name, **templates()[name])
 
 
-@router.get("/config/recommend-preset/{environment}", response_model=PresetRecommendationResponse)
+@router.get(
+    "/config/recommend-preset/{environment}",
+    response_model=PresetRecommendationResponse,
+    responses=error_responses(422),
+)
 async def recommend(environment: str, _admin: AdminKey) -> PresetRecommendationResponse:
     """The preset suited to an environment name (development, staging, production, ...)."""
     recommendation = recommend_preset(environment).as_dict()
