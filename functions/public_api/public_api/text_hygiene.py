@@ -9,7 +9,6 @@ length, so 20 x U+200B is not a 20-character text.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Letters and symbols that render as nothing (Hangul fillers, the blank braille pattern).
@@ -27,6 +26,8 @@ def has_visible_characters(text: str, at_least: int) -> bool:
     """Whether `text` has `at_least` characters that render as something (stops counting there)."""
     if text.isascii():  # controls are refused first, so every non-space ASCII character shows
         return len("".join(text.split())) >= at_least
+    import unicodedata  # only for non-ASCII text
+
     seen = 0
     for char in text:
         if char not in _BLANK_GLYPHS and unicodedata.category(char) not in _UNSEEN_CATEGORIES:

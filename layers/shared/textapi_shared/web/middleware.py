@@ -16,7 +16,6 @@ from starlette._utils import get_route_path
 from starlette.datastructures import Headers, MutableHeaders
 
 from textapi_shared.errors import InternalError
-from textapi_shared.web.cors import cors_headers
 from textapi_shared.web.errors import error_response
 
 if TYPE_CHECKING:
@@ -98,7 +97,11 @@ class RequestContextMiddleware:
             self.logger.exception("unhandled error", extra={"path": scope["path"], "method": scope["method"]})
             if response_started:
                 raise
-            error = InternalError(headers=cors_headers(Headers(scope=scope).get("origin"), self.cors_origins))
+            error = InternalError()
+            if self.cors_origins:  # the page that asked must be able to read the 500 (imported only then)
+                from textapi_shared.web.cors import cors_headers
+
+                error.headers.update(cors_headers(Headers(scope=scope).get("origin"), self.cors_origins))
             await error_response(error, request_id)(scope, receive, send_with_headers)
         finally:
             self.logger.info(
