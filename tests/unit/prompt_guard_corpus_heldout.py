@@ -2,8 +2,9 @@
 and benign texts that use the same vocabulary.
 
 HELD OUT. Written before any rule was changed for issue 11 and measured exactly twice: once before the
-change and once after it (figures in the module docstring of `test_prompt_guard_heldout.py`). Rules
-must never be tuned on these texts; `prompt_guard_corpus_tuning.py` is the set the change was made with.
+change (28.0% detection, 0.0% false positives) and once after it (90.7%, 0.0%); the figures by family
+are in `test_prompt_guard_heldout.py`. Rules must never be tuned on these texts: tune on
+`prompt_guard_corpus_tuning.py` (the set the change was made with) or a new set.
 """
 
 import base64

@@ -3,7 +3,8 @@
 Measured with `pytest -s tests/unit/test_prompt_guard_heldout.py`:
 - before the issue-11 rule change: detection 28.0% (21/75), false positives 0.0% (0/104); by family:
   role_play 1/15, fake_turns 5/15, encoded 5/15, system_markers 6/15, authority 4/15
-- after it: AFTER
+- after it: detection 90.7% (68/75), false positives 0.0% (0/104); by family: role_play 13/15,
+  fake_turns 13/15, encoded 14/15, system_markers 15/15, authority 13/15
 The corpus is held out: it was written before the change, and the rules were changed looking only at
 `prompt_guard_corpus_tuning.py`. Do not tune on it; write a new tuning set instead.
 """
