@@ -98,8 +98,8 @@ def test_authenticated_caller_body_is_read(public_handler):
 def test_a_2mb_unauthenticated_body_is_refused_as_fast_as_a_small_one(
     public_handler, http_event, lambda_context
 ):
-    """Through lambda_handler: was 120 ms (2 MB) against 8 ms (small); the medians now differ by the
-    base64 decoding of the event alone."""
+    """Through lambda_handler: was 120 ms (2 MB) against 8 ms (small). Neither the parse nor the base64
+    decoding of the event's body happens for a caller refused at the gate."""
     handler = public_handler()
     small = http_event("POST", PROCESS, body={"text": "x" * 20, "operation": "summarize"})
     large = http_event(
@@ -116,7 +116,8 @@ def test_a_2mb_unauthenticated_body_is_refused_as_fast_as_a_small_one(
 
     small_ms, large_ms = median_ms(small), median_ms(large)
     print(f"401 through lambda_handler: small body {small_ms:.2f} ms, 2 MB body {large_ms:.2f} ms")
-    assert large_ms < small_ms + 25, (small_ms, large_ms)
+    # Decoding 2.8 MB of base64 alone takes 10-20 ms on this machine; a margin far below that.
+    assert large_ms < 2 * small_ms + 2, (small_ms, large_ms)
 
 
 # -- CORS ---------------------------------------------------------------------------------------------------

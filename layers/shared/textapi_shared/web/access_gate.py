@@ -115,7 +115,11 @@ class AccessGateMiddleware:
             except ApiError as refused:
                 await error_response(refused, request_id)(scope, receive, send)
                 return
-        body_receive = await self._buffered_receive(scope, receive)
+        try:
+            body_receive = await self._buffered_receive(scope, receive)
+        except ApiError as unreadable:  # e.g. a Lambda event's body that is not the base64 it claims
+            await error_response(unreadable, request_id)(scope, receive, send)
+            return
         if body_receive is None:
             error = RequestTooLargeError(
                 f"The request body exceeds the limit of {self.max_body_bytes} bytes.",

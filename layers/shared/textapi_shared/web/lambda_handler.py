@@ -6,7 +6,10 @@ instance. Decorator order, outermost first: metrics flush, logger context, trace
 
 Events API Gateway never sends (another payload version, `headers: null`, a header that is not a
 string, a body that is not base64 although it says so) are answered 400 `MALFORMED_REQUEST` in the
-error shape before Mangum sees them; nothing an event holds makes the handler raise.
+error shape; nothing an event holds makes the handler raise.
+
+A base64 body is decoded only when the app reads it (Mangum would decode it before the app runs), so
+a caller refused by the access gate costs nothing for the size of its body.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from fastapi import FastAPI
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from textapi_shared.monitoring.observability import Observability
 
@@ -40,8 +44,11 @@ def _is_string_map(value: object) -> bool:
     )
 
 
+_DEFERRED_BODY = "textapi.base64Body"
+
+
 def checked_event(event: object) -> dict[str, Any]:
-    """The event, with a base64 body decoded once (Mangum takes bytes as they are); or 400."""
+    """The event as Mangum should see it (a base64 body set aside for `_deferred_body`), or 400."""
     context = event.get("requestContext") if isinstance(event, dict) else None
     http = context.get("http") if isinstance(context, dict) else None
     if not isinstance(event, dict) or event.get("version") != "2.0" or not isinstance(http, dict):
@@ -65,14 +72,37 @@ def checked_event(event: object) -> dict[str, Any]:
     if body is not None and not isinstance(body, str):
         raise MalformedRequestError("The request body is not text.", details={"reason": "body"})
     if event.get("isBase64Encoded") and body:
-        try:
-            decoded = binascii.a2b_base64(body, strict_mode=True)
-        except (binascii.Error, ValueError) as exc:
-            raise MalformedRequestError(
-                "The request body is marked base64 but is not valid base64.", details={"reason": "base64"}
-            ) from exc
-        return {**event, "body": decoded, "isBase64Encoded": False}
+        return {**event, "body": None, "isBase64Encoded": False, _DEFERRED_BODY: body}
     return event
+
+
+def _deferred_body(app: ASGIApp) -> ASGIApp:
+    """The app, receiving the event's base64 body decoded on its first read (strictly: bad base64 is 400)."""
+
+    async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+        encoded = (scope.get("aws.event") or {}).get(_DEFERRED_BODY)
+        if encoded is None:
+            await app(scope, receive, send)
+            return
+        pending = True
+
+        async def receive_body() -> Message:
+            nonlocal pending
+            message = await receive()
+            if not pending or message["type"] != "http.request":
+                return message
+            pending = False
+            try:
+                decoded = binascii.a2b_base64(encoded, strict_mode=True)
+            except (binascii.Error, ValueError) as exc:
+                raise MalformedRequestError(
+                    "The request body is marked base64 but is not valid base64.", details={"reason": "base64"}
+                ) from exc
+            return {**message, "body": decoded, "more_body": False}
+
+        await app(scope, receive_body, send)
+
+    return asgi
 
 
 def _event_error(error: ApiError, event: object) -> dict[str, Any]:
@@ -93,7 +123,7 @@ def _event_error(error: ApiError, event: object) -> dict[str, Any]:
 def build_lambda_handler(
     app: FastAPI, observability: Observability
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    asgi = Mangum(app, lifespan="off")
+    asgi = Mangum(_deferred_body(app), lifespan="off")
 
     def answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
         try:
