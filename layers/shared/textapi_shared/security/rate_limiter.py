@@ -11,6 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from textapi_shared.errors import OverBudgetError, RateLimitExceededError
+from textapi_shared.security.api_keys import key_hash
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
@@ -46,8 +47,6 @@ def rate_limit_subject(principal: Principal, client_host: str | None) -> str:
     """Whose budget a call spends: the key's hash, or (open mode only) the client address's hash."""
     if principal.key_hash:
         return principal.key_hash
-    from textapi_shared.security.api_keys import key_hash
-
     return f"open:{key_hash(client_host or 'unknown')}"
 
 
