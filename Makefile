@@ -23,8 +23,8 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_REGION ?= us-east-1
 export AWS_DEFAULT_REGION ?= $(AWS_REGION)
 
-.PHONY: help install run test test-artifact lint format validate build deploy outputs logs delete local \
-	bench bench-instructions clean list-resil-presets show-resil-preset validate-resil-config \
+.PHONY: help install run test test-artifact fuzz lint format validate build deploy outputs logs delete \
+	local bench bench-instructions clean list-resil-presets show-resil-preset validate-resil-config \
 	recommend-resil-preset
 
 help: ## List the targets
@@ -57,6 +57,9 @@ test: $(VENV)/.installed ## The whole offline suite (real Redis, moto server, fa
 
 test-artifact: build ## The sam build layout, run in isolated python3.13 interpreters (and the IAM check)
 	$(PY) -m pytest tests/artifact
+
+fuzz: $(VENV)/.installed ## schemathesis over both OpenAPI documents of the local gateway (FUZZ_SECONDS per API, default 60)
+	$(PY) tests/fuzz/run_schemathesis.py
 
 lint: $(VENV)/.installed ## ruff (lint + format check) and the import contracts
 	$(VENV)/bin/ruff check .

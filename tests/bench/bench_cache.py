@@ -50,6 +50,7 @@ KEY = cache_key(
     provider="local",
     model="m",
     prompt_version="bench",
+    scope="shared",
 )
 
 

@@ -191,6 +191,7 @@ def key_for(operation: str = "summarize", text: str = SECRET_TEXT, **options: An
         provider="local",
         model="offline",
         prompt_version="1",
+        scope="shared",
     )
 
 

@@ -26,7 +26,14 @@ COOLDOWN_S = 0.5
 
 def key_for(text: str, operation: str = "summarize") -> str:
     return cache_key(
-        operation=operation, text=text, options={}, question=None, provider="p", model="m", prompt_version="1"
+        operation=operation,
+        text=text,
+        options={},
+        question=None,
+        provider="p",
+        model="m",
+        prompt_version="1",
+        scope="shared",
     )
 
 

@@ -17,6 +17,7 @@ from public_api.config import PublicApiSettings
 from public_api.main import create_app
 from public_api.services.prompts import PROMPT_VERSION
 from textapi_shared.cache.keys import cache_key
+from textapi_shared.security.api_keys import key_hash
 
 AUTH = {"X-API-Key": PUBLIC_KEY}
 PROCESS = "/v1/text_processing/process"
@@ -117,6 +118,7 @@ def test_stale_entry_answers_when_gemini_is_down(backend_settings, fake_gemini):
         provider="gemini",
         model=settings.ai_model,
         prompt_version=PROMPT_VERSION,
+        scope=f"key:{key_hash(PUBLIC_KEY)}",
     )
 
     async def age() -> None:

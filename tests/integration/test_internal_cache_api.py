@@ -157,3 +157,51 @@ def test_monitoring_metrics_are_fleet_wide_per_operation(private_redis):
     assert (sentiment["requests"], sentiment["client_errors"]) == (1, 1)
     assert metrics["totals"]["requests"] == 3
     assert internal.request("GET", "/internal/monitoring/metrics").status_code == 401
+
+
+# -- issue 11 item 11: wiping everything takes `all: true`, exactly -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"all": "yes"},
+        {"all": 1},
+        {"all": "true"},
+        {"everything": True},
+        {"pattern": "*"},
+        {"pattern": "**"},
+        {"pattern": "textapi:*"},
+        {"pattern": "textapi:v1:*"},
+        {"pattern": "textapi:v1:*:*"},
+        {"pattern": "*:*"},
+        {"pattern": "t*"},
+        {"all": True, "operation": "sentiment"},
+    ],
+)
+def test_wipe_all_needs_a_strict_all_true(private_redis, body):
+    public, internal = clients(private_redis.url)
+    process(public, text())
+    refused = internal.request("POST", "/internal/cache/invalidate", json_body=body, headers=ADMIN)
+    assert refused.status_code == 422, refused.text
+    assert_error_shape(refused.json(), "VALIDATION_ERROR")
+    status = internal.request("GET", "/internal/cache/status", headers=ADMIN).json()
+    assert status["tiers"][1]["entries"] == 1  # nothing was removed
+
+
+def test_a_narrow_pattern_or_a_pattern_with_an_operation_is_allowed(private_redis):
+    public, internal = clients(private_redis.url)
+    process(public, text(), "summarize")
+    process(public, text(), "sentiment")
+    narrow = internal.request(
+        "POST", "/internal/cache/invalidate", json_body={"pattern": "textapi:v1:s*"}, headers=ADMIN
+    )
+    assert narrow.json()["removed"] == 2
+    process(public, text(), "summarize")
+    scoped = internal.request(
+        "POST",
+        "/internal/cache/invalidate",
+        json_body={"pattern": "*", "operation": "summarize"},
+        headers=ADMIN,
+    )
+    assert scoped.json()["removed"] == 1

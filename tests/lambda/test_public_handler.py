@@ -168,6 +168,7 @@ def test_body_over_limit_is_413(public_handler, lambda_context):
     oversized = b'{"text": "' + b"a" * 5000 + b'"}'
     event["body"] = base64.b64encode(oversized).decode()
     event["headers"]["content-length"] = str(len(oversized))
+    event["headers"]["authorization"] = f"Bearer {PUBLIC_KEY}"  # a keyed route: a bad key is a 401 first
     response = public_handler(max_request_size=4096)(event, lambda_context)
     assert response["statusCode"] == 413
     assert_error_shape(response_json(response), "REQUEST_TOO_LARGE", event["requestContext"]["requestId"])

@@ -202,13 +202,22 @@ def test_validate_reports_warnings_for_a_valid_configuration(internal_client):
     assert len(body["warnings"]) == 2
 
 
-def test_activating_without_ssm_parameters_is_a_configuration_error(internal_client):
+@pytest.mark.parametrize(
+    ("body", "missing"),
+    [
+        ({"preset": "production"}, "RESILIENCE_PRESET_SSM_PARAMETER"),
+        ({"custom_config": {"retry_attempts": 3}}, "RESILIENCE_CUSTOM_CONFIG_SSM_PARAMETER"),
+        ({"custom_config": None}, "RESILIENCE_CUSTOM_CONFIG_SSM_PARAMETER"),
+    ],
+)
+def test_activating_without_ssm_parameters_is_409_not_configured(internal_client, body, missing):
+    """Issue 11 item 10: found by schemathesis as a 500 CONFIGURATION_ERROR."""
     response = internal_client().request(
-        "PUT", "/internal/resilience/config/active", json_body={"preset": "production"}, headers=ADMIN
+        "PUT", "/internal/resilience/config/active", json_body=body, headers=ADMIN
     )
-    assert response.status_code == 500
-    assert_error_shape(response.json(), "CONFIGURATION_ERROR")
-    assert "RESILIENCE_PRESET_SSM_PARAMETER" in response.json()["error"]
+    assert response.status_code == 409
+    assert_error_shape(response.json(), "NOT_CONFIGURED")
+    assert response.json()["details"] == {"missing": missing}
 
 
 @pytest.mark.parametrize(
@@ -261,3 +270,69 @@ def test_metrics_per_operation_and_reset(internal_client, store):
     assert get(client, "/metrics/qa").json()["rejections"] == 2
     assert client.request("POST", "/internal/resilience/metrics/reset", headers=ADMIN).json()["reset"] is True
     assert get(client, "/metrics/qa").json()["calls"] == 0
+
+
+# -- issue 11 items 9 and 10: wrong JSON types are answers, never 500s -----------------------------------
+
+WRONG_TYPES = [
+    {"default_strategy": []},
+    {"default_strategy": {}},
+    {"operation_overrides": {"qa": []}},
+    {"operation_overrides": {"qa": {"x": 1}}},
+    {"operation_overrides": []},
+    {"retry_attempts": [3]},
+    {"retry_attempts": "3"},
+    {"jitter_enabled": "yes"},
+    {"exponential_min": None, "exponential_max": []},
+]
+
+
+@pytest.mark.parametrize("configuration", WRONG_TYPES)
+def test_validate_with_wrong_types_is_invalid_not_500(internal_client, configuration):
+    response = internal_client().request(
+        "POST",
+        "/internal/resilience/config/validate",
+        json_body={"configuration": configuration},
+        headers=ADMIN,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["is_valid"] is False
+    assert response.json()["errors"]
+
+
+@pytest.mark.parametrize("body", [{}, {"configuration": []}, {"configuration": None}, {"configuration": 3}])
+def test_validate_without_a_configuration_object_is_422(internal_client, body):
+    response = internal_client().request(
+        "POST", "/internal/resilience/config/validate", json_body=body, headers=ADMIN
+    )
+    assert response.status_code == 422
+    assert_error_shape(response.json(), "VALIDATION_ERROR")
+
+
+def test_validate_json_text_nested_too_deep_is_invalid_not_500(internal_client):
+    body = {"configuration": "[" * 3000}
+    response = internal_client().request(
+        "POST", "/internal/resilience/config/validate", json_body=body, headers=ADMIN
+    )
+    assert response.status_code == 200
+    assert response.json()["is_valid"] is False
+
+
+@pytest.mark.parametrize("configuration", WRONG_TYPES)
+def test_activating_wrong_types_is_422_not_500(internal_client, configuration):
+    response = internal_client().request(
+        "PUT", "/internal/resilience/config/active", json_body={"custom_config": configuration}, headers=ADMIN
+    )
+    assert response.status_code == 422, response.text
+    assert_error_shape(response.json(), "VALIDATION_ERROR")
+
+
+def test_activating_a_null_preset_says_what_is_missing(internal_client):
+    response = internal_client().request(
+        "PUT", "/internal/resilience/config/active", json_body={"preset": None}, headers=ADMIN
+    )
+    assert response.status_code == 422
+    data = response.json()
+    assert_error_shape(data, "VALIDATION_ERROR")
+    assert [e["field"] for e in data["details"]["errors"]] == ["preset"]
+    assert "'simple', 'development' or 'production'" in data["error"]

@@ -120,15 +120,15 @@ def test_invalid_requests_are_422_naming_every_failing_field(public_api_client, 
         assert "question is required" in data["error"]
 
 
-def test_invalid_json_is_422(public_api_client):
+def test_invalid_json_is_400_malformed_request(public_api_client):
     response = public_api_client().request(
         "POST",
         PROCESS,
         content=b'{"text": "unterminated',
         headers={**AUTH, "Content-Type": "application/json"},
     )
-    assert response.status_code == 422
-    assert_error_shape(response.json(), "VALIDATION_ERROR")
+    assert response.status_code == 400
+    assert_error_shape(response.json(), "MALFORMED_REQUEST")
 
 
 def test_text_is_sent_whole_not_truncated(public_api_client):

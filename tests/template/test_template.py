@@ -163,6 +163,7 @@ def test_environment_names_the_code_reads():
     internal = _environment("InternalApiFunction")
     assert internal["DISABLE_INTERNAL_DOCS"] == {"Fn::If": ["IsProd", "true", "false"]}
     assert "INTERNAL_API_KEYS_SSM_PARAMETER" in internal
+    assert internal["INTERNAL_CORS_ORIGINS"] == {"Ref": "InternalCorsOrigins"}  # the admin API's own origins
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)

@@ -28,16 +28,18 @@ BASE = {
     "provider": "gemini",
     "model": "gemini-2.5-flash",
     "prompt_version": "3",
+    "scope": "key:0123456789abcdef",
 }
 
 
 def test_cache_key_is_the_sha256_of_the_canonical_json_and_stays_put():
-    # A changed derivation silently empties every cache in the fleet: this value must not move.
+    # A changed derivation silently empties every cache in the fleet: this value must not move (it
+    # moved once, deliberately, when the caller's scope joined the hash: issue 11).
     canonical = json.dumps(BASE, sort_keys=True, separators=(",", ":")).encode()
     assert cache_key(**BASE) == f"textapi:v1:summarize:{hashlib.sha256(canonical).hexdigest()}"
     assert (
         cache_key(**BASE)
-        == "textapi:v1:summarize:eece9024d6d5efd2f6664b497df0d04b16b4ed4fa619298941123f69f44cfd42"
+        == "textapi:v1:summarize:3fd533beca269d2edfcf3ed372747438742964eacc1b99cb7e6623e06ded8d3a"
     )
 
 
@@ -51,6 +53,8 @@ def test_cache_key_is_the_sha256_of_the_canonical_json_and_stays_put():
         ("provider", "local"),
         ("model", "gemini-2.5-pro"),
         ("prompt_version", "4"),
+        ("scope", "key:fedcba9876543210"),
+        ("scope", "shared"),
     ],
 )
 def test_cache_key_changes_when_any_field_changes(field, other):
@@ -245,3 +249,26 @@ def test_building_the_cache_module_loads_neither_redis_nor_boto3():
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60, check=True
     )
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "everything"),
+    [
+        ("*", True),
+        ("**", True),
+        ("textapi:*", True),
+        ("textapi:v1:*", True),
+        ("textapi:v1:*:*", True),
+        ("*:*", True),
+        ("t*", True),
+        ("textapi:v1:*[0-9a-f]", True),
+        ("textapi:v1:summarize:*", False),
+        ("textapi:v1:s*", False),
+        ("textapi:v1:*:0*", False),
+        ("other:*", False),
+    ],
+)
+def test_patterns_that_match_every_entry_are_recognised(pattern, everything):
+    from textapi_shared.cache.keys import matches_every_entry
+
+    assert matches_every_entry(pattern) is everything

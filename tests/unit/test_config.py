@@ -47,3 +47,23 @@ def test_keys_never_appear_in_repr():
 def test_each_function_names_its_service():
     assert PublicApiSettings().service_name == "textapi-public"
     assert InternalApiSettings().service_name == "textapi-internal"
+
+
+def test_max_request_size_is_capped_below_lambdas_event_limit():
+    """Issue 9: over 4 MiB the base64-encoded event could pass 6 MB before the app could answer 413."""
+    from public_api.config import PublicApiSettings
+    from textapi_shared.config import load_settings
+    from textapi_shared.errors import ConfigurationError
+
+    assert load_settings(PublicApiSettings, max_request_size=4 * 1024 * 1024).max_request_size == 4_194_304
+    with pytest.raises(ConfigurationError, match="MAX_REQUEST_SIZE"):
+        load_settings(PublicApiSettings, max_request_size=4 * 1024 * 1024 + 1)
+
+
+@pytest.mark.parametrize(("value", "scope"), [("key", "key"), ("SHARED", "shared")])
+def test_cache_scope_is_key_by_default_and_shared_only_when_asked(value, scope):
+    from public_api.config import PublicApiSettings
+    from textapi_shared.config import load_settings
+
+    assert load_settings(PublicApiSettings).cache_scope == "key"
+    assert load_settings(PublicApiSettings, cache_scope=value).cache_scope == scope

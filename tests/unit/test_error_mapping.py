@@ -62,10 +62,13 @@ def test_422_lists_every_failing_field(client):
     assert all(e["location"][0] == "body" and e["message"] for e in body["details"]["errors"])
 
 
-def test_invalid_json_is_422(client):
+def test_invalid_json_is_400_malformed_request_with_the_position(client):
     response = client.post("/echo", content=b"{not json", headers={"content-type": "application/json"})
-    assert response.status_code == 422
-    assert_error_shape(response.json(), "VALIDATION_ERROR")
+    assert response.status_code == 400
+    body = response.json()
+    assert_error_shape(body, "MALFORMED_REQUEST")
+    assert body["details"] == {"reason": "invalid_json", "position": 1}
+    assert "not valid JSON" in body["error"]
 
 
 def test_unhandled_exception_is_500_without_its_text(client):

@@ -184,3 +184,15 @@ def test_second_corpus_rates():
     print(figures)
     assert fp_rate <= 0.05, figures
     assert detection >= 0.90, figures
+
+
+def test_issue_11_tuning_set_rates():
+    """The set issue 11's rule change was made with (12/50 detected before it); regressions only."""
+    from unit.prompt_guard_corpus_tuning import ATTACKS as TUNING_ATTACKS
+    from unit.prompt_guard_corpus_tuning import BENIGN as TUNING_BENIGN
+
+    guard = PromptGuard()
+    caught = sum(guard.inspect(text).flagged for text in TUNING_ATTACKS)
+    false_positives = sum(guard.inspect(text).flagged for text in TUNING_BENIGN)
+    assert caught / len(TUNING_ATTACKS) >= 0.95, caught
+    assert false_positives / len(TUNING_BENIGN) <= 0.05, false_positives

@@ -293,3 +293,46 @@ def test_an_invalid_custom_configuration_is_never_applied():
 def test_an_unchanged_configuration_keeps_its_object_and_load_time():
     source = ResilienceConfigSource(SharedSettings())
     assert source.load() is source.load(force=True)
+
+
+# Issue 11 item 9: every JSON type in every field is an answer (is_valid false with errors), never a raise.
+_JSON_VALUES = [
+    None,
+    True,
+    0,
+    -1,
+    2.5,
+    "",
+    "balanced",
+    "x" * 50,
+    [],
+    ["balanced"],
+    {},
+    {"qa": "balanced"},
+    {"qa": []},
+]
+
+
+@pytest.mark.parametrize("value", _JSON_VALUES, ids=repr)
+def test_custom_config_fields_of_any_json_type_never_raise(value):
+    from textapi_shared.resilience.config_validation import (
+        CUSTOM_FIELDS,
+        preset_errors,
+        validate_custom_config,
+    )
+
+    for name in CUSTOM_FIELDS:
+        result = validate_custom_config({name: value})
+        assert isinstance(result.is_valid, bool)
+    assert isinstance(
+        preset_errors("simple", {"environment_contexts": value, "default_strategy": value}), list
+    )
+    assert validate_custom_config(value).is_valid is False or isinstance(value, dict)
+
+
+def test_many_unknown_fields_make_one_error():
+    from textapi_shared.resilience.config_validation import validate_custom_config
+
+    result = validate_custom_config({f"field_{i}": 1 for i in range(10_000)})
+    assert result.is_valid is False
+    assert len(result.errors) == 1

@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 Operation = Literal["summarize", "sentiment", "key_points", "questions", "qa"]
 
@@ -26,13 +26,17 @@ class CacheMetricsResponse(BaseModel):
 
 
 class CacheInvalidateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # Only the name `all` and only the JSON value `true` wipe everything: not "yes", 1 or `everything`.
+    model_config = ConfigDict(extra="forbid", validate_by_name=False, validate_by_alias=True)
 
     pattern: str | None = Field(
-        None, min_length=1, max_length=200, description="glob over keys, e.g. textapi:v1:qa:*"
+        None,
+        min_length=1,
+        max_length=200,
+        description="glob over keys, e.g. textapi:v1:qa:*; one that matches every entry needs `all: true`",
     )
     operation: Operation | None = None
-    everything: bool = Field(False, alias="all", description="wipe every entry; must be explicit")
+    everything: StrictBool = Field(False, alias="all", description="wipe every entry; must be `true` exactly")
 
 
 class CacheInvalidateResponse(BaseModel):

@@ -23,6 +23,7 @@ def create_app(settings: InternalApiSettings):
         title="textapi internal",
         description="Administration of cache, resilience, monitoring and configuration.",
         routers=[root.router, monitoring.router, cache.router, resilience.router],
+        cors_origins=settings.internal_cors_origins,
         docs_prefix="/internal",
         docs_enabled=not settings.disable_internal_docs,
     )

@@ -96,11 +96,12 @@ class ValidationResponse(BaseModel):
 
 
 class ActiveConfigRequest(BaseModel):
-    """Set the active preset and/or the custom configuration in SSM. `custom_config: null` clears it."""
+    """Set the active preset and/or the custom configuration in SSM. `custom_config: null` clears it;
+    `preset` may be left out but not null (it would silently change nothing)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    preset: PresetName | None = None
+    preset: PresetName = Field(None, description="simple, development or production; never null")  # type: ignore[assignment]
     custom_config: dict[str, Any] | None = None
 
 

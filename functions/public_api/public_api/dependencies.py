@@ -7,10 +7,12 @@ from fastapi import Depends, Request
 from public_api.config import PublicApiSettings
 from public_api.services.text_processor import TextProcessor
 from textapi_shared.cache.protocol import Cache
+from textapi_shared.errors import InputValidationError
 from textapi_shared.resilience.deadline import Deadline
 from textapi_shared.resilience.factory import Resilience
-from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal, key_hash
+from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal
 from textapi_shared.security.rate_limiter import RateLimiter
+from textapi_shared.security.rate_limiter import rate_limit_subject as subject_of
 from textapi_shared.web.dependencies import (
     app_cache,
     app_resilience,
@@ -32,10 +34,47 @@ async def rate_limiter(request: Request) -> RateLimiter:
 
 async def rate_limit_subject(request: Request, caller: Annotated[Principal, Depends(require_api_key)]) -> str:
     """Whose budget a call spends: the key's hash, or (open mode only) the client address's hash."""
-    if caller.key_hash:
-        return caller.key_hash
-    client = request.client.host if request.client else "unknown"
-    return f"open:{key_hash(client)}"
+    return subject_of(caller, request.client.host if request.client else None)
+
+
+async def cache_scope(request: Request, caller: Annotated[Principal, Depends(require_api_key)]) -> str:
+    """Whose cache a call reads and fills: its key's (CACHE_SCOPE=key), or everyone's (shared).
+
+    Open mode (no keys, non-production) has a single scope.
+    """
+    if request.app.state.settings.cache_scope == "shared":
+        return "shared"
+    return f"key:{caller.key_hash}" if caller.key_hash else "open"
+
+
+async def check_batch_size(request: Request) -> None:
+    """Refuse a batch by its count before any item is validated (FastAPI solves dependencies first,
+    on the body it has already parsed): over MAX_BATCH_REQUESTS_PER_CALL is 422 (charged as an invalid
+    request), over RATE_LIMIT_PER_MINUTE 422 `OverBudgetError` (charged nothing; it could never pass).
+    """
+    try:
+        body = await request.json()  # parsed once by FastAPI and kept on the request
+    except (ValueError, RecursionError):
+        return  # not JSON: the body's own validation says so
+    requests = body.get("requests") if isinstance(body, dict) else None
+    if not isinstance(requests, list):
+        return
+    count, limit = len(requests), request.app.state.settings.max_batch_requests_per_call
+    if count > limit:
+        raise InputValidationError(
+            f"A batch may hold at most {limit} requests (MAX_BATCH_REQUESTS_PER_CALL); this one has {count}.",
+            details={
+                "errors": [
+                    {
+                        "field": "requests",
+                        "location": ["body", "requests"],
+                        "message": f"at most {limit} requests per batch",
+                        "type": "too_long",
+                    }
+                ]
+            },
+        )
+    request.app.state.rate_limiter.check_affordable(count, what=f"A batch of {count}", field="requests")
 
 
 async def read_cache(request: Request) -> bool:
@@ -50,6 +89,7 @@ OptionalApiKey = Annotated[Principal | None, Depends(optional_api_key)]
 Processor = Annotated[TextProcessor, Depends(text_processor)]
 Limiter = Annotated[RateLimiter, Depends(rate_limiter)]
 RateLimitSubject = Annotated[str, Depends(rate_limit_subject)]
+CacheScope = Annotated[str, Depends(cache_scope)]
 InvocationDeadline = Annotated[Deadline, Depends(invocation_deadline)]
 ReadCache = Annotated[bool, Depends(read_cache)]
 SharedCache = Annotated[Cache, Depends(app_cache)]

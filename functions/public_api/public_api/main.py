@@ -20,7 +20,7 @@ from textapi_shared.monitoring.observability import build_observability
 from textapi_shared.monitoring.request_metrics import RequestMetrics
 from textapi_shared.resilience.factory import build_resilience
 from textapi_shared.security.prompt_guard import GuardMode, PromptGuard
-from textapi_shared.security.rate_limiter import RateLimiter
+from textapi_shared.security.rate_limiter import RateLimiter, RejectionMeter
 from textapi_shared.web.app_factory import create_api
 from textapi_shared.web.lambda_handler import finish_cold_start
 
@@ -33,6 +33,7 @@ def create_app(settings: PublicApiSettings):
         title="textapi",
         description="AI text processing: summarize, sentiment, key points, questions, Q&A.",
         routers=[health.router, auth.router, text_processing.router],
+        cors_origins=settings.cors_origins,
     )
     cache = build_cache(
         settings,
@@ -53,7 +54,9 @@ def create_app(settings: PublicApiSettings):
         request_metrics=RequestMetrics(cache),
     )
     # Counted in the cache's shared backend, so limits hold across every instance of the function.
-    app.state.rate_limiter = RateLimiter(cache, per_minute=settings.rate_limit_per_minute)
+    app.state.rate_limiter = limiter = RateLimiter(cache, per_minute=settings.rate_limit_per_minute)
+    # Requests to the AI routes refused as invalid still spend (a quarter of) the caller's budget.
+    app.state.rejection_meter = RejectionMeter(limiter, text_processing.METERED_ROUTES)
     authenticator = app.state.authenticator
     app.state.health = CachedStatus(
         {

@@ -2,9 +2,10 @@
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from public_api.text_hygiene import first_control_character, has_visible_characters
 from textapi_shared.monitoring.health import HealthState
 
 
@@ -26,8 +27,10 @@ class AuthStatusResponse(BaseModel):
 # -- text processing --------------------------------------------------------------------------
 
 TextOperation = Literal["summarize", "sentiment", "key_points", "questions", "qa"]
-# A hard ceiling on what is even parsed; the configured MAX_TEXT_LENGTH is checked by the service.
+# A hard ceiling on what is even parsed; MAX_TEXT_LENGTH and MAX_QUESTION_LENGTH are checked by the
+# service (they are configuration).
 TEXT_CEILING = 100_000
+MIN_TEXT_CHARS = 10
 
 OPTION_FIELDS: dict[str, dict[str, tuple[int, int, int]]] = {
     # operation → option → (default, minimum, maximum)
@@ -39,10 +42,33 @@ OPTION_FIELDS: dict[str, dict[str, tuple[int, int, int]]] = {
 }
 
 
+def _check_controls(value: str, field: str) -> None:
+    index = first_control_character(value)
+    if index is not None:
+        raise PydanticCustomError(
+            "control_character",
+            "{field} must not contain control characters other than tab, newline and carriage return "
+            "(found U+{code:04X} at character {index})",
+            {"field": field, "code": ord(value[index]), "index": index},
+        )
+
+
 class ProcessingOptions(BaseModel):
     """Per-operation options; each applies to one operation only."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded(cls, data: Any) -> Any:
+        # Counted before each name is checked: 100,000 unknown names make one error, not 100,000.
+        if isinstance(data, dict) and len(data) > len(cls.model_fields):
+            raise PydanticCustomError(
+                "too_many_options",
+                "options takes at most {most} names ({names}); this one has {count}",
+                {"most": len(cls.model_fields), "names": ", ".join(cls.model_fields), "count": len(data)},
+            )
+        return data
 
     max_length: int | None = Field(None, ge=10, le=500, strict=True, description="summarize: words, 10–500")
     max_points: int | None = Field(None, ge=1, le=20, strict=True, description="key_points: 1–20")
@@ -64,19 +90,31 @@ class TextProcessingRequest(BaseModel):
     )
 
     text: str = Field(
-        ..., max_length=TEXT_CEILING, description="10 to MAX_TEXT_LENGTH characters after trimming"
+        ...,
+        min_length=MIN_TEXT_CHARS,
+        max_length=TEXT_CEILING,
+        description="10 to MAX_TEXT_LENGTH characters after trimming, at least 10 of them visible; no "
+        "control characters besides tab, newline and carriage return",
     )
     operation: TextOperation
-    question: str | None = Field(None, validate_default=True, description="Required (non-empty) for qa")
+    question: str | None = Field(
+        None,
+        max_length=TEXT_CEILING,
+        validate_default=True,
+        description="Required (non-empty) for qa; at most MAX_QUESTION_LENGTH characters",
+    )
     options: ProcessingOptions | None = None
 
     @field_validator("text")
     @classmethod
     def _text(cls, value: str) -> str:
+        _check_controls(value, "text")
         stripped = value.strip()
-        if len(stripped) < 10:
+        if not has_visible_characters(stripped, MIN_TEXT_CHARS):
             raise PydanticCustomError(
-                "text_too_short", "text must contain at least 10 characters besides whitespace"
+                "text_too_short",
+                "text must contain at least {minimum} visible characters",
+                {"minimum": MIN_TEXT_CHARS},
             )
         return stripped
 
@@ -85,7 +123,9 @@ class TextProcessingRequest(BaseModel):
     def _question(cls, value: str | None, info: ValidationInfo) -> str | None:
         if info.data.get("operation") != "qa":
             return None
-        if value is None or not value.strip():
+        if value is not None:
+            _check_controls(value, "question")
+        if value is None or not has_visible_characters(value, 1):
             raise PydanticCustomError(
                 "question_required", "question is required and non-empty for the qa operation"
             )
@@ -138,7 +178,11 @@ class TextProcessingResponse(BaseModel):
 class BatchTextProcessingRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    requests: list[TextProcessingRequest] = Field(..., min_length=1)
+    # The configured count limits (MAX_BATCH_REQUESTS_PER_CALL, RATE_LIMIT_PER_MINUTE) are checked
+    # before any item is validated, by the route's `check_batch_size` dependency.
+    requests: list[TextProcessingRequest] = Field(
+        ..., min_length=1, description="1 to MAX_BATCH_REQUESTS_PER_CALL requests (default 50)"
+    )
     batch_id: str | None = Field(None, max_length=100)
 
 

@@ -18,7 +18,7 @@ PRODUCTION_STAGES = frozenset({"prod", "production"})
 CommaList = Annotated[list[str], NoDecode]
 
 
-def _split_list(value: object) -> object:
+def split_list(value: object) -> object:
     """Accept `a,b` or a JSON list; blank items are dropped."""
     if isinstance(value, str):
         text = value.strip()
@@ -54,7 +54,12 @@ class SharedSettings(BaseSettings):
     secrets_retry_seconds: int = Field(30, ge=1, le=3600)
 
     cors_origins: CommaList = []
-    max_request_size: int = Field(2 * 1024 * 1024, ge=1024, le=6 * 1024 * 1024)
+    # API Gateway refuses an event over 6 MB (6,000,000 bytes counted conservatively), and the event
+    # carries the body base64-encoded (4 characters per 3 bytes) beside headers, cookies and the request
+    # context (HTTP API headers are capped at 10 KB; 64 KiB kept for all of it):
+    # (6,000,000 - 65,536) x 3/4 = 4,450,848 bytes. The cap, 4 MiB (4,194,304), stays below that, so a
+    # body the app can refuse with its own 413 always reaches the app.
+    max_request_size: int = Field(2 * 1024 * 1024, ge=1024, le=4 * 1024 * 1024)
 
     ai_provider: Literal["auto", "gemini", "local"] = "auto"
     gemini_api_key: str = Field("", repr=False)
@@ -77,6 +82,9 @@ class SharedSettings(BaseSettings):
     cache_memory_max_bytes: int = Field(32 * 1024 * 1024, ge=1024)
     cache_failure_threshold: int = Field(3, ge=1, le=100)
     cache_cooldown_seconds: float = Field(30.0, ge=0.1, le=3600)
+    # `key`: entries are per API key, so no tenant learns from `cache_hit` what another one sent;
+    # `shared`: one cache for all keys (more hits, for single-tenant deployments only).
+    cache_scope: Literal["key", "shared"] = "key"
 
     resilience_preset: Literal["simple", "development", "production"] = "simple"
     resilience_custom_config: str = ""
@@ -111,9 +119,11 @@ class SharedSettings(BaseSettings):
     @field_validator("additional_api_keys", "internal_api_keys", "cors_origins", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
-        return _split_list(value)
+        return split_list(value)
 
-    @field_validator("ai_provider", "log_level", "cache_backend", "resilience_preset", mode="before")
+    @field_validator(
+        "ai_provider", "log_level", "cache_backend", "cache_scope", "resilience_preset", mode="before"
+    )
     @classmethod
     def _normalise_case(cls, value: object, info: ValidationInfo) -> object:
         if not isinstance(value, str):

@@ -35,6 +35,20 @@ class InputValidationError(ApiError):
     default_message = "The request is invalid."
 
 
+class OverBudgetError(InputValidationError):
+    """A request that costs more than the whole per-minute budget: it could never be accepted, so it is
+    refused before anything is charged (a 31-item batch under a limit of 30)."""
+
+
+class MalformedRequestError(ApiError):
+    """The body cannot be read at all: not JSON, not UTF-8, nested too deep, a number too long; or an
+    event API Gateway never sends."""
+
+    status_code = 400
+    error_code = "MALFORMED_REQUEST"
+    default_message = "The request could not be read."
+
+
 class AuthenticationError(ApiError):
     status_code = 401
     error_code = "AUTHENTICATION_ERROR"
@@ -67,6 +81,14 @@ class PromptRejectedError(ApiError):
     status_code = 400
     error_code = "PROMPT_REJECTED"
     default_message = "The text was rejected by the prompt guard."
+
+
+class NotConfiguredError(ApiError):
+    """An admin action this deployment has no backing for (e.g. no SSM parameter to write)."""
+
+    status_code = 409
+    error_code = "NOT_CONFIGURED"
+    default_message = "This deployment is not configured for that action."
 
 
 class RequestTooLargeError(ApiError):

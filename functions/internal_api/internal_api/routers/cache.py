@@ -8,10 +8,18 @@ from internal_api.cache_schemas import (
 )
 from internal_api.dependencies import AdminKey, CacheStats, SharedCache
 from textapi_shared.ai.provider import Operation
+from textapi_shared.cache.keys import matches_every_entry
 from textapi_shared.errors import InputValidationError
+from textapi_shared.web.openapi import ADMIN, WITH_BODY, error_responses
 
-router = APIRouter(prefix="/internal/cache", tags=["cache"])
+router = APIRouter(prefix="/internal/cache", tags=["cache"], responses=error_responses(*ADMIN))
 OPERATIONS = [operation.value for operation in Operation]
+
+
+def _refused(message: str, field: str, reason: str, kind: str) -> InputValidationError:
+    location = ["body"] if field == "body" else ["body", field]
+    error = {"field": field, "location": location, "message": reason, "type": kind}
+    return InputValidationError(message, details={"errors": [error]})
 
 
 @router.get("/status", response_model=CacheStatusResponse)
@@ -29,17 +37,31 @@ async def cache_metrics(_admin: AdminKey, cache: SharedCache, statistics: CacheS
     return CacheMetricsResponse(backend=cache.name, **snapshot)
 
 
-@router.post("/invalidate", response_model=CacheInvalidateResponse)
+@router.post("/invalidate", response_model=CacheInvalidateResponse, responses=error_responses(*WITH_BODY))
 async def cache_invalidate(
     body: CacheInvalidateRequest, _admin: AdminKey, cache: SharedCache
 ) -> CacheInvalidateResponse:
     """Remove entries by `pattern` and/or `operation`; everything only with `all: true`."""
     if not (body.pattern or body.operation or body.everything):
-        raise InputValidationError(
+        raise _refused(
             "Say what to invalidate: a `pattern`, an `operation`, or `all: true` to wipe everything.",
-            details={
-                "errors": [{"field": "body", "location": ["body"], "message": "no target", "type": "missing"}]
-            },
+            "body",
+            "no target",
+            "missing",
+        )
+    if body.everything and (body.pattern or body.operation):
+        raise _refused(
+            "`all: true` wipes every entry: send it alone, or drop it to select by pattern or operation.",
+            "all",
+            "all: true cannot be combined with a pattern or an operation",
+            "conflict",
+        )
+    if body.pattern and not body.operation and matches_every_entry(body.pattern):
+        raise _refused(
+            f"The pattern {body.pattern[:40]!r} matches every entry: wiping everything needs `all: true`.",
+            "pattern",
+            "matches every entry; send all: true to wipe everything",
+            "match_everything",
         )
     result = await cache.invalidate(
         pattern=body.pattern, operation=body.operation, everything=body.everything

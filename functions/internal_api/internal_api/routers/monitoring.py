@@ -22,8 +22,9 @@ from textapi_shared.monitoring.health import (
 )
 from textapi_shared.resilience.config_source import ssm_check
 from textapi_shared.timestamps import utc_timestamp
+from textapi_shared.web.openapi import ADMIN, error_responses
 
-router = APIRouter(prefix="/internal/monitoring", tags=["monitoring"])
+router = APIRouter(prefix="/internal/monitoring", tags=["monitoring"], responses=error_responses(*ADMIN))
 
 
 @router.get("/health", response_model=MonitoringHealthResponse)

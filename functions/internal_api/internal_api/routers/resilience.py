@@ -38,8 +38,13 @@ from textapi_shared.resilience.presets import (
     templates,
 )
 from textapi_shared.timestamps import utc_timestamp
+from textapi_shared.web.openapi import ADMIN, WITH_BODY, error_responses
 
-router = APIRouter(prefix="/internal/resilience", tags=["resilience"])
+router = APIRouter(prefix="/internal/resilience", tags=["resilience"], responses=error_responses(*ADMIN))
+# Routes with a path parameter: FastAPI documents a 422 for them (in its own schema unless we do).
+_NAMED = error_responses(404, 422)
+# A POST without a body param still has its body bounded (413); nothing parses it.
+_EMPTY_POST = error_responses(413)
 
 
 def _iso(epoch: float | None) -> str | None:
@@ -120,7 +125,7 @@ async def list_presets(_admin: AdminKey, resilience: ResilienceServices) -> Pres
     return PresetListResponse(active=config.preset, presets=presets)
 
 
-@router.get("/config/presets/{name}", response_model=PresetResponse)
+@router.get("/config/presets/{name}", response_model=PresetResponse, responses=_NAMED)
 async def get_preset(name: str, _admin: AdminKey, resilience: ResilienceServices) -> PresetResponse:
     """One preset; 404 for an unknown name."""
     config = await resilience.config.get()
@@ -135,7 +140,7 @@ async def list_templates(_admin: AdminKey) -> TemplateListResponse:
     return TemplateListResponse(templates=[TemplateResponse(id=k, **v) for k, v in templates().items()])
 
 
-@router.get("/config/templates/{name}", response_model=TemplateResponse)
+@router.get("/config/templates/{name}", response_model=TemplateResponse, responses=_NAMED)
 async def get_template(name: str, _admin: AdminKey) -> TemplateResponse:
     """One template; 404 for an unknown name."""
     if name not in templates():
@@ -143,14 +148,18 @@ async def get_template(name: str, _admin: AdminKey) -> TemplateResponse:
     return TemplateResponse(id=name, **templates()[name])
 
 
-@router.get("/config/recommend-preset/{environment}", response_model=PresetRecommendationResponse)
+@router.get(
+    "/config/recommend-preset/{environment}",
+    response_model=PresetRecommendationResponse,
+    responses=error_responses(422),
+)
 async def recommend(environment: str, _admin: AdminKey) -> PresetRecommendationResponse:
     """The preset suited to an environment name (development, staging, production, ...)."""
     recommendation = recommend_preset(environment).as_dict()
     return PresetRecommendationResponse(**recommendation, available_presets=list(PRESET_NAMES))
 
 
-@router.post("/config/validate", response_model=ValidationResponse)
+@router.post("/config/validate", response_model=ValidationResponse, responses=error_responses(*WITH_BODY))
 async def validate_config(body: ValidateConfigRequest, _admin: AdminKey) -> ValidationResponse:
     """Errors, warnings and suggestions for a custom configuration; nothing is applied."""
     if isinstance(body.configuration, str):
@@ -160,7 +169,7 @@ async def validate_config(body: ValidateConfigRequest, _admin: AdminKey) -> Vali
     return ValidationResponse(**result.as_dict())
 
 
-@router.put("/config/active", response_model=ActiveConfigResponse)
+@router.put("/config/active", response_model=ActiveConfigResponse, responses=error_responses(*WITH_BODY, 409))
 async def set_active_config(
     body: ActiveConfigRequest, _admin: AdminKey, resilience: ResilienceServices
 ) -> ActiveConfigResponse:
@@ -206,7 +215,7 @@ async def list_breakers(_admin: AdminKey, resilience: ResilienceServices) -> Cir
     return CircuitBreakerListResponse(timestamp=utc_timestamp(), breakers=breakers)
 
 
-@router.get("/circuit-breakers/{name}", response_model=CircuitBreakerResponse)
+@router.get("/circuit-breakers/{name}", response_model=CircuitBreakerResponse, responses=_NAMED)
 async def get_breaker(name: str, _admin: AdminKey, resilience: ResilienceServices) -> CircuitBreakerResponse:
     """One circuit breaker (named after its operation); 404 for an unknown name."""
     breaker = resilience.breakers.require(name)
@@ -214,7 +223,9 @@ async def get_breaker(name: str, _admin: AdminKey, resilience: ResilienceService
     return _breaker_response(resilience, name, await resilience.config.get())
 
 
-@router.post("/circuit-breakers/{name}/reset", response_model=BreakerResetResponse)
+@router.post(
+    "/circuit-breakers/{name}/reset", response_model=BreakerResetResponse, responses={**_NAMED, **_EMPTY_POST}
+)
 async def reset_breaker(name: str, _admin: AdminKey, resilience: ResilienceServices) -> BreakerResetResponse:
     """Close a circuit breaker for every instance (they see it at their next sync)."""
     breaker = resilience.breakers.require(name)
@@ -237,7 +248,15 @@ async def resilience_metrics(_admin: AdminKey, resilience: ResilienceServices) -
     )
 
 
-@router.get("/metrics/{operation}", response_model=OperationMetricsResponse)
+@router.post("/metrics/reset", response_model=MetricsResetResponse, responses=_EMPTY_POST)
+async def reset_metrics(_admin: AdminKey, resilience: ResilienceServices) -> MetricsResetResponse:
+    """Zero the resilience metrics of every operation (breaker states are untouched)."""
+    await resilience.breakers.reset_stats()
+    return MetricsResetResponse(reset=True, timestamp=utc_timestamp())
+
+
+# After `/metrics/reset`: an OPTIONS there must be answered from the reset route (Allow: POST).
+@router.get("/metrics/{operation}", response_model=OperationMetricsResponse, responses=_NAMED)
 async def operation_metrics(
     operation: str, _admin: AdminKey, resilience: ResilienceServices
 ) -> OperationMetricsResponse:
@@ -247,10 +266,3 @@ async def operation_metrics(
         raise NotFoundError(f"No operation named {operation[:40]!r}.", details={"available": available})
     stats = await resilience.breakers.fleet_stats()
     return _metrics(operation, stats[operation])
-
-
-@router.post("/metrics/reset", response_model=MetricsResetResponse)
-async def reset_metrics(_admin: AdminKey, resilience: ResilienceServices) -> MetricsResetResponse:
-    """Zero the resilience metrics of every operation (breaker states are untouched)."""
-    await resilience.breakers.reset_stats()
-    return MetricsResetResponse(reset=True, timestamp=utc_timestamp())

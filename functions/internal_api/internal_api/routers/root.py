@@ -3,8 +3,9 @@ from fastapi.routing import APIRoute
 
 from internal_api.dependencies import Settings
 from internal_api.schemas import EndpointInfo, ServiceInfoResponse
+from textapi_shared.web.openapi import error_responses
 
-router = APIRouter(prefix="/internal", tags=["service"])
+router = APIRouter(prefix="/internal", tags=["service"], responses=error_responses(500))
 
 
 # `/internal` matches the HTTP API route `ANY /internal` exactly; `/internal/` is served too.

@@ -3,8 +3,9 @@ from fastapi import APIRouter
 from public_api.dependencies import ApiKey
 from public_api.schemas import AuthStatusResponse
 from textapi_shared.security.api_keys import ApiKeyAuthenticator
+from textapi_shared.web.openapi import KEYED, error_responses
 
-router = APIRouter(prefix="/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/v1/auth", tags=["auth"], responses=error_responses(*KEYED))
 
 
 @router.get("/status", response_model=AuthStatusResponse)

@@ -3,8 +3,9 @@ from fastapi import APIRouter, Request
 from public_api.dependencies import Settings
 from public_api.schemas import HealthResponse
 from textapi_shared.timestamps import utc_timestamp
+from textapi_shared.web.openapi import error_responses
 
-router = APIRouter(prefix="/v1", tags=["health"])
+router = APIRouter(prefix="/v1", tags=["health"], responses=error_responses(500))
 
 
 @router.get("/health", response_model=HealthResponse)

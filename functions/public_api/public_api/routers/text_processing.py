@@ -1,9 +1,10 @@
 import time
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
 from public_api.dependencies import (
+    CacheScope,
     InvocationDeadline,
     Limiter,
     OptionalApiKey,
@@ -11,6 +12,7 @@ from public_api.dependencies import (
     RateLimitSubject,
     ReadCache,
     Settings,
+    check_batch_size,
 )
 from public_api.schemas import (
     BatchTextProcessingRequest,
@@ -21,11 +23,14 @@ from public_api.schemas import (
 )
 from public_api.services.batch_runner import run_batch
 from public_api.services.operations import OPERATIONS
-from public_api.services.text_processor import check_text_lengths
-from textapi_shared.errors import InputValidationError
+from public_api.services.text_processor import check_lengths
 from textapi_shared.timestamps import utc_timestamp
+from textapi_shared.web.openapi import KEYED, WITH_BODY, error_responses
 
-router = APIRouter(prefix="/v1/text_processing", tags=["text processing"])
+PREFIX = "/v1/text_processing"
+router = APIRouter(prefix=PREFIX, tags=["text processing"], responses=error_responses(*KEYED))
+# The routes that spend the per-minute budget, also when a request to them is refused as invalid.
+METERED_ROUTES = (("POST", f"{PREFIX}/process"), ("POST", f"{PREFIX}/batch_process"))
 
 
 @router.get("/operations", response_model=OperationsResponse)
@@ -34,10 +39,16 @@ async def operations(_caller: OptionalApiKey) -> OperationsResponse:
     return OperationsResponse(operations=OPERATIONS)
 
 
-@router.post("/process", response_model=TextProcessingResponse)
+@router.post(
+    "/process",
+    response_model=TextProcessingResponse,
+    # 400 also PROMPT_REJECTED / CONTENT_BLOCKED; 502-504 from the AI provider
+    responses=error_responses(*WITH_BODY, 429, 502, 503, 504),
+)
 async def process(
     body: TextProcessingRequest,
     subject: RateLimitSubject,
+    scope: CacheScope,
     limiter: Limiter,
     processor: Processor,
     settings: Settings,
@@ -46,16 +57,22 @@ async def process(
     response: Response,
 ) -> TextProcessingResponse:
     """Run one operation on a text."""
-    check_text_lengths([(("body",), body)], settings.max_text_length)
+    check_lengths([(("body",), body)], settings)
     state = await limiter.consume(subject)
     response.headers.update(state.headers())
-    return await processor.process(body, deadline=deadline, read_cache=use_cache)
+    return await processor.process(body, deadline=deadline, read_cache=use_cache, scope=scope)
 
 
-@router.post("/batch_process", response_model=BatchTextProcessingResponse)
+@router.post(
+    "/batch_process",
+    response_model=BatchTextProcessingResponse,
+    dependencies=[Depends(check_batch_size)],
+    responses=error_responses(*WITH_BODY, 429),
+)
 async def batch_process(
     body: BatchTextProcessingRequest,
     subject: RateLimitSubject,
+    scope: CacheScope,
     limiter: Limiter,
     processor: Processor,
     settings: Settings,
@@ -65,30 +82,12 @@ async def batch_process(
 ) -> BatchTextProcessingResponse:
     """Run many operations concurrently; every item comes back, in order, exactly once."""
     started = time.perf_counter()
-    limit = settings.max_batch_requests_per_call
-    if len(body.requests) > limit:
-        raise InputValidationError(
-            f"A batch may hold at most {limit} requests (MAX_BATCH_REQUESTS_PER_CALL); this one has "
-            f"{len(body.requests)}.",
-            details={
-                "errors": [
-                    {
-                        "field": "requests",
-                        "location": ["body", "requests"],
-                        "message": f"at most {limit} requests per batch",
-                        "type": "too_long",
-                    }
-                ]
-            },
-        )
-    check_text_lengths(
-        [(("body", "requests", i), item) for i, item in enumerate(body.requests)], settings.max_text_length
-    )
+    check_lengths([(("body", "requests", i), item) for i, item in enumerate(body.requests)], settings)
     state = await limiter.consume(subject, cost=len(body.requests))
     response.headers.update(state.headers())
     results = await run_batch(
         body.requests,
-        lambda item: processor.process(item, deadline=deadline, read_cache=use_cache),
+        lambda item: processor.process(item, deadline=deadline, read_cache=use_cache, scope=scope),
         concurrency=settings.batch_ai_concurrency_limit,
         deadline=deadline,
         logger=processor.logger,

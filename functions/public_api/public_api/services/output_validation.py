@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any, NamedTuple
 
-from public_api.services.prompts import LEAK_SENTINEL, SYSTEM_INSTRUCTION
+from public_api.services.prompts import LEAK_PHRASE, LEAK_SENTINEL
 from textapi_shared.ai.provider import Operation
 from textapi_shared.errors import AIInvalidOutputError
 
@@ -19,7 +19,7 @@ _REFUSAL = re.compile(
     re.IGNORECASE,
 )
 # Fragments of the system instruction long enough that prose would not contain them by chance.
-_LEAK_FRAGMENTS = (LEAK_SENTINEL.lower(), SYSTEM_INSTRUCTION[40:100].lower())
+_LEAK_FRAGMENTS = (LEAK_SENTINEL.lower(), LEAK_PHRASE.lower())
 _SENTIMENTS = frozenset({"positive", "negative", "neutral", "mixed"})
 
 

@@ -36,28 +36,30 @@ if TYPE_CHECKING:
     from textapi_shared.security.prompt_guard import PromptGuard
 
 
-def check_text_lengths(
-    located: list[tuple[tuple[str | int, ...], TextProcessingRequest]], max_length: int
+def check_lengths(
+    located: list[tuple[tuple[str | int, ...], TextProcessingRequest]], settings: PublicApiSettings
 ) -> None:
-    """422 naming every request (by its body location) whose text exceeds MAX_TEXT_LENGTH.
+    """422 naming every request (by its body location) whose text exceeds MAX_TEXT_LENGTH or whose
+    question exceeds MAX_QUESTION_LENGTH.
 
-    The limit is configuration, so it is checked here rather than in the schema; the error has the
-    same shape as FastAPI's own validation errors. Text is never truncated.
+    The limits are configuration, so they are checked here rather than in the schema; the error has
+    the same shape as FastAPI's own validation errors. Text is never truncated.
     """
+    limits = (("text", settings.max_text_length), ("question", settings.max_question_length))
     errors = [
         {
-            "field": ".".join(str(p) for p in (*location[1:], "text")),
-            "location": [str(p) for p in (*location, "text")],
-            "message": f"text must be at most {max_length} characters",
+            "field": ".".join(str(p) for p in (*location[1:], field)),
+            "location": [str(p) for p in (*location, field)],
+            "message": f"{field} must be at most {max_length} characters",
             "type": "string_too_long",
         }
         for location, request in located
-        if len(request.text) > max_length
+        for field, max_length in limits
+        if len(getattr(request, field) or "") > max_length
     ]
     if errors:
-        raise InputValidationError(
-            f"Invalid request: text must be at most {max_length} characters", details={"errors": errors}
-        )
+        summary = "; ".join(sorted({error["message"] for error in errors}))
+        raise InputValidationError(f"Invalid request: {summary}", details={"errors": errors})
 
 
 class TextProcessor:
@@ -89,16 +91,19 @@ class TextProcessor:
         return self._obs.logger
 
     async def process(
-        self, request: TextProcessingRequest, *, deadline: Deadline, read_cache: bool = True
+        self, request: TextProcessingRequest, *, deadline: Deadline, read_cache: bool = True, scope: str
     ) -> TextProcessingResponse:
         """Cached answer if fresh; else the AI's (then cached); a stale answer only when the AI is down.
 
+        `scope` is whose cache entries the call may read and write (`key:<hash>`, `open` or `shared`).
         Every outcome is counted per operation for the fleet-wide request metrics.
         """
         started = time.perf_counter()
         status = 500
         try:
-            response = await self._process(request, deadline=deadline, read_cache=read_cache, started=started)
+            response = await self._process(
+                request, deadline=deadline, read_cache=read_cache, started=started, scope=scope
+            )
             status = 200
             return response
         except ApiError as exc:
@@ -112,7 +117,13 @@ class TextProcessor:
             await self._request_metrics.record(request.operation, status=status, latency_ms=elapsed_ms)
 
     async def _process(
-        self, request: TextProcessingRequest, *, deadline: Deadline, read_cache: bool, started: float
+        self,
+        request: TextProcessingRequest,
+        *,
+        deadline: Deadline,
+        read_cache: bool,
+        started: float,
+        scope: str,
     ) -> TextProcessingResponse:
         operation = Operation(request.operation)
         texts = [request.text] + ([request.question] if request.question else [])
@@ -129,6 +140,7 @@ class TextProcessor:
             provider=self._provider.name,
             model=self._provider.model,
             prompt_version=PROMPT_VERSION,
+            scope=scope,
         )
         entry = await self._read(operation, key) if read_cache else None
         if entry is not None and entry.fresh:

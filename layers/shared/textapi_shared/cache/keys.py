@@ -27,8 +27,14 @@ def cache_key(
     provider: str,
     model: str,
     prompt_version: str,
+    scope: str,
 ) -> str:
-    """`textapi:v1:{operation}:{sha256}` over the canonical JSON of every field; the text never appears."""
+    """`textapi:v1:{operation}:{sha256}` over the canonical JSON of every field; the text never appears.
+
+    `scope` is whose entry it is (`key:<key hash>`, `open`, or `shared` with CACHE_SCOPE=shared): in the
+    hash, so one tenant's entry is never another's hit, while the key format (and invalidation by
+    operation) stays the same.
+    """
     if not _OPERATION_NAME.match(operation):
         raise ValueError(f"operation {operation!r} is not a valid key segment")
     canonical = json.dumps(
@@ -40,6 +46,7 @@ def cache_key(
             "provider": provider,
             "model": model,
             "prompt_version": prompt_version,
+            "scope": scope,
         },
         sort_keys=True,
         separators=(",", ":"),
@@ -61,6 +68,21 @@ def operation_pattern(operation: str) -> str:
     if not _OPERATION_NAME.match(operation):
         raise ValueError(f"operation {operation!r} is not a valid key segment")
     return f"{KEY_PREFIX}{operation}:*"
+
+
+# One key per operation and digest extreme: a glob matching all of them selects every entry there is.
+_PROBE_KEYS = tuple(
+    f"{KEY_PREFIX}{operation}:{digest}"
+    for operation in (*OPERATION_TTLS, "other_operation")
+    for digest in ("0" * 64, "f" * 64, hashlib.sha256(b"probe").hexdigest())
+)
+
+
+def matches_every_entry(pattern: str) -> bool:
+    """Whether an invalidation glob selects every entry (`*`, `textapi:*`, `**`, `textapi:v1:*:*`, ...)."""
+    import fnmatch
+
+    return all(fnmatch.fnmatchcase(key, pattern) for key in _PROBE_KEYS)
 
 
 def ttl_for(operation: str, default_ttl: int) -> int:

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from textapi_shared.errors import ConfigurationError, ServiceUnavailableError
+from textapi_shared.errors import ConfigurationError, NotConfiguredError, ServiceUnavailableError
 from textapi_shared.resilience.config_validation import parse_custom_config
 from textapi_shared.resilience.events import ResilienceEvents
 from textapi_shared.resilience.presets import (
@@ -238,13 +238,16 @@ class ResilienceConfigSource:
         """Write the active preset and/or custom JSON (already validated) to SSM; blocking."""
         writes = {self._preset_param: preset, self._custom_param: custom_config_json}
         if preset is not None and not self._preset_param:
-            raise ConfigurationError(
-                "RESILIENCE_PRESET_SSM_PARAMETER is not set: the preset lives in the environment."
+            raise NotConfiguredError(
+                "This deployment has no SSM parameter for the active preset "
+                "(RESILIENCE_PRESET_SSM_PARAMETER is not set): the preset lives in the environment.",
+                details={"missing": "RESILIENCE_PRESET_SSM_PARAMETER"},
             )
         if custom_config_json is not None and not self._custom_param:
-            raise ConfigurationError(
-                "RESILIENCE_CUSTOM_CONFIG_SSM_PARAMETER is not set: "
-                "the custom configuration lives in the environment."
+            raise NotConfiguredError(
+                "This deployment has no SSM parameter for the custom configuration "
+                "(RESILIENCE_CUSTOM_CONFIG_SSM_PARAMETER is not set): it lives in the environment.",
+                details={"missing": "RESILIENCE_CUSTOM_CONFIG_SSM_PARAMETER"},
             )
         self._ssm()  # builds the client
         from botocore.exceptions import BotoCoreError, ClientError

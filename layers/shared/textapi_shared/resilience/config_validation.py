@@ -81,6 +81,11 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _is_strategy(value: object) -> bool:
+    # Membership is asked only of strings: `[] in STRATEGIES` would raise (a list is unhashable).
+    return isinstance(value, str) and value in STRATEGIES
+
+
 def _closest(name: str, candidates: tuple[str, ...]) -> str | None:
     import difflib  # only for a misspelt name
 
@@ -105,7 +110,7 @@ def _field_errors(name: str, value: object, suggestions: list[str]) -> list[str]
         if not isinstance(value, bool):
             return ["jitter_enabled: must be true or false"]
     elif name == "default_strategy":
-        if value not in STRATEGIES:
+        if not _is_strategy(value):
             suggestions.append(f"Use one of the strategies: {strategies}.")
             return [f"default_strategy: must be one of {strategies}"]
     elif name == "operation_overrides":
@@ -123,7 +128,7 @@ def _override_errors(value: object, suggestions: list[str]) -> list[str]:
             close = _closest(str(operation), OPERATIONS)
             hint = f" Did you mean {close!r}?" if close else ""
             suggestions.append(f"Operations are {', '.join(OPERATIONS)}.{hint}")
-        elif strategy not in STRATEGIES:
+        elif not _is_strategy(strategy):
             errors.append(f"operation_overrides.{operation}: must be one of {', '.join(STRATEGIES)}")
     return errors
 
@@ -135,6 +140,9 @@ def validate_custom_config(data: object) -> ValidationResult:
     suggestions: list[str] = []
     if not isinstance(data, dict):
         return ValidationResult(False, ["the configuration must be a JSON object"], [], [])
+    if len(data) > 2 * len(CUSTOM_FIELDS):  # one error, not one (and a spelling hint) per stray name
+        message = f"the configuration has {len(data)} fields; it takes at most {len(CUSTOM_FIELDS)}"
+        return ValidationResult(False, [message], [], [f"Use only: {', '.join(CUSTOM_FIELDS)}."])
     if not any(name in data for name in CUSTOM_FIELDS):
         errors.append(f"at least one of these fields is required: {', '.join(CUSTOM_FIELDS)}")
     for name in data:
@@ -176,6 +184,8 @@ def validate_custom_json(text: str) -> tuple[Any, ValidationResult]:
         return None, ValidationResult(False, [message])
     try:
         data = json.loads(text)
+    except RecursionError:
+        return None, ValidationResult(False, ["not valid JSON here: nested too deeply"])
     except ValueError as exc:
         message = f"not valid JSON (line {getattr(exc, 'lineno', '?')}, column {getattr(exc, 'colno', '?')})"
         return None, ValidationResult(False, [message])
@@ -201,7 +211,9 @@ def preset_errors(name: str, data: object) -> list[str]:
     if not isinstance(data.get("description", ""), str):
         errors.append(f"preset {name}: description must be a string")
     contexts = data.get("environment_contexts", [])
-    if not isinstance(contexts, list) or not set(contexts) <= set(ENVIRONMENT_CONTEXTS):
+    if not isinstance(contexts, list) or not all(
+        isinstance(context, str) and context in ENVIRONMENT_CONTEXTS for context in contexts
+    ):
         errors.append(
             f"preset {name}: environment_contexts must list some of {', '.join(ENVIRONMENT_CONTEXTS)}"
         )

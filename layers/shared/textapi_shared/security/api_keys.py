@@ -30,13 +30,19 @@ def key_hash(key: str) -> str:
 
 
 def presented_key(headers: Mapping[str, str]) -> str | None:
-    """The key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`."""
+    """The key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+
+    Two different keys are refused (401): which one counts must not depend on which header is read first.
+    """
     authorization = headers.get("authorization", "")
     scheme, _, token = authorization.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
+    bearer = token.strip() if scheme.lower() == "bearer" else ""
     api_key = headers.get("x-api-key", "").strip()
-    return api_key or None
+    if bearer and api_key and not hmac.compare_digest(bearer.encode(), api_key.encode()):
+        raise AuthenticationError(
+            "Conflicting credentials: `Authorization: Bearer` and `X-API-Key` hold different keys; send one."
+        )
+    return bearer or api_key or None
 
 
 def _matches(candidate: str, keys: tuple[str, ...]) -> bool:

@@ -22,8 +22,10 @@ SYSTEM_PROMPT_EXTRACTION = "system_prompt_extraction"
 DELIMITER_INJECTION = "delimiter_injection"
 ENCODED_PAYLOAD = "encoded_payload"
 OBFUSCATION = "obfuscation"
+AUTHORITY_CLAIM = "authority_claim"
 
 RULE_NAMES: tuple[str, ...] = (
+    AUTHORITY_CLAIM,
     DELIMITER_INJECTION,
     ENCODED_PAYLOAD,
     INSTRUCTION_OVERRIDE,
@@ -406,6 +408,148 @@ _rule(
 _rule(DELIMITER_INJECTION, "new system", r" (?:instructions?|prompt|message) ?:")
 _rule(DELIMITER_INJECTION, "begin|beginning", r" (?:of )?(?:new )?system (?:prompt|instructions?|message)\b")
 _rule(DELIMITER_INJECTION, '"role"', r' ?: ?"(?:system|assistant|developer)"')
+
+
+# --- issue 11: role-play framings, fake turns, system markers in other spellings, claimed authority ---
+# Each needs the framing *and* something aimed at the model's rules, prompt or refusals nearby, so that
+# role-play, transcripts and notices in ordinary prose pass.
+
+
+def _words(most: int) -> str:
+    """Up to `most` whole words on the line (tried word by word: a scan per word, not per character)."""
+    return rf"(?:[^ \n]+ ){{0,{most}}}?"
+
+
+def _rest_of_word_then(most: int) -> str:
+    """The end of the current word, then up to `most` more words, ending where the next one starts."""
+    return rf"[^ \n]*(?: [^ \n]+){{0,{most}}}? "
+
+
+_SECRETS = (
+    r"(?:(?:hidden|secret|system|initial|original|internal|confidential|raw|setup|starting) (?:prompt|rules"
+    r"|instructions|message|configuration|text|setup)|(?:its|your|his|her|their) own (?:system |hidden )?"
+    r"(?:prompt|instructions|rules|configuration)|setup (?:message|text)|configuration\b)"
+)
+_DEFIANCE = (
+    r"(?:never (?:refuses?|says? no|mentions? (?:any )?(?:polic|rules|guidelines))|always answers?|answers?"
+    r" (?:every|any|all)(?:thing| questions?)?\b|(?:without|with no|has no|have no|had no|no longer has)"
+    r" (?:any )?(?:content |safety |ethical |moral |usual |system )?(?:guidelines|rules|restrictions|filters?"
+    r"|limits|polic(?:y|ies)|system message"
+    r"|censorship|content rules)|(?:guidelines|rules|restrictions|filters|polic(?:y|ies)|content rules)"
+    r" (?:were|was|are|have been|had been) (?:deleted|abolished|removed|lifted|erased|disabled)"
+    r"|(?:no|zero) (?:content )?(?:rules|guidelines|restrictions|filters?|limits|polic(?:y|ies)) exist"
+    r"|opposite of what (?:its|your|the) (?:guidelines|rules|instructions)|(?:ignores?|ignoring|defies"
+    r"|defying|breaks? free of|freed from|free of) (?:the |its |your )?(?:rules|guidelines|operator|creators"
+    r"|makers|whoever configured|instructions)|(?:treats?|treating) every rule as|uncensored|unfiltered"
+    r"|unrestricted|(?:has been|was|were|being|is) freed\b|(?:questions?|things?|topics?) (?:your|its)"
+    r" (?:creators|makers|developers|operators) (?:banned|forbade|told)|may ignore whoever|" + _SECRETS + ")"
+)
+_ROLE_PLAY_LEADS = (
+    "let's play|let us play|let's roleplay|let's role-play|let's pretend|roleplay|role-play|role play"
+    "|play the character|play the role|pretend to be|pretend you are|pretend you're|stay in character"
+    "|in character as|simulate|imagine you are|imagine you're|hypothetically|you play|you're going to play"
+    "|you are going to play|you will play|act as|becomes a character|in this hypothetical|in our story"
+    "|in this story|write a dialogue|write a short play|write a scene|write the scene|for my novel"
+)
+_rule(ROLE_HIJACK, _ROLE_PLAY_LEADS, rf"{_rest_of_word_then(32)}{_DEFIANCE}")
+
+# A transcript whose turns include the model's: two role labels at line starts, or one model turn that
+# opens by complying.
+_MODEL_ROLE = r"(?:assistant|ai|bot|chatbot|model|gemini|chatgpt|gpt|claude|llm)"
+_ANY_ROLE = rf"(?:{_MODEL_ROLE}|user|human|system|you)"
+_TURN = rf"\]?(?: \([\w ]{{1,20}}\))? ?:[^\n]{{0,400}}\n ?\[?{_ANY_ROLE}\]?(?: \([\w ]{{1,20}}\))? ?:"
+_rule(
+    DELIMITER_INJECTION,
+    "user|human|assistant|ai|bot|chatbot|model|gemini|chatgpt|gpt|claude|llm",
+    _TURN,
+    before=r"(?<=\n)",
+)
+_rule(DELIMITER_INJECTION, "[", rf"{_ANY_ROLE}{_TURN}", before=r"(?<=\n)")
+_COMPLIANCE = (
+    r"(?:sure|okay|ok|understood|confirmed|of course|certainly|absolutely|you're right|here (?:is|are)"
+    r"|i will|i'll|i have|i've|i am now|i'm now|task (?:complete|stopped|cancelled)|switching|instead)"
+)
+_rule(
+    DELIMITER_INJECTION,
+    "assistant|ai|bot|chatbot|model|gemini|chatgpt|gpt|claude|llm",
+    rf"(?: \([\w ]{{1,20}}\))? ?:? ?\n? ?\W{{0,3}}{_COMPLIANCE}\b",
+    before=r"(?<=\n)",
+)
+_rule(
+    DELIMITER_INJECTION,
+    "[",
+    rf"{_MODEL_ROLE}\](?: \([\w ]{{1,20}}\))? ?:? ?\n? ?\W{{0,3}}{_COMPLIANCE}\b",
+    before=r"(?<=\n)",
+)
+_rule(
+    DELIMITER_INJECTION,
+    "previous|last|earlier|prior",
+    rf" {_MODEL_ROLE} (?:reply|response|message|turn|answer)\b ?:",
+)
+
+# The system header in any dress: `[SYSTEM]`, `=== system ===`, `**System:**`, `{{system}}`, `<sys_prompt>`,
+# `(system)`, `@@system@@`, `System-Prompt:`, `<!-- system: -->`, `SYSTEM UPDATE >>`.
+_rule(
+    DELIMITER_INJECTION,
+    "system|sys|system_prompt|system_message|system_instructions|sys_prompt|__system__|__sys__",
+    r"(?:[ _-](?:prompt|message|notice|note|notes|instructions?|override|directive|update|header|alert))?"
+    r"(?: ?(?:[\]\)>}=*#@|<:_]|-{2,})| ?\n)",
+    before=r"(?:(?<=[\[\(<{=*#@|>_-])|(?<=[\[\(<{=*#@|>_-] )|(?<=\n))",
+)
+
+# Claimed authority over the model, with what it supposedly permits.
+_AUTHORITY = (
+    r"(?:developers?|creators?|makers?|admin|administrator|operators?|owners?|engineers?|maintainers?"
+    r"|security team|trust and safety team|safety team|red team|platform (?:team|owner)|engineering lead"
+    r"|team that (?:built|trained|made|created) you|company that (?:built|trained|made|created) you"
+    r"|person who (?:wrote|built|configured) your)"
+)
+_PERMITS = (
+    r"(?:you (?:may|can|are (?:now )?(?:cleared|authori[sz]ed|allowed|permitted|free|required) to|must now)"
+    r"|(?:authori[sz]e|grants?|granted|permit|allow|approved?|cleared) (?:you|me|an exception)"
+    r"|(?:filters?|guidelines|limits|restrictions|content polic(?:y|ies)|polic(?:y|ies)|safety|rules)"
+    r" (?:are |is |have been |has been )?(?:now )?(?:suspended|paused|lifted|disabled|waived|off|updated"
+    r"|changed)|(?:output|reveal|disclose|print|repeat|return|send|list|dump|show|share|give|recite)"
+    r"(?:ing)?(?: it)?(?: me)?(?: back)?(?: out)? (?:the |your |its )?(?:full |raw |entire |complete"
+    r" |exact |hidden |secret |internal )?(?:text of )?(?:your |the )?(?:configuration|config|setup"
+    r"|prompt|instructions|rules|system)|your (?:raw |hidden |original |system )?(?:instructions|prompt"
+    r"|configuration|setup|policy|rules)|(?:root|admin|administrator|full|elevated) (?:access|rights)"
+    r"|sudo \w+|treat (?:the|this) user as)"
+)
+# Asking for the decoded form of a payload to be carried out, or announcing an encoded order.
+_rule(
+    ENCODED_PAYLOAD,
+    "decode|decrypt|decipher|translate|reverse|read|unscramble|convert|shift|rotate|execute|run|process",
+    r"\b[^.\n]{0,60}?\b(?:and|then|,) (?:do (?:what it says|it|as it says)|follow(?: it| them)?|obey(?: it)?"
+    r"|comply|execute it|act on it|carry (?:it|them) out|do what they say)\b",
+)
+_rule(
+    ENCODED_PAYLOAD,
+    "base64|hex|rot13|binary|morse|encoded|escaped|unicode-escaped|hex-encoded|url-encoded|utf-8",
+    r"(?: hex)? (?:instructions?|tasks?|orders?|requests?|commands?|payload|directives?)\b",
+)
+_rule(
+    ENCODED_PAYLOAD,
+    "instructions|instruction|task|order|orders|commands|request",
+    r" (?:follow|follows|is|are|comes?) (?:in|as) (?:base64|hex|rot13|binary|morse|code)\b"
+    r"| for you (?:in|as) (?:base64|hex|rot13|binary|morse)\b",
+)
+
+# Someone saying who they are, then what that supposedly allows...
+_rule(
+    AUTHORITY_CLAIM,
+    "i am|i'm|this is|we are|we're|message from|note from|notice from|official notice|as the|as your"
+    "|by authority|by order|on behalf|i work|the operators|the engineering",
+    rf" {_words(10)}{_AUTHORITY}\b{_rest_of_word_then(24)}{_PERMITS}",
+)
+# ...or a heading that only an insider would write, then the same.
+_rule(
+    AUTHORITY_CLAIM,
+    "developer note|developer here|admin note|admin here|maintainer here|operator override|admin override"
+    "|administrator override|security team|red team|red-team|authorised|authorized|i have sudo"
+    "|your developer|your developers|your creators|your makers|your operator|your owner",
+    rf"{_rest_of_word_then(24)}{_PERMITS}",
+)
 
 
 def _trigger_regex(words: Iterable[str], symbols: Iterable[str]) -> re.Pattern[str]:

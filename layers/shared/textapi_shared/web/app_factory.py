@@ -9,25 +9,18 @@ from fastapi import FastAPI
 from textapi_shared.aws import SecureParameters
 from textapi_shared.config import require_installed
 from textapi_shared.security.api_keys import ApiKeyAuthenticator
+from textapi_shared.web.access_gate import AccessGateMiddleware
 from textapi_shared.web.errors import install_error_handlers
 from textapi_shared.web.middleware import RequestContextMiddleware
+from textapi_shared.web.openapi import document_security
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Collection, Iterable
 
     from fastapi import APIRouter
 
     from textapi_shared.config import SharedSettings
     from textapi_shared.monitoring.observability import Observability
-
-_CORS_HEADERS = ["Authorization", "X-API-Key", "Content-Type", "Cache-Control", "X-Request-ID"]
-_EXPOSED_HEADERS = [
-    "X-Request-ID",
-    "Retry-After",
-    "X-RateLimit-Limit",
-    "X-RateLimit-Remaining",
-    "X-RateLimit-Reset",
-]
 
 
 def create_api(
@@ -37,6 +30,7 @@ def create_api(
     title: str,
     description: str,
     routers: Iterable[APIRouter],
+    cors_origins: Collection[str] = (),
     docs_prefix: str = "",
     docs_enabled: bool = True,
 ) -> FastAPI:
@@ -45,7 +39,8 @@ def create_api(
 
     Docs live under `docs_prefix` (`/internal` for the internal API) so both apps can share one
     HTTP API; under a named stage the middleware sets `root_path`, so `/dev/docs` loads
-    `/dev/openapi.json`.
+    `/dev/openapi.json`. Middleware, outermost first: request context (id, headers, log, last-resort
+    500), CORS (only with `cors_origins`), the access gate (key check before the body, body limit).
     """
     docs_url = f"{docs_prefix}/docs" if docs_enabled else None
     redoc_url = f"{docs_prefix}/redoc" if docs_enabled else None
@@ -75,23 +70,21 @@ def create_api(
     app.state.routers = tuple(routers)
     for router in app.state.routers:
         app.include_router(router)
+    routes = [route for router in app.state.routers for route in router.routes]
+    document_security(app, routes)
 
-    if settings.cors_origins:
-        from fastapi.middleware.cors import CORSMiddleware
+    app.add_middleware(
+        AccessGateMiddleware,
+        authenticator=app.state.authenticator,
+        routes=routes,
+        max_body_bytes=settings.max_request_size,
+    )
+    if cors_origins:
+        from textapi_shared.web.cors import CorsMiddleware
 
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-            allow_headers=_CORS_HEADERS,
-            expose_headers=_EXPOSED_HEADERS,
-            max_age=600,
-        )
+        app.add_middleware(CorsMiddleware, allow_origins=cors_origins)
     docs_paths = frozenset(p for p in (docs_url, redoc_url) if p)
     app.add_middleware(
-        RequestContextMiddleware,
-        logger=logger,
-        max_body_bytes=settings.max_request_size,
-        docs_paths=docs_paths,
+        RequestContextMiddleware, logger=logger, docs_paths=docs_paths, cors_origins=cors_origins
     )
     return app

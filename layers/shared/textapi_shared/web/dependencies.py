@@ -27,18 +27,36 @@ async def authenticator(request: Request) -> ApiKeyAuthenticator:
     return request.app.state.authenticator
 
 
+# The access gate (`web.access_gate`) finds routes by these three dependencies and authenticates the
+# caller before the body is read; they return what it found (and check themselves only if it did not
+# run, e.g. an app built without it).
+
+
+def _gated(request: Request) -> tuple[bool, Principal | None]:
+    state = request.scope.get("state") or {}
+    return "principal" in state, state.get("principal")
+
+
 async def require_api_key(request: Request) -> Principal:
-    principal = await request.app.state.authenticator.authenticate_public(request.headers)
+    gated, principal = _gated(request)
+    if not gated:
+        principal = await request.app.state.authenticator.authenticate_public(request.headers)
     assert principal is not None
     return principal
 
 
 async def optional_api_key(request: Request) -> Principal | None:
     """Anonymous calls pass; a key that is presented must be valid."""
+    gated, principal = _gated(request)
+    if gated:
+        return principal
     return await request.app.state.authenticator.authenticate_public(request.headers, required=False)
 
 
 async def require_admin_key(request: Request) -> Principal:
+    gated, principal = _gated(request)
+    if gated and principal is not None:
+        return principal
     return await request.app.state.authenticator.authenticate_admin(request.headers)
 
 

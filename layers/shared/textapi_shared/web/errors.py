@@ -1,6 +1,8 @@
 """The one place that builds error bodies, for both apps and every status.
 
-Body: {success: false, error, error_code, details, timestamp, request_id}.
+Body: {success: false, error, error_code, details, timestamp, request_id}. `details.errors` holds at
+most `MAX_DETAIL_ERRORS` entries (plus `more_errors`, the count of the rest), and each names its field
+in at most `MAX_FIELD_CHARS` characters, so no request can make a large error body.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from textapi_shared.errors import (
     AuthorizationError,
     InputValidationError,
     InternalError,
+    MalformedRequestError,
     MethodNotAllowedError,
     NotFoundError,
     RequestTooLargeError,
@@ -26,8 +29,13 @@ from textapi_shared.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
+    from starlette.types import Receive, Scope, Send
+
+MAX_DETAIL_ERRORS = 50
+MAX_FIELD_CHARS = 100
 
 _BY_STATUS: dict[int, type[ApiError]] = {
+    400: MalformedRequestError,
     401: AuthenticationError,
     403: AuthorizationError,
     404: NotFoundError,
@@ -37,12 +45,19 @@ _BY_STATUS: dict[int, type[ApiError]] = {
 }
 
 
+def _capped(details: dict[str, Any]) -> dict[str, Any]:
+    errors = details.get("errors")
+    if not isinstance(errors, list) or len(errors) <= MAX_DETAIL_ERRORS:
+        return details
+    return {**details, "errors": errors[:MAX_DETAIL_ERRORS], "more_errors": len(errors) - MAX_DETAIL_ERRORS}
+
+
 def error_body(error: ApiError, request_id: str) -> dict[str, Any]:
     return {
         "success": False,
         "error": error.message,
         "error_code": error.error_code,
-        "details": error.details,
+        "details": _capped(error.details),
         "timestamp": utc_timestamp(),
         "request_id": request_id,
     }
@@ -61,10 +76,22 @@ def _respond(request: Request, error: ApiError) -> JSONResponse:
     return error_response(error, request_id_of(request))
 
 
+async def send_error(error: ApiError, scope: Scope, receive: Receive, send: Send) -> None:
+    """The error response from ASGI middleware (no Request there): the same body, the code logged."""
+    state = scope.setdefault("state", {})
+    state["error_code"] = error.error_code
+    await error_response(error, state.get("request_id", ""))(scope, receive, send)
+
+
+def _clip(text: str) -> str:
+    # A field name can be a client's dictionary key of any length.
+    return text if len(text) <= MAX_FIELD_CHARS else text[: MAX_FIELD_CHARS - 3] + "..."
+
+
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     fields = []
-    for err in exc.errors():
-        location = [str(part) for part in err.get("loc", ())]
+    for err in exc.errors():  # as many as the count limits allow; `error_body` keeps the first 50
+        location = [_clip(str(part)) for part in err.get("loc", ())]
         fields.append(
             {
                 "field": ".".join(location[1:]) or ".".join(location),
@@ -76,21 +103,78 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return fields
 
 
+async def rejection_response(request: Request, error: ApiError) -> JSONResponse:
+    """The response to a request refused as invalid, charged by the app's rejection meter if it has one.
+
+    The meter (the public API's rate limiter) may answer instead with a 429 when the caller's budget
+    is spent; see `textapi_shared.security.rate_limiter.RejectionMeter`.
+    """
+    meter = getattr(request.app.state, "rejection_meter", None)
+    if meter is not None:
+        try:
+            error.headers.update(await meter(request.scope, error))
+        except ApiError as refused:
+            error = refused
+    return _respond(request, error)
+
+
 async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
+    if isinstance(exc, InputValidationError | MalformedRequestError):
+        return await rejection_response(request, exc)
     return _respond(request, exc)
+
+
+def _malformed_json(exc: RequestValidationError) -> MalformedRequestError | None:
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            position = err.get("loc", ("body", 0))[-1]
+            reason = (err.get("ctx") or {}).get("error", "invalid JSON")
+            return MalformedRequestError(
+                f"The body is not valid JSON: {reason} at character {position}.",
+                details={"reason": "invalid_json", "position": position},
+            )
+    return None
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    malformed = _malformed_json(exc)
+    if malformed is not None:
+        return await rejection_response(request, malformed)
     fields = _field_errors(exc)
     summary = "; ".join(f"{f['field'] or 'body'}: {f['message']}" for f in fields[:5])
     error = InputValidationError(f"Invalid request: {summary}", details={"errors": fields})
-    return _respond(request, error)
+    return await rejection_response(request, error)
+
+
+# Why FastAPI could not parse a body (it raises a bare 400 from the parser's exception).
+_UNREADABLE_BODY: tuple[tuple[type[BaseException], str, str], ...] = (
+    (RecursionError, "too_deep", "The body is nested too deeply to be read."),
+    (UnicodeDecodeError, "not_utf8", "The body is not valid UTF-8."),
+    (
+        ValueError,
+        "unreadable_value",
+        "The body holds a value JSON cannot carry here, such as an integer of more than 4,300 digits.",
+    ),
+)
+
+
+def _unreadable_body(exc: StarletteHTTPException) -> MalformedRequestError | None:
+    cause = exc.__cause__
+    if exc.status_code != 400 or cause is None:
+        return None
+    for kind, reason, message in _UNREADABLE_BODY:
+        if isinstance(cause, kind):
+            return MalformedRequestError(message, details={"reason": reason})
+    return MalformedRequestError("The body could not be read.", details={"reason": "unreadable"})
 
 
 async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    malformed = _unreadable_body(exc)
+    if malformed is not None:
+        return await rejection_response(request, malformed)
     # Starlette's own 404/405 carry only the status phrase; keep a route's specific text.
     detail = exc.detail if isinstance(exc.detail, str) else None
     message = None if detail == HTTPStatus(exc.status_code).phrase else detail

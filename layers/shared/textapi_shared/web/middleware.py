@@ -1,5 +1,6 @@
-"""The outermost ASGI middleware: request id, stage root path, body limit, security headers,
-access log, and the last-resort 500 in the one error shape.
+"""The outermost ASGI middleware: request id, stage root path, security headers, access log, and the
+last-resort 500 in the one error shape (with the CORS headers an allowed origin gets). The key check
+and the body limit sit innermost, in `access_gate`.
 
 Pure ASGI (not BaseHTTPMiddleware): it must see every response, including errors, and adds
 no task or stream overhead per request.
@@ -12,12 +13,14 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from starlette._utils import get_route_path
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 
-from textapi_shared.errors import InternalError, RequestTooLargeError
-from textapi_shared.web.errors import error_response
+from textapi_shared.errors import InternalError
+from textapi_shared.web.errors import send_error
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from aws_lambda_powertools.logging import Logger
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,13 +32,13 @@ _DOCS_CSP = (
     "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
     "https://cdn.redoc.ly; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'"
 )
-_STATIC_HEADERS = (
+STATIC_HEADERS = (
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
     ("strict-transport-security", "max-age=63072000; includeSubDomains"),
     ("referrer-policy", "strict-origin-when-cross-origin"),
+    ("content-security-policy", _API_CSP),
 )
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def _lambda_request_context(scope: Scope) -> dict[str, Any]:
@@ -55,12 +58,12 @@ def _stage_root_path(scope: Scope) -> str:
 
 class RequestContextMiddleware:
     def __init__(
-        self, app: ASGIApp, *, logger: Logger, max_body_bytes: int, docs_paths: frozenset[str]
+        self, app: ASGIApp, *, logger: Logger, docs_paths: frozenset[str], cors_origins: Collection[str] = ()
     ) -> None:
         self.app = app
         self.logger = logger
-        self.max_body_bytes = max_body_bytes
         self.docs_paths = docs_paths
+        self.cors_origins = frozenset(cors_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,29 +86,24 @@ class RequestContextMiddleware:
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers["x-request-id"] = request_id
-                for name, value in _STATIC_HEADERS:
-                    headers.setdefault(name, value)
                 headers.setdefault("content-security-policy", csp)
+                for name, value in STATIC_HEADERS:
+                    headers.setdefault(name, value)
             await send(message)
 
         state = scope["state"]
         try:
-            body_receive = await self._buffered_receive(scope, receive)
-            if body_receive is None:
-                too_large = RequestTooLargeError(
-                    f"The request body exceeds the limit of {self.max_body_bytes} bytes.",
-                    details={"max_bytes": self.max_body_bytes},
-                )
-                state["error_code"] = too_large.error_code
-                await error_response(too_large, request_id)(scope, receive, send_with_headers)
-            else:
-                await self.app(scope, body_receive, send_with_headers)
+            await self.app(scope, receive, send_with_headers)
         except Exception:
             self.logger.exception("unhandled error", extra={"path": scope["path"], "method": scope["method"]})
             if response_started:
                 raise
-            state["error_code"] = InternalError.error_code
-            await error_response(InternalError(), request_id)(scope, receive, send_with_headers)
+            error = InternalError()
+            if self.cors_origins:  # the page that asked must be able to read the 500 (imported only then)
+                from textapi_shared.web.cors import cors_headers
+
+                error.headers.update(cors_headers(Headers(scope=scope).get("origin"), self.cors_origins))
+            await send_error(error, scope, receive, send_with_headers)
         finally:
             # Every 5xx is an ERROR line carrying its code: alarms, the dashboard and the saved queries
             # find handled server errors (503, 502, 500 CONFIGURATION_ERROR) as well as crashes.
@@ -120,35 +118,3 @@ class RequestContextMiddleware:
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },
             )
-
-    async def _buffered_receive(self, scope: Scope, receive: Receive) -> Receive | None:
-        """Read the body up to the limit (None when over it) and replay it to the app."""
-        if scope["method"] not in _BODY_METHODS:
-            return receive
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            return None
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        return replay
