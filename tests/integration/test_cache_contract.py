@@ -28,7 +28,8 @@ from fakes.clock import FakeClock
 from textapi_shared.cache.dynamodb_cache import DynamoDBCache
 from textapi_shared.cache.keys import cache_key
 from textapi_shared.cache.memory_cache import MemoryCache
-from textapi_shared.cache.redis_cache import COUNTER_PREFIX, RedisCache, close_redis_clients
+from textapi_shared.cache.redis_cache import COUNTER_PREFIX, RedisCache
+from textapi_shared.cache.redis_client import close_redis_clients
 from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.cache.tiered import TieredCache
 from textapi_shared.config import SharedSettings

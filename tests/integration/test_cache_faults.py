@@ -16,7 +16,7 @@ from textapi_shared.cache.factory import build_cache
 from textapi_shared.cache.guarded import GuardedCache
 from textapi_shared.cache.keys import cache_key
 from textapi_shared.cache.memory_cache import MemoryCache
-from textapi_shared.cache.redis_cache import close_redis_clients
+from textapi_shared.cache.redis_client import close_redis_clients
 from textapi_shared.cache.tiered import TieredCache
 from textapi_shared.config import SharedSettings
 from textapi_shared.errors import ServiceUnavailableError
@@ -33,9 +33,11 @@ def key_for(text: str, operation: str = "summarize") -> str:
 class Recorder:
     def __init__(self) -> None:
         self.errors: list[tuple[str, str]] = []
+        self.reasons: list[str] = []
 
-    def __call__(self, action: str, exc: Exception) -> None:
+    def __call__(self, action: str, exc: Exception, reason: str) -> None:
         self.errors.append((action, type(exc).__name__))
+        self.reasons.append(reason)
 
 
 class FlakyBackend(MemoryCache):
@@ -112,6 +114,7 @@ def test_redis_killed_midway_degrades_to_misses_then_recovers_without_a_rebuild(
             assert guard.state == "open"
             assert len(recorder.errors) == 3  # then bypassed: no more calls, no more errors
             assert {name for _, name in recorder.errors} <= {"ConnectionError", "TimeoutError"}
+            assert set(recorder.reasons) <= {"connection refused", "no answer within 0.5 s"}, recorder.reasons
             assert len(bypass_timings) >= 25
             assert max(bypass_timings) < 0.005, bypass_timings
             assert guard.bypassed_calls >= 50
@@ -122,7 +125,7 @@ def test_redis_killed_midway_degrades_to_misses_then_recovers_without_a_rebuild(
 
             status = await cache.status()
             assert not status.connected
-            assert "ConnectionError" in status.detail
+            assert "unreachable: connection refused" in status.detail
             assert "open" in status.detail
 
             server.start()  # same port

@@ -221,7 +221,7 @@ def fleet(request, fake_gemini):
 
         yield build
         if backend == "redis":
-            from textapi_shared.cache.redis_cache import close_redis_clients
+            from textapi_shared.cache.redis_client import close_redis_clients
 
             asyncio.get_event_loop().run_until_complete(close_redis_clients())
 

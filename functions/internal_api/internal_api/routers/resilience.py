@@ -216,7 +216,7 @@ async def get_breaker(name: str, _admin: AdminKey, resilience: ResilienceService
 
 @router.post("/circuit-breakers/{name}/reset", response_model=BreakerResetResponse)
 async def reset_breaker(name: str, _admin: AdminKey, resilience: ResilienceServices) -> BreakerResetResponse:
-    """Close a circuit breaker for every instance (they see it at their next sync)."""
+    """Close a circuit breaker for every instance (they see it at their next sync); 503 if the store failed."""
     breaker = resilience.breakers.require(name)
     await breaker.sync()  # so the reset is logged as the transition the fleet sees
     await breaker.reset()
@@ -251,6 +251,6 @@ async def operation_metrics(
 
 @router.post("/metrics/reset", response_model=MetricsResetResponse)
 async def reset_metrics(_admin: AdminKey, resilience: ResilienceServices) -> MetricsResetResponse:
-    """Zero the resilience metrics of every operation (breaker states are untouched)."""
+    """Zero the resilience metrics of every operation (breaker states untouched); 503 if the store failed."""
     await resilience.breakers.reset_stats()
     return MetricsResetResponse(reset=True, timestamp=utc_timestamp())

@@ -136,9 +136,14 @@ class CircuitBreaker:
         self._adopt(state, self._r.clock())
 
     async def reset(self) -> None:
-        """Closed here and in the store; statistics are kept."""
+        """Closed in the store, then here; statistics are kept. A store failure raises
+        `ServiceUnavailableError` and changes nothing: the rest of the fleet would still see it open."""
         old = self.state
-        await self._r.store_call("close", lambda: self._r.store.close(self.name))
+        await self._r.store_required(
+            "close",
+            lambda: self._r.store.close(self.name),
+            failure=f"The circuit breaker store failed; {self.name!r} was not reset.",
+        )
         self._set_closed()
         if old is not BreakerState.CLOSED:
             self._r.events.breaker_transition(self.name, str(old), "closed", reason="reset")
