@@ -148,7 +148,8 @@ class SharedSettings(BaseSettings):
         it may carry a password)."""
         if info.data.get("cache_backend") == "redis" and not _usable_redis_url(value):
             raise ValueError(
-                "must be redis://[user:password@]host[:port] or rediss://... (TLS) with a host and a numeric port"
+                "must be redis://[user:password@]host[:port] or rediss://... (TLS), "
+                "with a host and a numeric port"
             )
         return value
 

@@ -167,7 +167,8 @@ class GuardedCache:
         try:
             status = await self.inner.status()
         except Exception as exc:
-            status = CacheStatus(self.name, False, None, None, None, f"unreachable: {self.describe_failure(exc)}")
+            reason = self.describe_failure(exc)
+            status = CacheStatus(self.name, False, None, None, None, f"unreachable: {reason}")
         return status._replace(detail=f"{status.detail}; guard {self._describe()}")
 
     def _describe(self) -> str:

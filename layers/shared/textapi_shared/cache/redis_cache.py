@@ -213,10 +213,7 @@ class RedisCache:
             return
         client = await self._client()
         physical = {self._counter_key(key): amount for key, amount in amounts.items()}
-        if is_cluster(client):
-            groups = list(_by_slot(client, physical).values())
-        else:
-            groups = [list(physical)]
+        groups = list(_by_slot(client, physical).values()) if is_cluster(client) else [list(physical)]
 
         async def add(keys: list[str]) -> None:
             async with client.pipeline(transaction=True) as pipe:
