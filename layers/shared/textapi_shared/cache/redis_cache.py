@@ -5,7 +5,7 @@ is a 17-byte header (format, stored_at, expires_at) followed by the codec's byte
 `SET ... EX ttl + grace` so Redis itself drops it once it cannot even be served stale.
 
 In cluster mode every command touches one hash slot: multi-key counter calls are split by slot (one
-MULTI/EXEC or MGET per slot, all slots at once), and invalidation scans every primary. Counter keys that
+script or MGET per slot, all slots at once), and invalidation scans every primary. Counter keys that
 belong together carry a hash tag (`{...}`, see `counters.WindowedCounters`), so they usually share one.
 """
 
@@ -43,6 +43,17 @@ _SCAN_COUNT = 500
 _STATUS_SCAN_COUNT = 1000
 _STATUS_SCAN_LIMIT = 100_000
 _GLOB_CHARS = re.compile(r"[*?\[\]\\]")
+# KEYS: counters (in one slot in a cluster); ARGV: their amounts, then the TTL. Atomic per call, one round
+# trip. A script rather than MULTI/EXEC: redis-py's asyncio cluster transactions block the event loop.
+_INCR_WITH_TTL = """
+local ttl = ARGV[#ARGV]
+local values = {}
+for i, key in ipairs(KEYS) do
+  values[i] = redis.call('INCRBY', key, ARGV[i])
+  redis.call('EXPIRE', key, ttl, 'NX')
+end
+return values
+"""
 
 
 def _scan_match(namespace: str, pattern: str) -> str:
@@ -199,30 +210,24 @@ class RedisCache:
                 return entries, False
 
     async def incr(self, key: str, amount: int, ttl_s: int) -> int:
-        """INCRBY + EXPIRE NX in one MULTI/EXEC: the TTL is set once, by whichever call creates the key."""
+        """INCRBY + EXPIRE NX in one script: the TTL is set once, by whichever call creates the key."""
         client = await self._client()
-        async with client.pipeline(transaction=True) as pipe:
-            pipe.incrby(self._counter_key(key), amount)
-            pipe.expire(self._counter_key(key), ttl_s, nx=True)
-            value, _ = await pipe.execute()
+        (value,) = await client.eval(_INCR_WITH_TTL, 1, self._counter_key(key), amount, ttl_s)
         return int(value)
 
     async def incr_many(self, amounts: Mapping[str, int], ttl_s: int) -> None:
-        """One MULTI/EXEC per hash slot (a single one on a single node), the slots' transactions at once."""
+        """One script per hash slot (a single one on a single node), the slots' scripts at once."""
         if not amounts:
             return
         client = await self._client()
         physical = {self._counter_key(key): amount for key, amount in amounts.items()}
         groups = list(_by_slot(client, physical).values()) if is_cluster(client) else [list(physical)]
-
-        async def add(keys: list[str]) -> None:
-            async with client.pipeline(transaction=True) as pipe:
-                for key in keys:
-                    pipe.incrby(key, physical[key])
-                    pipe.expire(key, ttl_s, nx=True)
-                await pipe.execute()
-
-        await asyncio.gather(*(add(keys) for keys in groups))
+        await asyncio.gather(
+            *(
+                client.eval(_INCR_WITH_TTL, len(keys), *keys, *(physical[key] for key in keys), ttl_s)
+                for keys in groups
+            )
+        )
 
     async def read_counters(self, keys: list[str]) -> dict[str, int]:
         """One MGET (in a cluster, one per slot, pipelined per node by redis-py's `mget_nonatomic`)."""

@@ -134,13 +134,50 @@ async def _build_client(settings: SharedSettings, spec: _ClientSpec) -> RedisCli
         options["password"] = spec.password or None
 
     if not await _is_cluster_mode(spec, Redis, options):
-        return Redis.from_url(spec.url, **options)
+        client = Redis.from_url(spec.url, **options)
+        if settings.redis_tls:
+            client.connection_pool.connection_class = _shared_context_ssl_connection()
+        return client
     if spec.replica_reads:
         from redis.cluster import LoadBalancingStrategy
 
         # ElastiCache Serverless serves replica reads on port 6380 (READONLY connections).
         options["load_balancing_strategy"] = LoadBalancingStrategy.ROUND_ROBIN_REPLICAS
-    return RedisCluster.from_url(spec.url, **options)
+    cluster = RedisCluster.from_url(spec.url, **options)
+    if settings.redis_tls:
+        # Nodes discovered later are built from these kwargs; the startup node exists already.
+        shared = _shared_context_ssl_connection()
+        cluster.nodes_manager.connection_kwargs["connection_class"] = shared
+        for node in cluster.nodes_manager.startup_nodes.values():
+            node.connection_class = shared
+    # Load the slot map now, under the caller's lock: commands sent to a client that has none yet are
+    # routed to any node, and redis-py closes every connection (in-flight ones too) after a few MOVEDs.
+    await cluster.initialize()
+    return cluster
+
+
+_ssl_connection_class: type | None = None
+_ssl_contexts: dict[tuple[Any, ...], Any] = {}
+
+
+def _shared_context_ssl_connection() -> type:
+    """redis-py's TLS connection, but with one `SSLContext` per TLS configuration instead of one per
+    connection. Building a context loads the system CA bundle (about 25 ms of CPU with OpenSSL 3, on the
+    event loop): a burst of new connections (a batch, a reconnect after failover) would otherwise stall
+    the loop long enough for in-flight commands to hit the socket timeout."""
+    global _ssl_connection_class
+    if _ssl_connection_class is None:
+        from redis.asyncio.connection import RedisSSLContext, SSLConnection
+
+        class SharedContextSSLConnection(SSLConnection):
+            def __init__(self, **kwargs: Any) -> None:
+                super().__init__(**kwargs)
+                own = self.ssl_context
+                key = tuple(getattr(own, slot) for slot in RedisSSLContext.__slots__ if slot != "context")
+                self.ssl_context = _ssl_contexts.setdefault(key, own)
+
+        _ssl_connection_class = SharedContextSSLConnection
+    return _ssl_connection_class
 
 
 async def _is_cluster_mode(spec: _ClientSpec, redis_class: type[Redis], options: dict[str, Any]) -> bool:
