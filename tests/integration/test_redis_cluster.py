@@ -178,6 +178,7 @@ def test_a_password_from_ssm_is_read_on_first_use_not_when_the_cache_is_built(mo
         ssm.put_parameter(Name=name, Value="s3cret-from-ssm", Type="SecureString")
         ssm.put_parameter(Name=wrong, Value="not-the-password", Type="SecureString")
         refused = RedisCache(SharedSettings(**common, redis_password_ssm_parameter=wrong))
+        unreadable = RedisCache(SharedSettings(**common, redis_password_ssm_parameter=f"{name}-missing"))
 
         async def scenario():
             assert await cache.incr("authenticated", 1, ttl_s=60) == 1
@@ -186,6 +187,10 @@ def test_a_password_from_ssm_is_read_on_first_use_not_when_the_cache_is_built(mo
             assert not status.connected
             assert status.detail == "unreachable: authentication failed (REDIS_USERNAME / REDIS_PASSWORD)"
             assert "s3cret" not in status.detail
+            missing = await unreadable.status()
+            assert missing.detail == (
+                "unreachable: the password in REDIS_PASSWORD_SSM_PARAMETER could not be read from SSM"
+            )
 
         run(scenario)
 

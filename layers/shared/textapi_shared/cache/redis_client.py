@@ -194,6 +194,10 @@ async def _is_cluster_mode(spec: _ClientSpec, redis_class: type[Redis], options:
     return _cluster_mode[mode_key]
 
 
+class RedisPasswordUnavailableError(Exception):
+    """The password parameter could not be read (missing, forbidden, or SSM unreachable)."""
+
+
 class SsmPasswordProvider:
     """Redis credentials with the password from an SSM SecureString (`REDIS_PASSWORD_SSM_PARAMETER`).
 
@@ -209,7 +213,10 @@ class SsmPasswordProvider:
     def get_credentials(self) -> tuple[str] | tuple[str, str]:
         from textapi_shared.aws import read_secure_parameter
 
-        password = read_secure_parameter(self._settings, self._settings.redis_password_ssm_parameter)
+        try:
+            password = read_secure_parameter(self._settings, self._settings.redis_password_ssm_parameter)
+        except Exception as exc:
+            raise RedisPasswordUnavailableError from exc  # the parameter's name stays in the cause (logs)
         return (self._username, password) if self._username else (password,)
 
     async def get_credentials_async(self) -> tuple[str] | tuple[str, str]:
@@ -241,6 +248,8 @@ def describe_redis_failure(exc: BaseException, *, tls: bool, timeout_s: float) -
         )
     if (handshake := found(ssl.SSLError)) is not None:
         return f"TLS handshake failed ({getattr(handshake, 'reason', None) or type(handshake).__name__})"
+    if found(RedisPasswordUnavailableError) is not None:
+        return "the password in REDIS_PASSWORD_SSM_PARAMETER could not be read from SSM"
     if found(redis_errors.AuthenticationError) is not None:
         return "authentication failed (REDIS_USERNAME / REDIS_PASSWORD)"
     if found(redis_errors.ClusterDownError) is not None:
