@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 BUS_PORT_OFFSET = 10_000
 NODE_TIMEOUT_MS = 1000  # how soon the others mark a killed primary failed (and the cluster down)
+TEST_TIMEOUT_S = 2.0
 
 
 def _port_free(port: int) -> bool:
@@ -87,11 +88,20 @@ class RedisClusterProcess:
         return str(self.certificates.ca_file)
 
     def settings(self) -> dict[str, Any]:
-        """Settings overrides for a cache backend on this cluster (cluster mode detected: `auto`)."""
-        return {"cache_backend": "redis", "redis_url": self.url, "redis_tls_ca_file": self.ca_file}
+        """Settings overrides for a cache backend on this cluster (cluster mode detected: `auto`).
+
+        Timeouts are longer than the production 0.5 s: this machine is shared and busy, and a TLS
+        handshake queued behind other tests' work is not what these tests are about."""
+        return {
+            "cache_backend": "redis",
+            "redis_url": self.url,
+            "redis_tls_ca_file": self.ca_file,
+            "redis_connect_timeout": TEST_TIMEOUT_S,
+            "redis_socket_timeout": TEST_TIMEOUT_S,
+        }
 
     def environment(self) -> dict[str, str]:
-        return {"CACHE_BACKEND": "redis", "REDIS_URL": self.url, "REDIS_TLS_CA_FILE": self.ca_file}
+        return {name.upper(): str(value) for name, value in self.settings().items()}
 
     def _node_dir(self, port: int) -> Path:
         return self.directory / f"node-{port}"

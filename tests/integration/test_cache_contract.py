@@ -31,7 +31,7 @@ from textapi_shared.cache.dynamodb_cache import DynamoDBCache
 from textapi_shared.cache.keys import cache_key
 from textapi_shared.cache.memory_cache import MemoryCache
 from textapi_shared.cache.redis_cache import COUNTER_PREFIX, RedisCache
-from textapi_shared.cache.redis_client import close_redis_clients
+from textapi_shared.cache.redis_client import close_redis_clients, new_redis_client
 from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.cache.tiered import TieredCache
 from textapi_shared.config import SharedSettings
@@ -114,10 +114,7 @@ async def _redis_harness(kind: str, settings: SharedSettings, clock: FakeClock) 
         return back
 
     async def sibling() -> Cache:
-        extra_clients.append(inspector_for(settings))
-        # A cluster client knows no slot map until initialised; redis-py routes a burst of commands sent
-        # before that to arbitrary nodes (MOVED), as `redis_client` avoids for the app's own client.
-        await extra_clients[-1].initialize()
+        extra_clients.append(await new_redis_client(settings))
         return build(extra_clients[-1])
 
     async def keys() -> list[str]:

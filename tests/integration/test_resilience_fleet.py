@@ -28,6 +28,7 @@ from internal_api.config import InternalApiSettings
 from internal_api.main import create_app as create_internal_app
 from public_api.config import PublicApiSettings
 from public_api.main import create_app as create_public_app
+from textapi_shared.cache.redis_client import new_redis_client
 from textapi_shared.config import SharedSettings
 from textapi_shared.resilience.breaker_store import STAT_FIELDS, MemoryBreakerStore, SharedState
 from textapi_shared.resilience.circuit_breaker import BreakerState
@@ -102,7 +103,7 @@ def stores(request):
 
                 async def client():
                     if not owned:
-                        owned.append(await _own_client(settings))
+                        owned.append(await new_redis_client(settings))
                     return owned[0]
 
                 return RedisBreakerStore(client, prefix=prefix)
@@ -190,16 +191,6 @@ def test_store_contract_statistics_add_up_across_instances(stores):
     }
     assert stats["summarize"] == dict.fromkeys(STAT_FIELDS, 0)
     assert after_reset["qa"] == dict.fromkeys(STAT_FIELDS, 0)
-
-
-async def _own_client(settings: SharedSettings):
-    """A client not shared with anything else (unlike `redis_client`'s one per loop)."""
-    if settings.redis_tls_ca_file:
-        client = redis.asyncio.RedisCluster.from_url(
-            settings.redis_url, ssl_ca_certs=settings.redis_tls_ca_file
-        )
-        return await client.initialize()
-    return redis.asyncio.Redis.from_url(settings.redis_url)
 
 
 CUSTOM = {"retry_attempts": 1, "circuit_breaker_threshold": 2, "recovery_timeout": 10}

@@ -79,9 +79,15 @@ async def redis_client(settings: SharedSettings, *, replica_reads: bool = False)
         found = _clients.get(key)
         if found is not None and found[0]() is loop:
             return found[1]
-        client = await _build_client(settings, key[0])
+        client = await _build(settings, key[0])
         _clients[key] = (weakref.ref(loop), client)
         return client
+
+
+async def new_redis_client(settings: SharedSettings) -> RedisClient:
+    """A client of its own, configured as `redis_client`'s (topology, TLS, credentials, timeouts) but shared
+    with nothing: for tools and tests that need a second, independent connection pool."""
+    return await _build(settings, _spec(settings, False))
 
 
 def _forget_closed_loops() -> None:
@@ -110,7 +116,7 @@ def is_cluster(client: Any) -> bool:
     return isinstance(client, RedisCluster)
 
 
-async def _build_client(settings: SharedSettings, spec: _ClientSpec) -> RedisClient:
+async def _build(settings: SharedSettings, spec: _ClientSpec) -> RedisClient:
     from redis.asyncio import Redis, RedisCluster
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
