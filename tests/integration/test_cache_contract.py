@@ -236,7 +236,9 @@ def test_the_cluster_holds_the_contract_keys_on_at_least_two_shards(request):
             shards = {inspector.get_node_from_key(key).name for key in stored}
             namespace = ":".join(stored[0].split(":")[:2])
             per_node = {
-                node.name: len(await inspector.keys(f"{namespace}:*", target_nodes=node))
+                node.name: len(
+                    [k async for k in inspector.scan_iter(match=f"{namespace}:*", target_nodes=node)]
+                )
                 for node in inspector.get_primaries()
             }
         finally:
