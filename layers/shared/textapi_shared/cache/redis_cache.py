@@ -95,7 +95,8 @@ class RedisCache:
     def describe_failure(self, exc: BaseException) -> str:
         """Why a call failed, for health and log lines (see `redis_client.describe_redis_failure`)."""
         settings = self._settings
-        return describe_redis_failure(exc, tls=settings.redis_tls, timeout_s=settings.redis_socket_timeout)
+        timeout_s = max(settings.redis_connect_timeout, settings.redis_socket_timeout)
+        return describe_redis_failure(exc, tls=settings.redis_tls, timeout_s=timeout_s)
 
     def _counter_key(self, key: str) -> str:
         return f"{self._namespace}{COUNTER_PREFIX}{key}"
