@@ -59,7 +59,7 @@ def admin(worker, method, path):
     return worker.request(method, path, headers={"X-API-Key": ADMIN_KEY})
 
 
-def wait_for_a_quiet_minute(needed_s: float = 3.0) -> None:
+def wait_for_a_quiet_minute(needed_s: float = 5.0) -> None:
     """Rate limits count per clock minute: do not let a count straddle two windows."""
     left = 60 - time.time() % 60
     if left < needed_s:

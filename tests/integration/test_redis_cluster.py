@@ -255,7 +255,9 @@ def test_an_unusable_cluster_is_a_clear_bounded_error_in_health_and_logs(
         cache = health.json()["components"]["cache"]
         assert (cache["status"], cache["backend"]) == ("degraded", "tiered(memory+redis)")
         assert f"back: unreachable: {reason}" in cache["detail"]
-        assert elapsed < 1.5  # two connection attempts of 0.3 s at most, never a hang
+        # The reason above comes from the client's own 0.3 s timeouts (two attempts), not from the health
+        # check's 2 s budget running out, which would read "no answer within 2 s": never a hang.
+        assert elapsed < 2.0
 
         caplog.clear()
         public = LambdaClient(create_public_app(PublicApiSettings(**common)))
