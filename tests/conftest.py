@@ -28,6 +28,15 @@ def redis_url():
 
 
 @pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory):
+    """A real three-primary, TLS-only Redis cluster for the whole run (see fakes.redis_cluster)."""
+    from fakes.redis_cluster import RedisClusterProcess
+
+    with RedisClusterProcess(tmp_path_factory.mktemp("redis-cluster")) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
 def moto_endpoint():
     """A moto server on a free loopback port; boto3 reaches it through an explicit endpoint URL."""
     with moto_server() as endpoint:

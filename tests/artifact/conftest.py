@@ -12,7 +12,6 @@ from artifact.lambda_instance import LambdaInstance, clean_environment, function
 from artifact.layout import build_artifact, lambda_python
 from artifact.scenarios import run_dynamodb_scenario, run_redis_scenario
 from fakes.gemini_server import FakeGeminiServer
-from fakes.services import RedisProcess
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -95,9 +94,8 @@ def launch(runtime_python, artifact, aws_calls_path, moto_endpoint, gemini, tmp_
 
 
 @pytest.fixture(scope="session")
-def redis_scenario(launch, moto_endpoint, gemini):
-    with RedisProcess() as redis_process:
-        yield run_redis_scenario(launch, moto_endpoint, gemini, redis_process.url)
+def redis_scenario(launch, moto_endpoint, gemini, redis_cluster):
+    return run_redis_scenario(launch, moto_endpoint, gemini, redis_cluster)
 
 
 @pytest.fixture(scope="session")

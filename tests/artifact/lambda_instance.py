@@ -56,6 +56,7 @@ class LambdaInstance:
     ) -> None:
         code = artifact.functions[function_id]
         self.function_id = function_id
+        self.environment = dict(environment)
         self.log_path = log_path
         self._timeout_s = timeout_s
         env = {

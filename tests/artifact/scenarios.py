@@ -6,8 +6,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-import redis
-
 from artifact.stack import deploy_stack
 from fakes.gemini_server import Fail, Reply
 
@@ -15,6 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from fakes.gemini_server import FakeGeminiServer
+    from fakes.redis_cluster import RedisClusterProcess
 
 TEXT = "A regional airline added four routes to coastal towns and retired its oldest turboprop aircraft."
 REPLIES = {
@@ -52,28 +51,30 @@ def _every_operation_and_a_batch(public: Any, auth: dict[str, str], gemini: Fake
 
 
 def run_redis_scenario(
-    launch: Callable, moto_endpoint: str, gemini: FakeGeminiServer, redis_url: str
+    launch: Callable, moto_endpoint: str, gemini: FakeGeminiServer, cluster: RedisClusterProcess
 ) -> dict:
-    """CacheBackend=redis: the cache, counters and statistics must be in Redis."""
+    """CacheBackend=redis on the kind of server ElastiCache Serverless is: cluster mode, TLS only. The
+    template's own REDIS_URL (rediss://<endpoint>:<port>) and REDIS_CLUSTER_MODE (on) point at a local
+    three-primary TLS cluster; the cache, counters and statistics must be in it."""
     gemini.reset()
     stack = deploy_stack(
         "redis", moto_endpoint, {"Stage": "dev", "CacheBackend": "redis"}, gemini_api_key=gemini.api_key
     )
-    # REDIS_URL as the template builds it (rediss://<endpoint>:<port>) names ElastiCache; here the cache
-    # is a local single node without TLS.
-    port = redis_url.rsplit(":", 1)[1]
-    attributes = {"RedisCache.Endpoint.Address": "127.0.0.1", "RedisCache.Endpoint.Port": port}
-    public = launch(stack, "PublicApiFunction", {"REDIS_URL": redis_url}, attributes=attributes)
-    internal = launch(stack, "InternalApiFunction", {"REDIS_URL": redis_url}, attributes=attributes)
+    endpoint = {"RedisCache.Endpoint.Address": "127.0.0.1", "RedisCache.Endpoint.Port": str(cluster.ports[0])}
+    # ElastiCache's certificate is publicly trusted; the local cluster's CA has to be named.
+    trust = {"REDIS_TLS_CA_FILE": cluster.ca_file, "REDIS_CONNECT_TIMEOUT": "2", "REDIS_SOCKET_TIMEOUT": "2"}
+    public = launch(stack, "PublicApiFunction", trust, attributes=endpoint)
+    internal = launch(stack, "InternalApiFunction", trust, attributes=endpoint)
+    seen: dict[str, Any] = {"environment": public.environment}
     auth, admin = {"X-API-Key": stack.public_key}, {"X-API-Key": stack.admin_key}
 
-    seen = _every_operation_and_a_batch(public, auth, gemini)
+    seen.update(_every_operation_and_a_batch(public, auth, gemini))
     # A transient failure retried (tenacity loads on the first retry, so only a retry proves it is there).
     gemini.enqueue(Fail(503), REPLIES["summarize"])
     seen["retried"] = _process(public, auth, f"{TEXT} Retried.")
     seen["upstream_after_retry"] = gemini.request_count
     seen["cache_status"] = internal.request("GET", "/internal/cache/status", headers=admin)
-    inspector = redis.Redis.from_url(redis_url)
+    inspector = cluster.client()
     try:
         seen["entries"] = list(inspector.scan_iter(match="textapi:v1:*", count=1000))
     finally:

@@ -1,7 +1,7 @@
 """As deployed with CacheBackend=redis and Gemini: both functions of the `sam build` layout, in isolated
-interpreters, against a real Redis, the fake Gemini server and SSM on moto (keys, the Gemini key and the
-resilience configuration). Cache entries, counters and statistics must be in Redis: the internal
-function reads what the public one wrote."""
+interpreters, against a three-primary TLS-only Redis cluster (what ElastiCache Serverless is), the fake
+Gemini server and SSM on moto (keys, the Gemini key and the resilience configuration). Cache entries,
+counters and statistics must be in the cluster: the internal function reads what the public one wrote."""
 
 from __future__ import annotations
 
@@ -19,6 +19,12 @@ def test_every_operation_and_a_batch_answer_200_from_gemini(redis_scenario):
     assert redis_scenario["upstream"] == 8, "the repeat came from the cache"
     assert redis_scenario["retried"].status_code == 200
     assert redis_scenario["upstream_after_retry"] == 10, "a 503, then the retry"
+
+
+def test_the_template_points_the_functions_at_a_tls_cluster(redis_scenario):
+    environment = redis_scenario["environment"]
+    assert environment["REDIS_URL"].startswith("rediss://127.0.0.1:")
+    assert environment["REDIS_CLUSTER_MODE"] == "on"
 
 
 def test_cache_entries_and_counters_are_in_redis_not_in_an_instance(redis_scenario):

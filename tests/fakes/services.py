@@ -41,9 +41,10 @@ def redis_answers(url: str, timeout: float = 1.0) -> bool:
 class RedisProcess:
     """A throwaway `redis-server` on a free loopback port; can be stopped and started again."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *, password: str = "") -> None:
         self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}"
+        self._password = password  # `requirepass`: clients must AUTH
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 10.0) -> None:
@@ -52,13 +53,18 @@ class RedisProcess:
             raise RuntimeError(
                 "redis-server is not installed: `apt-get install redis-server` (.ci/run does this)"
             )
+        command = [binary, "--bind", "127.0.0.1", "--port", str(self.port)]
+        command += ["--save", "", "--appendonly", "no"]
+        if self._password:
+            command += ["--requirepass", self._password]
         self._process = subprocess.Popen(
-            [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
+            command,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        url = f"redis://:{self._password}@127.0.0.1:{self.port}" if self._password else self.url
         deadline = time.monotonic() + timeout
-        while not redis_answers(self.url, timeout=0.2):
+        while not redis_answers(url, timeout=0.2):
             if self._process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"redis-server did not start on port {self.port}")

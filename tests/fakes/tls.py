@@ -41,8 +41,14 @@ def _write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
     path.chmod(0o600)
 
 
-def issue_certificates(directory: Path, *, ca_name: str = "textapi test CA") -> ServerCertificate:
-    """A fresh CA and a server certificate for 127.0.0.1, ::1 and localhost, written under `directory`."""
+def issue_certificates(
+    directory: Path, *, ca_name: str = "textapi test CA", client_auth: bool = False
+) -> ServerCertificate:
+    """A fresh CA and a server certificate for 127.0.0.1, ::1 and localhost, written under `directory`.
+
+    `client_auth` also allows the certificate to authenticate a client: Redis cluster nodes present
+    theirs when they connect to each other on the TLS cluster bus, which always verifies the peer.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -75,6 +81,7 @@ def issue_certificates(directory: Path, *, ca_name: str = "textapi test CA") -> 
     )
 
     server_key = ec.generate_private_key(ec.SECP256R1())
+    usages = [ExtendedKeyUsageOID.SERVER_AUTH, *([ExtendedKeyUsageOID.CLIENT_AUTH] if client_auth else [])]
     names = [
         x509.DNSName("localhost"),
         x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
@@ -90,7 +97,7 @@ def issue_certificates(directory: Path, *, ca_name: str = "textapi test CA") -> 
         .not_valid_after(now + _VALIDITY)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(server_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())

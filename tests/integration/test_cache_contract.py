@@ -1,8 +1,10 @@
-"""One contract for every cache backend: memory, Redis, DynamoDB (moto) and tiered (memory + Redis).
+"""One contract for every cache backend: memory, Redis (single node, and a three-primary TLS cluster),
+DynamoDB (moto) and tiered (memory + Redis).
 
-Each test gets its own storage: a unique key namespace in the shared Redis (removed afterwards), a
-fresh DynamoDB table built from template.yaml's `CacheTable`. Logical expiry runs on a fake clock;
-the physical expiry Redis and DynamoDB apply on their own is checked by the backend-specific tests.
+Each test gets its own storage: a unique key namespace in the shared Redis or cluster (removed
+afterwards), a fresh DynamoDB table built from template.yaml's `CacheTable`. Logical expiry runs on a
+fake clock; the physical expiry Redis and DynamoDB apply on their own is checked by the
+backend-specific tests.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from fakes.clock import FakeClock
 from textapi_shared.cache.dynamodb_cache import DynamoDBCache
 from textapi_shared.cache.keys import cache_key
 from textapi_shared.cache.memory_cache import MemoryCache
-from textapi_shared.cache.redis_cache import COUNTER_PREFIX, RedisCache, close_redis_clients
+from textapi_shared.cache.redis_cache import COUNTER_PREFIX, RedisCache
+from textapi_shared.cache.redis_client import close_redis_clients, new_redis_client
 from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.cache.tiered import TieredCache
 from textapi_shared.config import SharedSettings
@@ -40,8 +43,8 @@ if TYPE_CHECKING:
 
 TTL_S = 60
 GRACE_S = 100
-BACKENDS = ["memory", "redis", "dynamodb", "tiered"]
-SHARED_BACKENDS = ["redis", "dynamodb", "tiered"]
+BACKENDS = ["memory", "redis", "redis-cluster", "dynamodb", "tiered"]
+SHARED_BACKENDS = ["redis", "redis-cluster", "dynamodb", "tiered"]
 SECRET_TEXT = "Quarterly revenue for Zanzibar Widgets fell sharply after the merger was announced."
 
 
@@ -55,10 +58,11 @@ class Harness:
     settings: SharedSettings
     stored_keys: Callable[[], Awaitable[list[str]]]  # every physical key/pk the backend holds
     stored_size: Callable[[str], Awaitable[int]]  # bytes actually stored for a logical key
-    sibling: Callable[[], Cache] | None = None  # a second, independent client on the same storage
+    sibling: Callable[[], Awaitable[Cache]] | None = None  # a second, independent client on the same storage
 
 
 def settings_for(redis_url: str = "redis://127.0.0.1:6379", **overrides: Any) -> SharedSettings:
+    """Contract settings (grace, compression threshold) on `redis_url`; `overrides` may add a cluster's."""
     defaults: dict[str, Any] = {"cache_stale_grace_seconds": GRACE_S, "cache_compression_threshold": 1000}
     return SharedSettings(redis_url=redis_url, **{**defaults, **overrides})
 
@@ -78,19 +82,30 @@ async def open_harness(kind: str, request: pytest.FixtureRequest) -> AsyncIterat
 
         yield Harness(kind, memory, clock, settings, memory_keys, memory_size)
     elif kind in ("redis", "tiered"):
-        async with _redis_harness(kind, request.getfixturevalue("redis_url"), clock) as harness:
+        async with _redis_harness(kind, settings_for(request.getfixturevalue("redis_url")), clock) as harness:
+            yield harness
+    elif kind == "redis-cluster":
+        cluster = request.getfixturevalue("redis_cluster")
+        async with _redis_harness(kind, settings_for(**cluster.settings()), clock) as harness:
             yield harness
     else:
         request.getfixturevalue("atomic_moto_updates")
         yield await _dynamodb_harness(request.getfixturevalue("moto_endpoint"), clock)
 
 
+def inspector_for(settings: SharedSettings) -> redis.asyncio.Redis | redis.asyncio.RedisCluster:
+    """A client of our own on the backend's server or cluster, to look at what the backend stored."""
+    if settings.redis_tls_ca_file:
+        ca_file = settings.redis_tls_ca_file
+        return redis.asyncio.RedisCluster.from_url(settings.redis_url, ssl_ca_certs=ca_file)
+    return redis.asyncio.Redis.from_url(settings.redis_url)
+
+
 @asynccontextmanager
-async def _redis_harness(kind: str, url: str, clock: FakeClock) -> AsyncIterator[Harness]:
+async def _redis_harness(kind: str, settings: SharedSettings, clock: FakeClock) -> AsyncIterator[Harness]:
     namespace = f"test:{uuid.uuid4().hex}:"
-    settings = settings_for(url)
-    inspector = redis.asyncio.Redis.from_url(url)
-    extra_clients: list[redis.asyncio.Redis] = []
+    inspector = inspector_for(settings)
+    extra_clients: list[redis.asyncio.Redis | redis.asyncio.RedisCluster] = []
 
     def build(client: redis.asyncio.Redis | None = None) -> Cache:
         back = RedisCache(settings, client=client, namespace=namespace, clock=clock)
@@ -98,8 +113,8 @@ async def _redis_harness(kind: str, url: str, clock: FakeClock) -> AsyncIterator
             return TieredCache(MemoryCache(stale_grace_s=GRACE_S, clock=clock), back)
         return back
 
-    def sibling() -> Cache:
-        extra_clients.append(redis.asyncio.Redis.from_url(url))
+    async def sibling() -> Cache:
+        extra_clients.append(await new_redis_client(settings))
         return build(extra_clients[-1])
 
     async def keys() -> list[str]:
@@ -125,7 +140,7 @@ async def _dynamodb_harness(endpoint: str, clock: FakeClock) -> Harness:
     create_cache_table(inspector, table)
     settings = settings_for(aws_endpoint_url=endpoint, cache_table_name=table)
 
-    def sibling() -> Cache:
+    async def sibling() -> Cache:
         client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
         return DynamoDBCache(settings, client=client, clock=clock)
 
@@ -159,12 +174,15 @@ def atomic_moto_updates(monkeypatch):
     monkeypatch.setattr(DynamoHandler, "update_item", update_item)
 
 
-def _runner(request: pytest.FixtureRequest) -> Callable[[Callable[[Harness], Awaitable[None]]], None]:
-    """`run(scenario)`: run `async scenario(harness)` on a fresh event loop against one backend."""
+def _runner(
+    request: pytest.FixtureRequest, kind: str | None = None
+) -> Callable[[Callable[[Harness], Awaitable[None]]], None]:
+    """`run(scenario)`: run `async scenario(harness)` on a fresh event loop against one backend
+    (`kind`, else the fixture's parameter)."""
 
     def runner(scenario: Callable[[Harness], Awaitable[None]]) -> None:
         async def main() -> None:
-            async with open_harness(request.param, request) as harness:
+            async with open_harness(kind or request.param, request) as harness:
                 await scenario(harness)
 
         asyncio.run(main())
@@ -200,6 +218,37 @@ def large_value(size: int = 50_000) -> dict[str, Any]:
     rng = random.Random(7)
     text = " ".join(rng.choice(words) for _ in range(size // 6))
     return {"result": text[:size], "metadata": {"word_count": len(text.split())}}
+
+
+def test_the_cluster_holds_the_contract_keys_on_at_least_two_shards(request):
+    """The cluster runs of this contract prove something only if their keys really span shards."""
+
+    async def scenario(h: Harness) -> None:
+        await _store_for_invalidation(h.cache)
+        await h.cache.incr_many({"rate:shared": 1, "rate:other": 5, "hits:concurrent": 2}, ttl_s=TTL_S)
+        stats = CacheStatistics(h.cache, prefix=f"stats-{uuid.uuid4().hex[:8]}")
+        for operation in ("summarize", "sentiment", "qa"):
+            await stats.record(operation, hit=True, get_ms=1.0)
+        stored = await h.stored_keys()
+        inspector = inspector_for(h.settings)
+        try:
+            await inspector.initialize()
+            assert len(inspector.get_primaries()) == 3
+            shards = {inspector.get_node_from_key(key).name for key in stored}
+            namespace = ":".join(stored[0].split(":")[:2])
+            per_node = {
+                node.name: len(
+                    [k async for k in inspector.scan_iter(match=f"{namespace}:*", target_nodes=node)]
+                )
+                for node in inspector.get_primaries()
+            }
+        finally:
+            await inspector.aclose()
+        assert len(stored) >= 15
+        assert len(shards) >= 2, shards
+        assert sum(1 for count in per_node.values() if count) >= 2, per_node
+
+    _runner(request, "redis-cluster")(scenario)
 
 
 def test_set_then_get_round_trips_a_fresh_entry(run):
@@ -269,7 +318,7 @@ def test_concurrent_increments_lose_no_update(run):
 def test_two_instances_increment_one_counter_without_lost_updates(run_shared):
     async def scenario(h: Harness) -> None:
         assert h.sibling is not None
-        first, second = h.cache, h.sibling()
+        first, second = h.cache, await h.sibling()
 
         async def worker(cache: Cache) -> list[int]:
             return [await cache.incr("rate:shared", 2, ttl_s=TTL_S) for _ in range(25)]
@@ -302,6 +351,9 @@ def test_invalidate_by_operation_removes_only_that_operation(run):
         result = await h.cache.invalidate(operation="summarize")
         if h.kind == "dynamodb":
             assert (result.removed, result.method) == (None, "namespace_version_bump")
+        elif h.kind == "redis-cluster":
+            assert (result.removed, result.method) == (3, "scan_unlink_every_primary")
+            assert "on 3 primaries" in result.detail
         else:
             assert result.removed == 3
         assert [await h.cache.get(key) for key in summaries] == [None, None, None]
@@ -371,10 +423,11 @@ def test_status_reports_a_connected_backend(run):
         await h.cache.set(key_for(), {"result": "x"}, ttl_s=TTL_S)
         status = await h.cache.status()
         assert status.connected
-        assert status.backend == {"tiered": "tiered(memory+redis)"}.get(h.kind, h.kind)
+        names = {"tiered": "tiered(memory+redis)", "redis-cluster": "redis"}
+        assert status.backend == names.get(h.kind, h.kind)
         assert status.latency_ms is not None
         assert status.latency_ms >= 0
-        if h.kind in ("memory", "redis", "tiered"):
+        if h.kind in ("memory", "redis", "redis-cluster", "tiered"):
             assert status.entries == 1
             assert status.memory_bytes is not None
             assert status.memory_bytes > 0
@@ -406,7 +459,7 @@ def test_tiered_copies_a_back_hit_into_the_front_with_its_remaining_ttl(redis_ur
         async with open_harness("tiered", request) as h:
             assert isinstance(h.cache, TieredCache)
             assert h.sibling is not None
-            await h.sibling().set(key_for(), {"result": "from another instance"}, ttl_s=TTL_S)
+            await (await h.sibling()).set(key_for(), {"result": "from another instance"}, ttl_s=TTL_S)
             h.clock.advance(10)
             assert key_for() not in h.cache.front.stored_keys()
             entry = await h.cache.get(key_for())

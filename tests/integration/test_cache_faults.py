@@ -16,7 +16,7 @@ from textapi_shared.cache.factory import build_cache
 from textapi_shared.cache.guarded import GuardedCache
 from textapi_shared.cache.keys import cache_key
 from textapi_shared.cache.memory_cache import MemoryCache
-from textapi_shared.cache.redis_cache import close_redis_clients
+from textapi_shared.cache.redis_client import close_redis_clients
 from textapi_shared.cache.tiered import TieredCache
 from textapi_shared.config import SharedSettings
 from textapi_shared.errors import ServiceUnavailableError
@@ -40,9 +40,11 @@ def key_for(text: str, operation: str = "summarize") -> str:
 class Recorder:
     def __init__(self) -> None:
         self.errors: list[tuple[str, str]] = []
+        self.reasons: list[str] = []
 
-    def __call__(self, action: str, exc: Exception) -> None:
+    def __call__(self, action: str, exc: Exception, reason: str) -> None:
         self.errors.append((action, type(exc).__name__))
+        self.reasons.append(reason)
 
 
 class FlakyBackend(MemoryCache):
@@ -119,6 +121,7 @@ def test_redis_killed_midway_degrades_to_misses_then_recovers_without_a_rebuild(
             assert guard.state == "open"
             assert len(recorder.errors) == 3  # then bypassed: no more calls, no more errors
             assert {name for _, name in recorder.errors} <= {"ConnectionError", "TimeoutError"}
+            assert set(recorder.reasons) <= {"connection refused", "no answer within 0.5 s"}, recorder.reasons
             assert len(bypass_timings) >= 25
             assert max(bypass_timings) < 0.005, bypass_timings
             assert guard.bypassed_calls >= 50
@@ -129,7 +132,7 @@ def test_redis_killed_midway_degrades_to_misses_then_recovers_without_a_rebuild(
 
             status = await cache.status()
             assert not status.connected
-            assert "ConnectionError" in status.detail
+            assert "unreachable: connection refused" in status.detail
             assert "open" in status.detail
 
             server.start()  # same port
@@ -246,3 +249,74 @@ def test_dynamodb_missing_table_is_a_miss_a_skipped_write_and_a_disconnected_sta
             await cache.invalidate(operation="summarize")
 
     asyncio.run(scenario())
+
+
+def test_a_killed_cluster_primary_degrades_to_misses_then_the_guard_recovers(redis_cluster):
+    """Through the public lambda_handler on the TLS cluster: one primary dies (no replica takes over, so
+    the cluster answers CLUSTERDOWN until it returns); every request still answers 200, the guard stops
+    calling the cluster, and it comes back by itself once the node has rejoined."""
+    from fakes.api_clients import LambdaClient
+    from fakes.api_contract import ADMIN_KEY, PUBLIC_KEY
+    from internal_api.config import InternalApiSettings
+    from internal_api.main import create_app as create_internal_app
+    from public_api.config import PublicApiSettings
+    from public_api.main import create_app as create_public_app
+
+    common = {
+        **redis_cluster.settings(),
+        "stage": "dev",
+        "api_key": PUBLIC_KEY,
+        "internal_api_keys": [ADMIN_KEY],
+        "rate_limit_per_minute": 10_000,
+        "cache_failure_threshold": 3,
+        "cache_cooldown_seconds": COOLDOWN_S,
+    }
+
+    def instance():
+        app = create_public_app(PublicApiSettings(**common))
+        return LambdaClient(app), app.state.cache.back
+
+    def process(client, text):
+        body = {"text": text, "operation": "key_points"}
+        return client.request(
+            "POST", "/v1/text_processing/process", json_body=body, headers={"X-API-Key": PUBLIC_KEY}
+        )
+
+    inspector = redis_cluster.client()
+    before = set(inspector.scan_iter(match="textapi:v1:key_points:*", count=500))
+    public, guard = instance()
+    cached = f"Case {uuid.uuid4().hex}: the night bus now stops at the hospital, the station and the docks."
+    assert process(public, cached).status_code == 200
+    (key,) = set(inspector.scan_iter(match="textapi:v1:key_points:*", count=500)) - before
+    victim = inspector.get_node_from_key(key).port  # the shard holding that entry dies
+    inspector.close()
+
+    redis_cluster.kill_node(victim)
+    try:
+        answers, deadline = [], time.monotonic() + 20
+        while guard.state == "closed" and time.monotonic() < deadline:
+            answers.append(process(public, f"Ticket {uuid.uuid4().hex}: the lift on floor two is stuck."))
+        assert guard.state != "closed", "the guard never stopped calling the dead cluster"
+        assert {answer.status_code for answer in answers} == {200}
+        fresh, _ = instance()
+        missed = process(fresh, cached)  # its entry lived on the dead shard: a miss, answered by the AI
+        assert (missed.status_code, missed.json()["cache_hit"]) == (200, False)
+        bypassed = guard.bypassed_calls
+        assert process(public, f"Ticket {uuid.uuid4().hex}: the heating is off again.").status_code == 200
+        assert guard.bypassed_calls > bypassed  # the cluster is skipped, not waited on, during the cool-down
+        status = LambdaClient(create_internal_app(InternalApiSettings(**common))).request(
+            "GET", "/internal/cache/status", headers={"X-API-Key": ADMIN_KEY}
+        )
+        assert status.json()["connected"] is False
+    finally:
+        redis_cluster.start_node(victim)  # its saved cluster configuration: it rejoins, empty
+
+    deadline = time.monotonic() + 20
+    while guard.state != "closed" and time.monotonic() < deadline:
+        assert process(public, f"Ticket {uuid.uuid4().hex}: printer jams on floor three.").status_code == 200
+        time.sleep(0.1)
+    assert guard.state == "closed", "the guard did not close again after the node returned"
+    again = f"Case {uuid.uuid4().hex}: the ferry timetable changes in May."
+    assert process(public, again).status_code == 200
+    fresh, _ = instance()
+    assert process(fresh, again).json()["cache_hit"] is True  # written to the cluster again

@@ -1,8 +1,9 @@
-"""Fleet-wide circuit breakers: one contract for every breaker store (memory, Redis, DynamoDB on moto),
-then two (and three) independently built app instances sharing a real store through lambda_handler.
+"""Fleet-wide circuit breakers: one contract for every breaker store (memory, Redis single node and
+three-primary TLS cluster, DynamoDB on moto), then two (and three) independently built app instances
+sharing a real store through lambda_handler.
 
-Each test has its own storage: a unique key prefix in the shared Redis (removed afterwards), a fresh
-DynamoDB table built from template.yaml's `CacheTable`.
+Each test has its own storage: a unique key prefix in the shared Redis or cluster (removed afterwards),
+a fresh DynamoDB table built from template.yaml's `CacheTable`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from internal_api.config import InternalApiSettings
 from internal_api.main import create_app as create_internal_app
 from public_api.config import PublicApiSettings
 from public_api.main import create_app as create_public_app
+from textapi_shared.cache.redis_client import new_redis_client
+from textapi_shared.config import SharedSettings
 from textapi_shared.resilience.breaker_store import STAT_FIELDS, MemoryBreakerStore, SharedState
 from textapi_shared.resilience.circuit_breaker import BreakerState
 from textapi_shared.resilience.dynamodb_breaker_store import DynamoDBBreakerStore
@@ -48,16 +51,29 @@ def run(coro):
 
 
 @contextmanager
-def redis_prefix(url: str):
+def redis_prefix(inspector: redis.Redis | redis.RedisCluster):
+    """A fresh key prefix; its keys are removed afterwards through `inspector` (then closed)."""
     prefix = f"test:resilience:{uuid.uuid4().hex}:"
     try:
         yield prefix
     finally:
-        inspector = redis.Redis.from_url(url)
         doomed = list(inspector.scan_iter(match=f"{prefix}*", count=500))
         if doomed:
             inspector.unlink(*doomed)
         inspector.close()
+
+
+def redis_settings(request, backend: str) -> dict:
+    """Settings of the Redis `backend` ("redis": the single node, "redis-cluster": the TLS cluster)."""
+    if backend == "redis-cluster":
+        return request.getfixturevalue("redis_cluster").settings()
+    return {"cache_backend": "redis", "redis_url": request.getfixturevalue("redis_url")}
+
+
+def redis_inspector(request, backend: str) -> redis.Redis | redis.RedisCluster:
+    if backend == "redis-cluster":
+        return request.getfixturevalue("redis_cluster").client()
+    return redis.Redis.from_url(request.getfixturevalue("redis_url"))
 
 
 @contextmanager
@@ -71,16 +87,28 @@ def dynamodb_table(endpoint: str):
         client.delete_table(TableName=table)
 
 
-@pytest.fixture(params=["memory", "redis", "dynamodb"])
+@pytest.fixture(params=["memory", "redis", "redis-cluster", "dynamodb"])
 def stores(request):
-    """`stores()` → a new store instance ("another Lambda") on this test's shared storage."""
+    """`stores()` → a new store instance ("another Lambda", with a client of its own) on this test's
+    shared storage."""
     if request.param == "memory":
         memory = MemoryBreakerStore()
         yield lambda: memory
-    elif request.param == "redis":
-        url = request.getfixturevalue("redis_url")
-        with redis_prefix(url) as prefix:
-            yield lambda: RedisBreakerStore(lambda: redis.asyncio.Redis.from_url(url), prefix=prefix)
+    elif request.param in ("redis", "redis-cluster"):
+        settings = SharedSettings(**redis_settings(request, request.param))
+        with redis_prefix(redis_inspector(request, request.param)) as prefix:
+
+            def store() -> RedisBreakerStore:
+                owned: list = []  # each store builds its own client, on the loop that first uses it
+
+                async def client():
+                    if not owned:
+                        owned.append(await new_redis_client(settings))
+                    return owned[0]
+
+                return RedisBreakerStore(client, prefix=prefix)
+
+            yield store
     else:
         with dynamodb_table(request.getfixturevalue("moto_endpoint")) as (client, table):
             yield lambda: DynamoDBBreakerStore(client, table)
@@ -168,7 +196,7 @@ def test_store_contract_statistics_add_up_across_instances(stores):
 CUSTOM = {"retry_attempts": 1, "circuit_breaker_threshold": 2, "recovery_timeout": 10}
 
 
-@pytest.fixture(params=["redis", "dynamodb"])
+@pytest.fixture(params=["redis", "redis-cluster", "dynamodb"])
 def fleet(request, fake_gemini):
     """`fleet(clock)` → (client, resilience) of one more public-function instance on a shared store.
 
@@ -176,21 +204,22 @@ def fleet(request, fake_gemini):
     behaviour under test (and keeps the shared Redis free of cache entries).
     """
     backend = request.param
+    on_redis = backend != "dynamodb"
     with (
-        redis_prefix(request.getfixturevalue("redis_url"))
-        if backend == "redis"
+        redis_prefix(redis_inspector(request, backend))
+        if on_redis
         else dynamodb_table(request.getfixturevalue("moto_endpoint")) as storage
     ):
         shared = (
-            {"cache_backend": "redis", "redis_url": request.getfixturevalue("redis_url")}
-            if backend == "redis"
+            redis_settings(request, backend)
+            if on_redis
             else {
                 "cache_backend": "dynamodb",
                 "cache_table_name": storage[1],
                 "aws_endpoint_url": request.getfixturevalue("moto_endpoint"),
             }
         )
-        prefix = storage if backend == "redis" else None
+        prefix = storage if on_redis else None
 
         def build(clock, *, internal: bool = False):
             common = {"stage": "dev", "api_key": PUBLIC_KEY, "resilience_custom_config": json.dumps(CUSTOM)}
@@ -220,8 +249,8 @@ def fleet(request, fake_gemini):
             return LambdaClient(app), resilience
 
         yield build
-        if backend == "redis":
-            from textapi_shared.cache.redis_cache import close_redis_clients
+        if on_redis:
+            from textapi_shared.cache.redis_client import close_redis_clients
 
             asyncio.get_event_loop().run_until_complete(close_redis_clients())
 
@@ -274,3 +303,28 @@ def test_a_breaker_opened_through_one_instance_is_open_for_the_others(fleet, fak
     assert b_resilience.breakers.get("summarize").state is BreakerState.CLOSED
     assert process(a).status_code == 200  # a finds the breaker closed in the store
     assert a_resilience.breakers.get("summarize").state is BreakerState.CLOSED
+
+
+def test_a_reset_through_the_internal_function_closes_the_breaker_for_every_instance(fleet, fake_gemini):
+    clock = FakeClock()
+    (a, a_resilience), (b, b_resilience) = fleet(clock), fleet(clock)
+    fake_gemini.default = Fail(503)
+    assert [process(a).status_code for _ in range(2)] == [503, 503]  # threshold 2: open, fleet-wide
+    asyncio.get_event_loop().run_until_complete(b_resilience.breakers.sync_all())
+    assert b_resilience.breakers.get("summarize").state is BreakerState.OPEN
+
+    internal, _ = fleet(clock, internal=True)
+    reset = internal.request(
+        "POST", "/internal/resilience/circuit-breakers/summarize/reset", headers={"X-API-Key": ADMIN_KEY}
+    )
+    assert reset.status_code == 200, reset.text
+    assert (reset.json()["reset"], reset.json()["breaker"]["state"]) == (True, "closed")
+
+    # Within a sync interval, long before their 10 s recovery timeout, both instances call again.
+    fake_gemini.default = Reply(text="A summary.")
+    clock.advance(0.2)
+    sent = fake_gemini.request_count
+    assert (process(a).status_code, process(b).status_code) == (200, 200)
+    assert fake_gemini.request_count == sent + 2
+    assert a_resilience.breakers.get("summarize").state is BreakerState.CLOSED
+    assert b_resilience.breakers.get("summarize").state is BreakerState.CLOSED

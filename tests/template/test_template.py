@@ -153,6 +153,8 @@ def test_environment_names_the_code_reads():
         "CACHE_BACKEND",
         "CACHE_TABLE_NAME",
         "REDIS_URL",
+        "REDIS_CLUSTER_MODE",
+        "REDIS_READ_FROM_REPLICAS",
         "RESILIENCE_PRESET",
         "RESILIENCE_PRESET_SSM_PARAMETER",
         "RESILIENCE_CUSTOM_CONFIG_SSM_PARAMETER",
@@ -405,6 +407,31 @@ def test_elasticache_and_vpc_exist_only_for_the_redis_backend():
     redis_url = GLOBAL_FUNCTION["Environment"]["Variables"]["REDIS_URL"]["Fn::If"]
     assert redis_url[0] == "UseRedis"
     assert redis_url[1]["Fn::Sub"].startswith("rediss://")
+
+
+def test_the_redis_backend_speaks_to_elasticache_serverless_in_cluster_mode():
+    from textapi_shared.config import SharedSettings
+
+    variables = GLOBAL_FUNCTION["Environment"]["Variables"]
+    assert variables["REDIS_CLUSTER_MODE"] == {"Fn::If": ["UseRedis", "on", "auto"]}
+    assert variables["REDIS_READ_FROM_REPLICAS"] == {"Ref": "RedisReadFromReplicas"}
+    replicas = TEMPLATE["Parameters"]["RedisReadFromReplicas"]
+    assert (replicas["Default"], replicas["AllowedValues"]) == ("false", ["true", "false"])
+    assert "6379" in TEMPLATE["Parameters"]["CacheSecurityGroupIds"]["Description"]
+    assert "6380" in TEMPLATE["Parameters"]["CacheSecurityGroupIds"]["Description"]
+    # What the functions get when CacheBackend=redis is a valid configuration.
+    settings = SharedSettings(
+        cache_backend="redis",
+        redis_url="rediss://textapi-cache-abc123.serverless.use1.cache.amazonaws.com:6379",
+        redis_cluster_mode="on",
+        redis_read_from_replicas=replicas["Default"],
+    )
+    assert (settings.redis_tls, settings.redis_cluster_mode, settings.redis_read_from_replicas) == (
+        True,
+        "on",
+        False,
+    )
+    assert not any("PASSWORD" in name and "SSM" not in name for name in variables)  # never a plain password
 
 
 def test_alarms_cover_errors_latency_throttles_and_open_breakers():

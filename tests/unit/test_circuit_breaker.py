@@ -15,6 +15,7 @@ from textapi_shared.errors import (
     ContentBlockedError,
     InputValidationError,
     NotFoundError,
+    ServiceUnavailableError,
 )
 from textapi_shared.resilience.breaker_registry import BreakerRegistry
 from textapi_shared.resilience.breaker_store import MemoryBreakerStore
@@ -249,6 +250,20 @@ def test_instances_sharing_a_store_see_each_others_open_breaker(clock, events):
     assert events.transitions.count(("qa", "closed", "open")) == 1
 
 
+def test_a_reset_through_another_instance_reaches_an_open_breaker_at_its_next_sync(clock, events):
+    store = MemoryBreakerStore()
+    first = BreakerRegistry(store, events=events, clock=clock, sync_interval=1.0)
+    operator = BreakerRegistry(store, events=RecordingEvents(), clock=clock, sync_interval=1.0)
+    a, upstream = first.get("qa"), Upstream()
+    open_breaker(a, upstream)
+    run(operator.get("qa").reset())
+    assert isinstance(run(outcome_of(a, upstream)), CircuitOpenError)  # not yet due for a sync
+    clock.advance(1.0)  # well within the recovery timeout
+    assert run(outcome_of(a, upstream)) == "ok"
+    assert a.state is BreakerState.CLOSED
+    assert events.adopted[-1] == ("qa", "closed")
+
+
 def test_failures_add_up_across_instances(clock):
     store = MemoryBreakerStore()
     a = BreakerRegistry(store, clock=clock).get("qa")
@@ -289,6 +304,31 @@ def test_a_failing_store_degrades_to_a_per_instance_breaker(clock, events):
     clock.advance(POLICY.recovery_timeout)
     assert run(outcome_of(breaker, upstream)) == "ok"
     assert breaker.state is BreakerState.CLOSED
+
+
+class UnreachableStore(MemoryBreakerStore):
+    shared = True
+
+    async def close(self, name):
+        raise ConnectionError("store down")
+
+    async def reset_stats(self, names):
+        raise ConnectionError("store down")
+
+
+def test_a_reset_the_store_did_not_take_is_a_503_and_changes_nothing(clock, events):
+    registry = BreakerRegistry(UnreachableStore(), events=events, clock=clock, store_cooldown=7)
+    breaker, upstream = registry.get("summarize"), Upstream()
+    open_breaker(breaker, upstream)
+    breaker.totals["calls"] = 9
+    for attempt in (breaker.reset, registry.reset_stats):
+        with pytest.raises(ServiceUnavailableError) as raised:
+            run(attempt())
+        assert raised.value.headers["Retry-After"] == "7"
+        assert "not reset" in raised.value.message
+    assert breaker.state is BreakerState.OPEN
+    assert breaker.totals["calls"] == 9
+    assert events.store_errors == ["close", "reset_stats"]  # tried although the store was cooling down
 
 
 def test_statistics_are_flushed_to_the_store(registry, clock):

@@ -67,3 +67,48 @@ def test_cache_scope_is_key_by_default_and_shared_only_when_asked(value, scope):
 
     assert load_settings(PublicApiSettings).cache_scope == "key"
     assert load_settings(PublicApiSettings, cache_scope=value).cache_scope == scope
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://cache.example:6379",
+        "rediss://user:hunter2-redis@cache.example:99999",
+        "redis://:hunter2-redis@",
+        "cache.example:6379",
+        "rediss://user:hunter2-redis@cache.example:port",
+    ],
+)
+def test_an_unusable_redis_url_fails_the_cold_start_without_echoing_it(url):
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(PublicApiSettings, cache_backend="redis", redis_url=url)
+    assert caught.value.message.startswith("Invalid configuration: REDIS_URL: ")
+    assert "hunter2" not in caught.value.message
+    assert "hunter2" not in str(caught.value.__cause__)  # nor the chained pydantic error in the traceback
+    assert "cache.example" not in caught.value.message
+
+
+def test_redis_url_is_checked_only_when_redis_is_the_backend():
+    assert load_settings(PublicApiSettings, cache_backend="dynamodb", redis_url="").redis_url == ""
+    tls = load_settings(PublicApiSettings, cache_backend="redis", redis_url="rediss://cache.example:6380")
+    assert tls.redis_tls
+    assert not load_settings(PublicApiSettings, cache_backend="redis", redis_url="redis://[::1]").redis_tls
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"redis_url": "rediss://app:pw@cache.example", "redis_username": "app"}, "REDIS_URL"),
+        ({"redis_password": "pw", "redis_password_ssm_parameter": "/textapi/redis"}, "REDIS_PASSWORD_SSM"),
+        ({"redis_url": "redis://cache.example", "redis_tls_ca_file": "/ca.pem"}, "REDIS_TLS_CA_FILE"),
+        ({"redis_cluster_mode": "sometimes"}, "REDIS_CLUSTER_MODE"),
+    ],
+)
+def test_contradictory_redis_settings_fail_with_the_variables_named(overrides, named):
+    with pytest.raises(ConfigurationError, match=named):
+        load_settings(PublicApiSettings, cache_backend="redis", **overrides)
+
+
+def test_redis_cluster_mode_is_case_insensitive_and_defaults_to_asking_the_server():
+    assert PublicApiSettings().redis_cluster_mode == "auto"
+    assert PublicApiSettings(redis_cluster_mode=" ON ").redis_cluster_mode == "on"

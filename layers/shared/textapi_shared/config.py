@@ -6,6 +6,7 @@ and exposes a cached getter, so a misconfiguration fails the cold start with a c
 
 import json
 from typing import Annotated, Literal, Self, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
@@ -32,8 +33,15 @@ class SharedSettings(BaseSettings):
     """Settings both functions share. Field names map to upper-case environment variables."""
 
     # defer_build: a function instantiates only its subclass, so its cold start builds that schema alone.
+    # hide_input_in_errors: a validation error's text (and the traceback of the cold start it fails) must
+    # never echo a value such as a key or a password-bearing REDIS_URL.
     model_config = SettingsConfigDict(
-        case_sensitive=False, extra="ignore", frozen=True, validate_by_name=True, defer_build=True
+        case_sensitive=False,
+        extra="ignore",
+        frozen=True,
+        validate_by_name=True,
+        defer_build=True,
+        hide_input_in_errors=True,
     )
 
     stage: str = Field("local", description="Deployment stage; `prod`/`production` never runs open.")
@@ -74,6 +82,14 @@ class SharedSettings(BaseSettings):
     redis_url: str = Field("redis://127.0.0.1:6379", repr=False)
     redis_connect_timeout: float = Field(0.5, gt=0, le=10)
     redis_socket_timeout: float = Field(0.5, gt=0, le=10)
+    # ElastiCache Serverless is cluster-mode only; `auto` asks the server once (INFO cluster).
+    redis_cluster_mode: Literal["auto", "on", "off"] = "auto"
+    redis_tls_ca_file: str = ""
+    redis_username: str = ""
+    redis_password: str = Field("", repr=False)
+    redis_password_ssm_parameter: str = ""
+    # Cache gets only (a stale read there is harmless); counters and breaker state always read primaries.
+    redis_read_from_replicas: bool = False
     cache_table_name: str = "textapi-cache"
     cache_default_ttl: int = Field(3600, ge=1, le=30 * 86_400)
     cache_compression_threshold: int = Field(1000, ge=0)
@@ -122,7 +138,13 @@ class SharedSettings(BaseSettings):
         return split_list(value)
 
     @field_validator(
-        "ai_provider", "log_level", "cache_backend", "cache_scope", "resilience_preset", mode="before"
+        "ai_provider",
+        "log_level",
+        "cache_backend",
+        "cache_scope",
+        "resilience_preset",
+        "redis_cluster_mode",
+        mode="before",
     )
     @classmethod
     def _normalise_case(cls, value: object, info: ValidationInfo) -> object:
@@ -147,6 +169,34 @@ class SharedSettings(BaseSettings):
             raise ValueError(f"key {positions} can never be presented (whitespace or non-ASCII characters)")
         return value
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str, info: ValidationInfo) -> str:
+        """With the Redis backend, a URL the client could not use fails the cold start (never echoed:
+        it may carry a password)."""
+        if info.data.get("cache_backend") == "redis" and not _usable_redis_url(value):
+            raise ValueError(
+                "must be redis://[user:password@]host[:port] or rediss://... (TLS), "
+                "with a host and a numeric port"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _redis_credentials(self) -> Self:
+        if self.cache_backend != "redis":
+            return self
+        separate = (self.redis_username, self.redis_password, self.redis_password_ssm_parameter)
+        url = urlsplit(self.redis_url.strip())
+        if (url.username or url.password) and any(separate):
+            raise ValueError(
+                "credentials go in REDIS_URL or in REDIS_USERNAME / REDIS_PASSWORD[_SSM_PARAMETER], not both"
+            )
+        if self.redis_password and self.redis_password_ssm_parameter:
+            raise ValueError("set REDIS_PASSWORD or REDIS_PASSWORD_SSM_PARAMETER, not both")
+        if self.redis_tls_ca_file and not self.redis_tls:
+            raise ValueError("REDIS_TLS_CA_FILE applies to rediss:// only, but REDIS_URL is redis://")
+        return self
+
     @model_validator(mode="after")
     def _no_wildcard_origin_in_production(self) -> Self:
         if self.is_production and "*" in self.cors_origins:
@@ -154,6 +204,10 @@ class SharedSettings(BaseSettings):
         if self.ai_provider == "gemini" and not self.gemini_configured:
             raise ValueError("AI_PROVIDER=gemini needs GEMINI_API_KEY or GEMINI_API_KEY_SSM_PARAMETER")
         return self
+
+    @property
+    def redis_tls(self) -> bool:
+        return self.redis_url.strip().lower().startswith("rediss://")
 
     @property
     def is_production(self) -> bool:
@@ -179,6 +233,15 @@ class SharedSettings(BaseSettings):
     @property
     def public_keys_from_env(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(k for k in (self.api_key.strip(), *self.additional_api_keys) if k))
+
+
+def _usable_redis_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port  # raises ValueError when not a number in range
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("redis", "rediss") and bool(parts.hostname) and port != 0
 
 
 SettingsT = TypeVar("SettingsT", bound=SharedSettings)

@@ -67,9 +67,12 @@ class MemoryCounterStore:
 class WindowedCounters:
     """Integer counters per (subject, field) in fixed time windows, in a `CounterStore`.
 
-    Keys are `{prefix}:{window}:{subject}:{field}`; each window expires after three of its length.
-    `add` is one `incr_many` (one round trip); `totals` sums the current and the previous window, so
-    figures cover the last one to two windows. With a shared store the numbers are fleet-wide.
+    Keys are `{prefix}:{{subject}}:{window}:{field}`; each window expires after three of its length.
+    The braces are a Redis Cluster hash tag: every counter of one subject lives in one slot, so `add`
+    is one MULTI/EXEC on one node and a subject's reads one MGET, while different subjects (operations)
+    spread over the shards instead of heating one slot. `add` is one `incr_many` (one round trip);
+    `totals` sums the current and the previous window, so figures cover the last one to two windows.
+    With a shared store the numbers are fleet-wide.
     """
 
     def __init__(
@@ -81,7 +84,7 @@ class WindowedCounters:
         self._clock = clock
 
     def _key(self, window: int, subject: str, field: str) -> str:
-        return f"{self._prefix}:{window}:{subject}:{field}"
+        return f"{self._prefix}:{{{subject}}}:{window}:{field}"
 
     async def add(self, subject: str, amounts: Mapping[str, int]) -> None:
         window = int(self._clock() // self.window_s)

@@ -41,7 +41,8 @@ async def cache_metrics(_admin: AdminKey, cache: SharedCache, statistics: CacheS
 async def cache_invalidate(
     body: CacheInvalidateRequest, _admin: AdminKey, cache: SharedCache
 ) -> CacheInvalidateResponse:
-    """Remove entries by `pattern` and/or `operation`; everything only with `all: true`."""
+    """Remove entries by `pattern` and/or `operation` (everything only with `all: true`); 503 if the
+    backend failed, since then it did not happen."""
     if not (body.pattern or body.operation or body.everything):
         raise _refused(
             "Say what to invalidate: a `pattern`, an `operation`, or `all: true` to wipe everything.",

@@ -227,7 +227,7 @@ async def get_breaker(name: str, _admin: AdminKey, resilience: ResilienceService
     "/circuit-breakers/{name}/reset", response_model=BreakerResetResponse, responses={**_NAMED, **_EMPTY_POST}
 )
 async def reset_breaker(name: str, _admin: AdminKey, resilience: ResilienceServices) -> BreakerResetResponse:
-    """Close a circuit breaker for every instance (they see it at their next sync)."""
+    """Close a circuit breaker for every instance (seen at their next sync); 503 if the store failed."""
     breaker = resilience.breakers.require(name)
     await breaker.sync()  # so the reset is logged as the transition the fleet sees
     await breaker.reset()

@@ -19,12 +19,12 @@ if TYPE_CHECKING:
 def build_cache(
     settings: SharedSettings,
     *,
-    on_error: Callable[[str, Exception], None] | None = None,
+    on_error: Callable[[str, Exception, str], None] | None = None,
     on_oversize: Callable[[str, int], None] | None = None,
 ) -> Cache:
     """`memory` → MemoryCache; `redis`/`dynamodb` → TieredCache(MemoryCache, GuardedCache(backend)).
 
-    `on_error(action, exc)` hears every backend failure (wire it to a log line and a metric);
+    `on_error(action, exc, reason)` hears every backend failure (wire it to a log line and a metric);
     `on_oversize(operation, stored_bytes)` hears values DynamoDB could not hold. Nothing connects here.
     """
     front = MemoryCache.from_settings(settings)

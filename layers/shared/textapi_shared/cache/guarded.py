@@ -3,6 +3,9 @@
 After `failure_threshold` consecutive failures the backend is bypassed for `cooldown_s` (no call, so no
 timeout cost); then one call probes it (half-open) and a success closes the guard again. Counters fall
 back to an in-process store meanwhile, so rate limits still hold per instance.
+
+A backend may offer `describe_failure(exc) -> str` (a short, secret-free reason such as "TLS certificate
+not trusted"); failures are reported with it, else with the exception's type name.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ class GuardedCache:
         *,
         failure_threshold: int = 3,
         cooldown_s: float = 30.0,
-        on_error: Callable[[str, Exception], None] | None = None,
+        on_error: Callable[[str, Exception, str], None] | None = None,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self.inner = inner
@@ -67,10 +70,17 @@ class GuardedCache:
         if admitted == "probe":
             self._probing = False
 
+    def describe_failure(self, exc: BaseException) -> str:
+        describe = getattr(self.inner, "describe_failure", None)
+        if describe is not None:
+            with contextlib.suppress(Exception):
+                return str(describe(exc))
+        return type(exc).__name__
+
     def _report(self, action: str, exc: Exception) -> None:
         if self._on_error is not None:
             with contextlib.suppress(Exception):  # a broken log sink must not break caching
-                self._on_error(action, exc)
+                self._on_error(action, exc, self.describe_failure(exc))
 
     def _failed(self, action: str, exc: Exception) -> None:
         self._failures += 1
@@ -172,7 +182,8 @@ class GuardedCache:
         try:
             status = await self.inner.status()
         except Exception as exc:
-            status = CacheStatus(self.name, False, None, None, None, f"unreachable: {type(exc).__name__}")
+            reason = self.describe_failure(exc)
+            status = CacheStatus(self.name, False, None, None, None, f"unreachable: {reason}")
         return status._replace(detail=f"{status.detail}; guard {self._describe()}")
 
     def _describe(self) -> str:

@@ -1,9 +1,12 @@
-"""Redis / Valkey (ElastiCache) backend, and the one Redis client per execution environment and loop.
+"""Redis / Valkey (ElastiCache) backend, single node or cluster mode (see `redis_client`).
 
-`redis` is imported only when a client is built. Physical keys are `{namespace}{key}`; counters live
-under `{namespace}textapi:counter:{key}`. A value is a 17-byte header (format, stored_at, expires_at)
-followed by the codec's bytes, written with `SET ... EX ttl + grace` so Redis itself drops it once it
-cannot even be served stale.
+Physical keys are `{namespace}{key}`; counters live under `{namespace}textapi:counter:{key}`. A value
+is a 17-byte header (format, stored_at, expires_at) followed by the codec's bytes, written with
+`SET ... EX ttl + grace` so Redis itself drops it once it cannot even be served stale.
+
+In cluster mode every command touches one hash slot: multi-key counter calls are split by slot (one
+script or MGET per slot, all slots at once), and invalidation scans every primary. Counter keys that
+belong together carry a hash tag (`{...}`, see `counters.WindowedCounters`), so they usually share one.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import math
 import re
 import struct
 import time
-import weakref
 from typing import TYPE_CHECKING, Any
 
 from textapi_shared.cache.codec import CacheDecodeError, decode, encode
@@ -26,12 +28,12 @@ from textapi_shared.cache.protocol import (
     StoredSize,
     require_invalidation_target,
 )
+from textapi_shared.cache.redis_client import describe_redis_failure, is_cluster, redis_client
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from redis.asyncio import Redis
-
+    from textapi_shared.cache.redis_client import RedisClient
     from textapi_shared.config import SharedSettings
 
 COUNTER_PREFIX = "textapi:counter:"
@@ -41,56 +43,17 @@ _SCAN_COUNT = 500
 _STATUS_SCAN_COUNT = 1000
 _STATUS_SCAN_LIMIT = 100_000
 _GLOB_CHARS = re.compile(r"[*?\[\]\\]")
-
-_clients: dict[tuple[str, float, float, int], tuple[weakref.ref[asyncio.AbstractEventLoop], Redis]] = {}
-
-
-def redis_client(settings: SharedSettings) -> Redis:
-    """The shared `redis.asyncio.Redis` for `REDIS_URL` on the running event loop (bytes, not str).
-
-    Connection pools are bound to the loop that created them: Lambda reuses one loop, so this is one
-    pool per execution environment; tests that run several loops get one client per loop. Short
-    connect/socket timeouts and a single immediate retry (a connection left stale by a frozen
-    environment reconnects once) keep a dead server from stalling requests.
-    """
-    loop = asyncio.get_running_loop()
-    key = (settings.redis_url, settings.redis_connect_timeout, settings.redis_socket_timeout, id(loop))
-    found = _clients.get(key)
-    if found is not None and found[0]() is loop:
-        return found[1]
-    for stale in [k for k, (ref, _) in _clients.items() if _loop_gone(ref)]:
-        del _clients[stale]
-    client = _build_client(settings)
-    _clients[key] = (weakref.ref(loop), client)
-    return client
-
-
-def _loop_gone(ref: weakref.ref[asyncio.AbstractEventLoop]) -> bool:
-    loop = ref()
-    return loop is None or loop.is_closed()
-
-
-async def close_redis_clients() -> None:
-    """Close and forget the clients of the running loop (tests; graceful shutdown)."""
-    loop = asyncio.get_running_loop()
-    for key, (ref, client) in list(_clients.items()):
-        if ref() is loop:
-            del _clients[key]
-            await client.aclose()
-
-
-def _build_client(settings: SharedSettings) -> Redis:
-    from redis.asyncio import Redis
-    from redis.asyncio.retry import Retry
-    from redis.backoff import NoBackoff
-
-    return Redis.from_url(
-        settings.redis_url,
-        socket_connect_timeout=settings.redis_connect_timeout,
-        socket_timeout=settings.redis_socket_timeout,
-        retry=Retry(NoBackoff(), 1),
-        decode_responses=False,
-    )
+# KEYS: counters (in one slot in a cluster); ARGV: their amounts, then the TTL. Atomic per call, one round
+# trip. A script rather than MULTI/EXEC: redis-py's asyncio cluster transactions block the event loop.
+_INCR_WITH_TTL = """
+local ttl = ARGV[#ARGV]
+local values = {}
+for i, key in ipairs(KEYS) do
+  values[i] = redis.call('INCRBY', key, ARGV[i])
+  redis.call('EXPIRE', key, ttl, 'NX')
+end
+return values
+"""
 
 
 def _scan_match(namespace: str, pattern: str) -> str:
@@ -106,7 +69,7 @@ class RedisCache:
         self,
         settings: SharedSettings,
         *,
-        client: Redis | None = None,
+        client: RedisClient | None = None,
         namespace: str = "",
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -117,17 +80,29 @@ class RedisCache:
         self._grace = settings.cache_stale_grace_seconds
         self._threshold = settings.cache_compression_threshold
 
-    def _client(self) -> Redis:
-        return self._injected if self._injected is not None else redis_client(self._settings)
+    async def _client(self) -> RedisClient:
+        return self._injected if self._injected is not None else await redis_client(self._settings)
+
+    async def _reader(self) -> RedisClient:
+        """The client for cache gets: the replica-reading one when `REDIS_READ_FROM_REPLICAS` is on."""
+        if self._injected is not None:
+            return self._injected
+        return await redis_client(self._settings, replica_reads=True)
 
     def physical_key(self, key: str) -> str:
         return f"{self._namespace}{key}"
+
+    def describe_failure(self, exc: BaseException) -> str:
+        """Why a call failed, for health and log lines (see `redis_client.describe_redis_failure`)."""
+        settings = self._settings
+        timeout_s = max(settings.redis_connect_timeout, settings.redis_socket_timeout)
+        return describe_redis_failure(exc, tls=settings.redis_tls, timeout_s=timeout_s)
 
     def _counter_key(self, key: str) -> str:
         return f"{self._namespace}{COUNTER_PREFIX}{key}"
 
     async def get(self, key: str) -> CacheEntry | None:
-        data = await self._client().get(self.physical_key(key))
+        data = await (await self._reader()).get(self.physical_key(key))
         if data is None:
             return None
         if len(data) <= _HEADER.size or data[0] != _FORMAT:
@@ -142,29 +117,48 @@ class RedisCache:
         now = self._clock()
         encoded = encode(value, threshold=self._threshold)
         data = _HEADER.pack(_FORMAT, now, now + ttl_s) + encoded.data
-        await self._client().set(self.physical_key(key), data, ex=max(1, math.ceil(ttl_s + self._grace)))
+        client = await self._client()
+        await client.set(self.physical_key(key), data, ex=max(1, math.ceil(ttl_s + self._grace)))
         return StoredSize(encoded.raw_bytes, encoded.stored_bytes)
 
     async def invalidate(
         self, *, pattern: str | None = None, operation: str | None = None, everything: bool = False
     ) -> InvalidationResult:
-        """SCAN MATCH (never KEYS) + UNLINK per batch; only cache entries (`textapi:v1:*`) are touched."""
+        """SCAN MATCH (never KEYS) + UNLINK per batch on every primary; only cache entries (`textapi:v1:*`)
+        are touched. A primary that fails raises: the caller must not report a partial wipe as done."""
         require_invalidation_target(pattern, operation, everything)
         if everything:
             glob, operation = f"{KEY_PREFIX}*", None
         else:
             glob = pattern if pattern is not None else operation_pattern(str(operation))
-        client = self._client()
+        client = await self._client()
         match = _scan_match(self._namespace, glob)
+        if not is_cluster(client):
+            removed = await self._scan_unlink(client, match, glob, operation, None)
+            return InvalidationResult(removed, "scan_unlink", f"removed {removed} keys matching {glob!r}")
+        primaries = await _primaries(client)
+        counts = await asyncio.gather(
+            *(self._scan_unlink(client, match, glob, operation, node) for node in primaries)
+        )
+        removed = sum(counts)
+        detail = f"removed {removed} keys matching {glob!r} on {len(primaries)} primaries"
+        return InvalidationResult(removed, "scan_unlink_every_primary", detail)
+
+    async def _scan_unlink(
+        self, client: RedisClient, match: str, glob: str, operation: str | None, node: Any
+    ) -> int:
+        """One node's SCAN loop (`node` None: the single server); UNLINK is split by slot in a cluster."""
+        target = {} if node is None else {"target_nodes": node}
         removed, cursor = 0, 0
         while True:
-            cursor, found = await client.scan(cursor=cursor, match=match, count=_SCAN_COUNT)
+            cursor, found = await client.scan(cursor=cursor, match=match, count=_SCAN_COUNT, **target)
+            if node is not None:
+                cursor = cursor[node.name]  # a cluster answers {node name: cursor}
             doomed = [raw for raw in found if self._selects(raw, glob, operation)]
             if doomed:
                 removed += await client.unlink(*doomed)
             if cursor == 0:
-                break
-        return InvalidationResult(removed, "scan_unlink", f"removed {removed} keys matching {glob!r}")
+                return removed
 
     def _selects(self, raw: bytes, glob: str, operation: str | None) -> bool:
         logical = raw.decode("utf-8", "replace")[len(self._namespace) :]
@@ -175,36 +169,46 @@ class RedisCache:
         )
 
     async def status(self) -> CacheStatus:
-        """PING latency, cache entries counted by SCAN (bounded), and `INFO memory` used_memory."""
+        """PING latency, cache entries counted by SCAN (bounded), and `INFO memory` used_memory; in a
+        cluster each of them on every primary (a primary that does not answer makes the cache unreachable)."""
         try:
-            client = self._client()
+            client = await self._client()
+            nodes = await _primaries(client) if is_cluster(client) else [None]
             started = time.perf_counter()
-            await client.ping()
+            await asyncio.gather(*(_ping(client, node) for node in nodes))
             latency_ms = round((time.perf_counter() - started) * 1000, 2)
-            entries, complete = await self._count_entries(client)
-            used_memory = (await client.info("memory")).get("used_memory")
+            counted = await asyncio.gather(*(self._count_entries(client, node) for node in nodes))
+            memory = await asyncio.gather(*(_used_memory(client, node) for node in nodes))
         except Exception as exc:  # status reports a failure, it never raises it
-            return CacheStatus(self.name, False, None, None, None, f"unreachable: {type(exc).__name__}")
-        counted = "entries" if complete else f"entries at least (stopped after {_STATUS_SCAN_LIMIT} keys)"
+            reason = self.describe_failure(exc)
+            return CacheStatus(self.name, False, None, None, None, f"unreachable: {reason}")
+        entries = sum(count for count, _ in counted)
+        complete = all(done for _, done in counted)
+        what = "entries" if complete else f"entries at least (stopped after {_STATUS_SCAN_LIMIT} keys a node)"
+        where = "the whole server's" if nodes == [None] else f"summed over {len(nodes)} primaries"
         return CacheStatus(
             backend=self.name,
             connected=True,
             latency_ms=latency_ms,
             entries=entries,
-            memory_bytes=int(used_memory) if used_memory is not None else None,
-            detail=f"{entries} {counted}; used_memory is the whole server's",
+            memory_bytes=sum(memory) if None not in memory else None,
+            detail=f"{entries} {what}; used_memory is {where}",
         )
 
     async def ping(self) -> float:
+        client = await self._client()
         started = time.perf_counter()
-        await self._client().ping()
+        await client.ping()
         return round((time.perf_counter() - started) * 1000, 2)
 
-    async def _count_entries(self, client: Redis) -> tuple[int, bool]:
+    async def _count_entries(self, client: RedisClient, node: Any) -> tuple[int, bool]:
         match = _scan_match(self._namespace, KEY_PREFIX)
+        target = {} if node is None else {"target_nodes": node}
         entries, visited, cursor = 0, 0, 0
         while True:
-            cursor, found = await client.scan(cursor=cursor, match=match, count=_STATUS_SCAN_COUNT)
+            cursor, found = await client.scan(cursor=cursor, match=match, count=_STATUS_SCAN_COUNT, **target)
+            if node is not None:
+                cursor = cursor[node.name]
             entries += len(found)
             visited += _STATUS_SCAN_COUNT  # SCAN's COUNT is a hint: this is approximate
             if cursor == 0:
@@ -213,24 +217,53 @@ class RedisCache:
                 return entries, False
 
     async def incr(self, key: str, amount: int, ttl_s: int) -> int:
-        """INCRBY + EXPIRE NX in one MULTI/EXEC: the TTL is set once, by whichever call creates the key."""
-        async with self._client().pipeline(transaction=True) as pipe:
-            pipe.incrby(self._counter_key(key), amount)
-            pipe.expire(self._counter_key(key), ttl_s, nx=True)
-            value, _ = await pipe.execute()
+        """INCRBY + EXPIRE NX in one script: the TTL is set once, by whichever call creates the key."""
+        client = await self._client()
+        (value,) = await client.eval(_INCR_WITH_TTL, 1, self._counter_key(key), amount, ttl_s)
         return int(value)
 
     async def incr_many(self, amounts: Mapping[str, int], ttl_s: int) -> None:
+        """One script per hash slot (a single one on a single node), the slots' scripts at once."""
         if not amounts:
             return
-        async with self._client().pipeline(transaction=True) as pipe:
-            for key, amount in amounts.items():
-                pipe.incrby(self._counter_key(key), amount)
-                pipe.expire(self._counter_key(key), ttl_s, nx=True)
-            await pipe.execute()
+        client = await self._client()
+        physical = {self._counter_key(key): amount for key, amount in amounts.items()}
+        groups = list(_by_slot(client, physical).values()) if is_cluster(client) else [list(physical)]
+        await asyncio.gather(
+            *(
+                client.eval(_INCR_WITH_TTL, len(keys), *keys, *(physical[key] for key in keys), ttl_s)
+                for keys in groups
+            )
+        )
 
     async def read_counters(self, keys: list[str]) -> dict[str, int]:
+        """One MGET (in a cluster, one per slot, pipelined per node by redis-py's `mget_nonatomic`)."""
         if not keys:
             return {}
-        values = await self._client().mget([self._counter_key(key) for key in keys])
+        client = await self._client()
+        physical = [self._counter_key(key) for key in keys]
+        values = await (client.mget_nonatomic(physical) if is_cluster(client) else client.mget(physical))
         return {key: int(value) if value is not None else 0 for key, value in zip(keys, values, strict=True)}
+
+
+async def _primaries(client: Any) -> list[Any]:
+    """Every primary of the cluster (the slot map is loaded first if this client has not yet)."""
+    await client.initialize()
+    return client.get_primaries()
+
+
+def _by_slot(client: Any, keys: Mapping[str, int] | list[str]) -> dict[int, list[str]]:
+    slots: dict[int, list[str]] = {}
+    for key in keys:
+        slots.setdefault(client.keyslot(key), []).append(key)
+    return slots
+
+
+async def _ping(client: RedisClient, node: Any) -> None:
+    await (client.ping() if node is None else client.ping(target_nodes=node))
+
+
+async def _used_memory(client: RedisClient, node: Any) -> int | None:
+    info = await (client.info("memory") if node is None else client.info("memory", target_nodes=node))
+    used = info.get("used_memory")
+    return int(used) if used is not None else None

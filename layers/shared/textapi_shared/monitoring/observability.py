@@ -34,9 +34,11 @@ class Observability:
     def milliseconds(self, name: MetricName, value: float) -> None:
         self.metrics.add_metric(name=str(name), unit=MetricUnit.Milliseconds, value=value)
 
-    def cache_error(self, action: str, exc: Exception) -> None:
-        """A cache backend failure: the request goes on (as a miss), the operator hears of it."""
-        self.logger.warning("cache backend error", extra={"action": action, "error": type(exc).__name__})
+    def cache_error(self, action: str, exc: Exception, reason: str) -> None:
+        """A cache backend failure: the request goes on (as a miss), the operator hears of it and why."""
+        self.logger.warning(
+            "cache backend error", extra={"action": action, "error": type(exc).__name__, "reason": reason}
+        )
         self.count(MetricName.CACHE_ERRORS)
 
     def cache_oversize(self, operation: str, stored_bytes: int) -> None:

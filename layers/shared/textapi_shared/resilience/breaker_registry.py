@@ -8,12 +8,13 @@ is not waited on by every call), the clock, the sync interval and the probe owne
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import time
 import uuid
 from typing import TYPE_CHECKING, TypeVar
 
-from textapi_shared.errors import NotFoundError
+from textapi_shared.errors import NotFoundError, ServiceUnavailableError
 from textapi_shared.resilience.breaker_store import STAT_FIELDS
 from textapi_shared.resilience.circuit_breaker import CircuitBreaker
 from textapi_shared.resilience.config_validation import OPERATIONS
@@ -93,6 +94,19 @@ class BreakerRegistry:
                 self.events.store_error(action, exc, self.store_cooldown)
             return None
 
+    async def store_required(self, action: str, make: Callable[[], Awaitable[T]], *, failure: str) -> T:
+        """`make()` for an operator's action whose outcome is reported: tried even while the store cools
+        down, and a failure raises `ServiceUnavailableError(failure)` (503, `Retry-After`) instead of
+        passing for success, since the other instances would not see the change."""
+        try:
+            result = await asyncio.wait_for(make(), self.store_timeout)
+        except Exception as exc:
+            self._store_down_until = time.monotonic() + self.store_cooldown
+            self.events.store_error(action, exc, self.store_cooldown)
+            raise ServiceUnavailableError(failure, retry_after=math.ceil(self.store_cooldown)) from exc
+        self._store_down_until = 0.0  # it answered: the breakers may use it again at once
+        return result
+
     async def sync_all(self) -> None:
         await asyncio.gather(*(breaker.sync() for breaker in self._breakers.values()))
 
@@ -103,7 +117,12 @@ class BreakerRegistry:
         return stats if stats is not None else {n: dict(b.totals) for n, b in self._breakers.items()}
 
     async def reset_stats(self) -> None:
+        """Zero the statistics in the store, then here; a store failure is a 503 and changes nothing."""
+        await self.store_required(
+            "reset_stats",
+            lambda: self.store.reset_stats(self.names),
+            failure="The circuit breaker store failed; the resilience metrics were not reset.",
+        )
         for breaker in self._breakers.values():
             breaker.totals = dict.fromkeys(STAT_FIELDS, 0)
             breaker._unflushed = dict.fromkeys(STAT_FIELDS, 0)
-        await self.store_call("reset_stats", lambda: self.store.reset_stats(self.names))

@@ -8,9 +8,11 @@ Each instance keeps the state in memory, so a call on a closed breaker costs a c
 attribute reads. The store is used only:
 - on a counted failure (the count is shared, so the instance that sees the last failure opens the
   breaker for everyone) and on transitions (open, probe election, close);
-- every `sync_interval` seconds under traffic, to push call statistics and pull the shared state. That
-  sync runs concurrently with the call that triggered it (which does not wait for it), so a healthy
-  call never waits for the store.
+- every `sync_interval` seconds under traffic, to push call statistics and pull the shared state. On a
+  closed breaker that sync runs concurrently with the call that triggered it (which does not wait for
+  it), so a healthy call never waits for the store; on an open one the call waits for it, so a reset
+  made through any instance reaches the others within a sync interval, not only when their own
+  recovery timeout ends.
 Trade-off: after another instance opened the breaker, this one learns it from its first failure or
 its next sync, whichever comes first; until then at most the calls of one sync interval reach the
 upstream. `sync()` forces a sync. A failing store degrades every breaker to per-instance behaviour
@@ -89,12 +91,14 @@ class CircuitBreaker:
         now = self._r.clock()
         probe = False
         sync: asyncio.Future[None] | None = None
-        if self._state is BreakerState.CLOSED and now >= self._next_sync:
+        if now >= self._next_sync:
             self._next_sync = now + self._r.sync_interval
-            if self._r.store.shared:
+            if self._state is BreakerState.CLOSED and self._r.store.shared:
                 sync = asyncio.ensure_future(self.sync())
             else:
-                await self.sync()  # in-process: as cheap as a dict lookup
+                # In-process it is as cheap as a dict lookup; when not closed, this instance is about to
+                # refuse (or probe), so it first learns whether an operator reset the breaker elsewhere.
+                await self.sync()
         if self._state is not BreakerState.CLOSED:
             probe = await self._admit(now)
         self._count("calls")
@@ -136,9 +140,14 @@ class CircuitBreaker:
         self._adopt(state, self._r.clock())
 
     async def reset(self) -> None:
-        """Closed here and in the store; statistics are kept."""
+        """Closed in the store, then here; statistics are kept. A store failure raises
+        `ServiceUnavailableError` and changes nothing: the rest of the fleet would still see it open."""
         old = self.state
-        await self._r.store_call("close", lambda: self._r.store.close(self.name))
+        await self._r.store_required(
+            "close",
+            lambda: self._r.store.close(self.name),
+            failure=f"The circuit breaker store failed; {self.name!r} was not reset.",
+        )
         self._set_closed()
         if old is not BreakerState.CLOSED:
             self._r.events.breaker_transition(self.name, str(old), "closed", reason="reset")

@@ -16,11 +16,10 @@ from textapi_shared.resilience.config_source import ResilienceConfigSource
 from textapi_shared.resilience.events import ResilienceEvents
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from redis.asyncio import Redis
+    from collections.abc import Awaitable, Callable
 
     from textapi_shared.ai.provider import AIProvider
+    from textapi_shared.cache.redis_client import RedisClient
     from textapi_shared.config import SharedSettings
     from textapi_shared.monitoring.health import ComponentHealth
     from textapi_shared.monitoring.observability import Observability
@@ -83,7 +82,7 @@ class Resilience:
 def build_breaker_store(
     settings: SharedSettings,
     *,
-    redis_client_factory: Callable[[], Redis] | None = None,
+    redis_client_factory: Callable[[], Awaitable[RedisClient]] | None = None,
     dynamodb_client: Any | None = None,
     key_prefix: str | None = None,
 ) -> BreakerStore:
@@ -92,10 +91,10 @@ def build_breaker_store(
 
         if redis_client_factory is None:
 
-            def redis_client_factory() -> Redis:
-                from textapi_shared.cache.redis_cache import redis_client
+            async def redis_client_factory() -> RedisClient:
+                from textapi_shared.cache.redis_client import redis_client
 
-                return redis_client(settings)
+                return await redis_client(settings)
 
         return RedisBreakerStore(redis_client_factory, prefix=key_prefix or DEFAULT_PREFIX)
     if settings.cache_backend == "dynamodb":
@@ -118,7 +117,7 @@ def build_resilience(
     *,
     observability: Observability | None = None,
     presets_ssm_parameter: str = "",
-    redis_client_factory: Callable[[], Redis] | None = None,
+    redis_client_factory: Callable[[], Awaitable[RedisClient]] | None = None,
     dynamodb_client: Any | None = None,
     ssm_client: Any | None = None,
     store: BreakerStore | None = None,

@@ -1,11 +1,12 @@
-"""Circuit-breaker state in Redis / Valkey (ElastiCache): fleet-wide breakers.
+"""Circuit-breaker state in Redis / Valkey (ElastiCache), single node or cluster mode: fleet-wide breakers.
 
-Keys (prefix default `textapi:resilience:`, outside the cache's `textapi:v1:` namespace):
-`{prefix}breaker:{name}` hash (open_until, opened_at, probe_owner, probe_until),
-`{prefix}breaker:{name}:failures` hash (count, until: the count restarts after `window_s` without
+Keys (prefix default `textapi:resilience:`, outside the cache's `textapi:v1:` namespace), all of one
+breaker under the hash tag `{breaker:<name>}` so they share a cluster slot and its scripts stay atomic:
+`{prefix}{breaker:<name>}` hash (open_until, opened_at, probe_owner, probe_until),
+`{prefix}{breaker:<name>}:failures` hash (count, until: the count restarts after `window_s` without
 failures),
-`{prefix}stats:{name}` hash of call statistics. Opening and the probe election are Lua scripts, so
-two instances can never both open the same breaker or both probe it.
+`{prefix}{breaker:<name>}:stats` hash of call statistics. Opening and the probe election are Lua
+scripts, so two instances can never both open the same breaker or both probe it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from textapi_shared.resilience.breaker_store import STAT_FIELDS, SharedState
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
-    from redis.asyncio import Redis
+    from textapi_shared.cache.redis_client import RedisClient
 
 DEFAULT_PREFIX = "textapi:resilience:"
 
@@ -86,74 +87,77 @@ class RedisBreakerStore:
 
     def __init__(
         self,
-        client: Redis | Callable[[], Redis],
+        client: RedisClient | Callable[[], Awaitable[RedisClient]],
         *,
         prefix: str = DEFAULT_PREFIX,
         state_ttl_s: int = 86_400,
     ) -> None:
-        """`client`: a `redis.asyncio.Redis`, or a function returning the one for the running loop."""
+        """`client`: a Redis or RedisCluster client, or an async function returning the one for the
+        running loop (`redis_client`)."""
         is_client = hasattr(client, "execute_command")
-        self._fixed: Redis | None = client if is_client else None  # type: ignore[assignment]
-        self._factory: Callable[[], Redis] | None = None if is_client else client  # type: ignore[assignment]
+        self._fixed: RedisClient | None = client if is_client else None  # type: ignore[assignment]
+        self._factory: Callable[[], Awaitable[RedisClient]] | None = None if is_client else client  # type: ignore[assignment]
         self._prefix = prefix
         self._ttl = state_ttl_s
 
-    def _redis(self) -> Redis:
-        return self._fixed if self._fixed is not None else self._factory()  # type: ignore[misc]
+    async def _redis(self) -> RedisClient:
+        return self._fixed if self._fixed is not None else await self._factory()  # type: ignore[misc]
 
     def _keys(self, name: str) -> tuple[str, str]:
-        state = f"{self._prefix}breaker:{name}"
+        state = f"{self._prefix}{{breaker:{name}}}"
         return state, f"{state}:failures"
 
     def _stats_key(self, name: str) -> str:
-        return f"{self._prefix}stats:{name}"
+        return f"{self._prefix}{{breaker:{name}}}:stats"
 
     async def get(self, name: str) -> SharedState:
         state_key, failures_key = self._keys(name)
-        async with self._redis().pipeline(transaction=False) as pipe:
+        redis = await self._redis()
+        async with redis.pipeline(transaction=False) as pipe:
             fields, failures = await pipe.hgetall(state_key).hget(failures_key, "count").execute()
         return _state(fields, failures)
 
     async def add_failure(self, name: str, *, now: float, window_s: float) -> SharedState:
         until, ttl = repr(now + window_s), max(1, math.ceil(window_s))
-        failures, fields = await self._redis().eval(_ADD_FAILURE, 2, *self._keys(name), repr(now), until, ttl)
+        redis = await self._redis()
+        failures, fields = await redis.eval(_ADD_FAILURE, 2, *self._keys(name), repr(now), until, ttl)
         return _state(fields, failures)
 
     async def open(self, name: str, *, now: float, open_until: float) -> tuple[bool, SharedState]:
         ttl = max(self._ttl, int(open_until - now) + 3600)
-        opened, fields = await self._redis().eval(
-            _OPEN, 2, *self._keys(name), repr(now), repr(open_until), ttl
-        )
+        redis = await self._redis()
+        opened, fields = await redis.eval(_OPEN, 2, *self._keys(name), repr(now), repr(open_until), ttl)
         return bool(opened), _state(fields)
 
     async def acquire_probe(
         self, name: str, *, owner: str, now: float, lease_until: float
     ) -> tuple[bool, SharedState]:
         state_key, _ = self._keys(name)
-        acquired, fields = await self._redis().eval(
-            _ACQUIRE_PROBE, 1, state_key, repr(now), owner, repr(lease_until)
-        )
+        redis = await self._redis()
+        acquired, fields = await redis.eval(_ACQUIRE_PROBE, 1, state_key, repr(now), owner, repr(lease_until))
         return bool(acquired), _state(fields)
 
     async def release_probe(self, name: str, *, owner: str) -> None:
-        await self._redis().eval(_RELEASE_PROBE, 1, self._keys(name)[0], owner)
+        await (await self._redis()).eval(_RELEASE_PROBE, 1, self._keys(name)[0], owner)
 
     async def close(self, name: str) -> None:
-        await self._redis().delete(*self._keys(name))
+        await (await self._redis()).delete(*self._keys(name))  # one slot: one DEL
 
     async def clear_failures(self, name: str) -> None:
-        await self._redis().delete(self._keys(name)[1])
+        await (await self._redis()).delete(self._keys(name)[1])
 
     async def sync(self, name: str, stats: dict[str, int]) -> SharedState:
         state_key, failures_key = self._keys(name)
-        async with self._redis().pipeline(transaction=False) as pipe:
+        redis = await self._redis()
+        async with redis.pipeline(transaction=False) as pipe:
             for field, delta in stats.items():
                 pipe.hincrby(self._stats_key(name), field, delta)
             replies = await pipe.hgetall(state_key).hget(failures_key, "count").execute()
         return _state(replies[-2], replies[-1])
 
     async def read_stats(self, names: tuple[str, ...]) -> dict[str, dict[str, int]]:
-        async with self._redis().pipeline(transaction=False) as pipe:
+        redis = await self._redis()
+        async with redis.pipeline(transaction=False) as pipe:  # in a cluster: one batch per node
             for name in names:
                 pipe.hgetall(self._stats_key(name))
             replies = await pipe.execute()
@@ -164,4 +168,5 @@ class RedisBreakerStore:
         return result
 
     async def reset_stats(self, names: tuple[str, ...]) -> None:
-        await self._redis().delete(*(self._stats_key(n) for n in names))
+        # The breakers' stats keys sit in different slots: redis-py splits the DEL by slot in a cluster.
+        await (await self._redis()).delete(*(self._stats_key(n) for n in names))
