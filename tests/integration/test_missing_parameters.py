@@ -28,6 +28,15 @@ def missing(moto_endpoint):
     return {"keys": f"{prefix}/api-keys", "gemini": f"{prefix}/gemini-api-key"}
 
 
+def process(client: LambdaClient):
+    return client.request(
+        "POST",
+        "/v1/text_processing/process",
+        json_body={"text": TEXT, "operation": "summarize"},
+        headers={"X-API-Key": PUBLIC_KEY},
+    )
+
+
 def ssm_calls(settings, operation: str) -> list[str]:
     """Every `operation` the function's own (cached) SSM client sends from now on."""
     calls: list[str] = []
@@ -44,12 +53,7 @@ def test_missing_key_parameter_is_a_generic_503_and_one_ssm_call_per_period(moto
     client = LambdaClient(create_public_app(settings))
     calls = ssm_calls(settings, "GetParameter")
     for _ in range(5):
-        response = client.request(
-            "POST",
-            "/v1/text_processing/process",
-            json_body={"text": TEXT, "operation": "summarize"},
-            headers={"X-API-Key": PUBLIC_KEY},
-        )
+        response = process(client)
         assert response.status_code == 503
         assert_error_shape(response.json(), "SERVICE_UNAVAILABLE")
         assert missing["keys"] not in response.text
@@ -112,12 +116,7 @@ def test_unreadable_gemini_key_makes_public_health_unhealthy_and_calls_503(moto_
     )
     client = LambdaClient(create_public_app(settings))
     assert client.request("GET", "/v1/health").json()["status"] == "unhealthy"
-    response = client.request(
-        "POST",
-        "/v1/text_processing/process",
-        json_body={"text": TEXT, "operation": "summarize"},
-        headers={"X-API-Key": PUBLIC_KEY},
-    )
+    response = process(client)
     assert response.status_code == 503
     assert_error_shape(response.json(), "SERVICE_UNAVAILABLE")
     assert missing["gemini"] not in response.text
