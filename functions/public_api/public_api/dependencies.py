@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from public_api.config import PublicApiSettings
+from public_api.services.jobs.service import JobService
 from public_api.services.text_processor import TextProcessor
 from textapi_shared.cache.protocol import Cache
 from textapi_shared.resilience.deadline import Deadline
@@ -20,6 +21,7 @@ from textapi_shared.web.dependencies import (
     optional_api_key,
     require_api_key,
 )
+from textapi_shared.web.idempotency import IdempotentCall
 
 
 async def text_processor(request: Request) -> TextProcessor:
@@ -43,6 +45,26 @@ async def read_cache(request: Request) -> bool:
     return "no-cache" not in request.headers.get("cache-control", "").lower()
 
 
+async def job_service(request: Request) -> JobService:
+    return request.app.state.jobs.service
+
+
+async def idempotent_call(
+    request: Request,
+    subject: Annotated[str, Depends(rate_limit_subject)],
+    deadline: Annotated[Deadline, Depends(invocation_deadline)],
+) -> IdempotentCall:
+    """The request's `Idempotency-Key`, scoped to the caller (so it runs after authentication)."""
+    return IdempotentCall(
+        request,
+        store=request.app.state.idempotency,
+        scope=subject,
+        ttl_s=request.app.state.settings.idempotency_ttl_seconds,
+        deadline=deadline,
+        logger=request.app.state.observability.logger,
+    )
+
+
 Settings = Annotated[PublicApiSettings, Depends(app_settings)]
 Authenticator = Annotated[ApiKeyAuthenticator, Depends(authenticator)]
 ApiKey = Annotated[Principal, Depends(require_api_key)]
@@ -54,3 +76,5 @@ InvocationDeadline = Annotated[Deadline, Depends(invocation_deadline)]
 ReadCache = Annotated[bool, Depends(read_cache)]
 SharedCache = Annotated[Cache, Depends(app_cache)]
 ResilienceServices = Annotated[Resilience, Depends(app_resilience)]
+Jobs = Annotated[JobService, Depends(job_service)]
+Idempotency = Annotated[IdempotentCall, Depends(idempotent_call)]

@@ -5,15 +5,11 @@ import gc
 gc.disable()  # for the cold start: `finish_cold_start` resumes it
 
 from public_api.config import PublicApiSettings, get_settings
-from public_api.routers import auth, health, text_processing
-from public_api.services.text_processor import TextProcessor
-from textapi_shared.ai.factory import build_provider
-from textapi_shared.cache.factory import build_cache
-from textapi_shared.cache.statistics import CacheStatistics
+from public_api.routers import auth, health, jobs, text_processing
+from public_api.services.jobs.factory import build_jobs
+from public_api.services.processing import build_processing
+from textapi_shared.idempotency.factory import build_idempotency_store
 from textapi_shared.monitoring.observability import build_observability
-from textapi_shared.monitoring.request_metrics import RequestMetrics
-from textapi_shared.resilience.factory import build_resilience
-from textapi_shared.security.prompt_guard import GuardMode, PromptGuard
 from textapi_shared.security.rate_limiter import RateLimiter
 from textapi_shared.web.app_factory import create_api
 from textapi_shared.web.lambda_handler import finish_cold_start
@@ -26,28 +22,16 @@ def create_app(settings: PublicApiSettings):
         observability,
         title="textapi",
         description="AI text processing: summarize, sentiment, key points, questions, Q&A.",
-        routers=[health.router, auth.router, text_processing.router],
+        routers=[health.router, auth.router, text_processing.router, jobs.router],
     )
-    cache = build_cache(
-        settings,
-        on_error=observability.cache_error,
-        on_oversize=observability.cache_oversize,
-    )
-    app.state.cache = cache
-    app.state.resilience = resilience = build_resilience(
-        settings, observability=observability, presets_ssm_parameter=settings.resilience_presets_ssm_parameter
-    )
-    app.state.text_processor = TextProcessor(
-        provider=resilience.wrap(build_provider(settings)),
-        guard=PromptGuard(GuardMode(settings.prompt_guard_mode)),
-        settings=settings,
-        observability=observability,
-        cache=cache,
-        statistics=CacheStatistics(cache),
-        request_metrics=RequestMetrics(cache),
-    )
+    processing = build_processing(settings, observability)
+    app.state.cache = processing.cache
+    app.state.resilience = processing.resilience
+    app.state.text_processor = processing.text_processor
     # Counted in the cache's shared backend, so limits hold across every instance of the function.
-    app.state.rate_limiter = RateLimiter(cache, per_minute=settings.rate_limit_per_minute)
+    app.state.rate_limiter = RateLimiter(processing.cache, per_minute=settings.rate_limit_per_minute)
+    app.state.idempotency = build_idempotency_store(settings)
+    app.state.jobs = build_jobs(settings, processing, observability)
     return app
 
 

@@ -4,6 +4,7 @@ import uuid
 from fastapi import APIRouter, Response
 
 from public_api.dependencies import (
+    Idempotency,
     InvocationDeadline,
     Limiter,
     OptionalApiKey,
@@ -24,6 +25,7 @@ from public_api.services.operations import OPERATIONS
 from public_api.services.text_processor import check_text_lengths
 from textapi_shared.errors import InputValidationError
 from textapi_shared.timestamps import utc_timestamp
+from textapi_shared.web.idempotency import model_response
 
 router = APIRouter(prefix="/v1/text_processing", tags=["text processing"])
 
@@ -43,13 +45,17 @@ async def process(
     settings: Settings,
     deadline: InvocationDeadline,
     use_cache: ReadCache,
-    response: Response,
-) -> TextProcessingResponse:
+    idempotency: Idempotency,
+) -> Response:
     """Run one operation on a text."""
     check_text_lengths([(("body",), body)], settings.max_text_length)
-    state = await limiter.consume(subject)
-    response.headers.update(state.headers())
-    return await processor.process(body, deadline=deadline, read_cache=use_cache)
+
+    async def run() -> Response:
+        state = await limiter.consume(subject)
+        result = await processor.process(body, deadline=deadline, read_cache=use_cache)
+        return model_response(result, headers=state.headers())
+
+    return await idempotency.run(run)
 
 
 @router.post("/batch_process", response_model=BatchTextProcessingResponse)
@@ -61,8 +67,8 @@ async def batch_process(
     settings: Settings,
     deadline: InvocationDeadline,
     use_cache: ReadCache,
-    response: Response,
-) -> BatchTextProcessingResponse:
+    idempotency: Idempotency,
+) -> Response:
     """Run many operations concurrently; every item comes back, in order, exactly once."""
     started = time.perf_counter()
     limit = settings.max_batch_requests_per_call
@@ -84,22 +90,26 @@ async def batch_process(
     check_text_lengths(
         [(("body", "requests", i), item) for i, item in enumerate(body.requests)], settings.max_text_length
     )
-    state = await limiter.consume(subject, cost=len(body.requests))
-    response.headers.update(state.headers())
-    results = await run_batch(
-        body.requests,
-        lambda item: processor.process(item, deadline=deadline, read_cache=use_cache),
-        concurrency=settings.batch_ai_concurrency_limit,
-        deadline=deadline,
-        logger=processor.logger,
-    )
-    completed = sum(1 for r in results if r.status == "completed")
-    return BatchTextProcessingResponse(
-        batch_id=body.batch_id or f"batch_{uuid.uuid4()}",
-        total_requests=len(results),
-        completed=completed,
-        failed=len(results) - completed,
-        results=results,
-        total_processing_time=round(time.perf_counter() - started, 4),
-        timestamp=utc_timestamp(),
-    )
+
+    async def run() -> Response:
+        state = await limiter.consume(subject, cost=len(body.requests))
+        results = await run_batch(
+            body.requests,
+            lambda item: processor.process(item, deadline=deadline, read_cache=use_cache),
+            concurrency=settings.batch_ai_concurrency_limit,
+            deadline=deadline,
+            logger=processor.logger,
+        )
+        completed = sum(1 for r in results if r.status == "completed")
+        batch = BatchTextProcessingResponse(
+            batch_id=body.batch_id or f"batch_{uuid.uuid4()}",
+            total_requests=len(results),
+            completed=completed,
+            failed=len(results) - completed,
+            results=results,
+            total_processing_time=round(time.perf_counter() - started, 4),
+            timestamp=utc_timestamp(),
+        )
+        return model_response(batch, headers=state.headers())
+
+    return await idempotency.run(run)

@@ -18,13 +18,22 @@ if TYPE_CHECKING:
     from textapi_shared.config import SharedSettings
     from textapi_shared.monitoring.observability import Observability
 
-_CORS_HEADERS = ["Authorization", "X-API-Key", "Content-Type", "Cache-Control", "X-Request-ID"]
+_CORS_HEADERS = [
+    "Authorization",
+    "X-API-Key",
+    "Content-Type",
+    "Cache-Control",
+    "X-Request-ID",
+    "Idempotency-Key",
+]
 _EXPOSED_HEADERS = [
     "X-Request-ID",
     "Retry-After",
     "X-RateLimit-Limit",
     "X-RateLimit-Remaining",
     "X-RateLimit-Reset",
+    "Location",
+    "Idempotent-Replayed",
 ]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.logging import correlation_paths
 from mangum import Mangum
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from textapi_shared.monitoring.observability import Observability
+
+T = TypeVar("T")
 
 
 def build_lambda_handler(
@@ -50,19 +52,28 @@ def build_lambda_handler(
     return observability.metrics.log_metrics(handler, capture_cold_start_metric=True)
 
 
-def finish_cold_start(
-    build_app: Callable[[], FastAPI],
-) -> tuple[FastAPI, Callable[[dict[str, Any], Any], dict[str, Any]]]:
-    """The app and its Lambda handler, built at the end of an entry point's cold start.
+def finish_init(build: Callable[[], T]) -> T:
+    """What an entry point's cold start builds last (its app, its handler), then garbage collection.
 
     The entry point pauses the cyclic garbage collector before its imports (init allocates a great deal
     and frees almost nothing); here it resumes, with everything init built frozen out of later
     collections. It resumes also when the build fails.
     """
     try:
-        app = build_app()
-        handler = build_lambda_handler(app, app.state.observability)
+        built = build()
         gc.freeze()
-        return app, handler
+        return built
     finally:
         gc.enable()
+
+
+def finish_cold_start(
+    build_app: Callable[[], FastAPI],
+) -> tuple[FastAPI, Callable[[dict[str, Any], Any], dict[str, Any]]]:
+    """The app and its Lambda handler, built at the end of an API entry point's cold start."""
+
+    def build() -> tuple[FastAPI, Callable[[dict[str, Any], Any], dict[str, Any]]]:
+        app = build_app()
+        return app, build_lambda_handler(app, app.state.observability)
+
+    return finish_init(build)

@@ -1,0 +1,59 @@
+"""Translates SQS records into job messages for the worker, as routers translate HTTP requests.
+
+Per invocation: one deadline (Lambda's remaining time) and one concurrency limit shared by every
+record of the batch. A record that must come back later gets its visibility timeout set to the
+back-off (ChangeMessageVisibility) and is reported failed; a record this code cannot read is
+reported failed until SQS moves it to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from public_api.services.jobs.records import JobMessage
+from textapi_shared.resilience.deadline import Deadline
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from public_api.config import PublicApiSettings
+    from public_api.services.jobs.sqs_queue import SqsJobQueue
+    from public_api.services.jobs.worker import JobWorker
+
+
+class RetryLaterError(Exception):
+    """Marks a record as failed for this delivery; its back-off is already set."""
+
+
+class JobConsumer:
+    def __init__(self, worker: JobWorker, queue: SqsJobQueue, settings: PublicApiSettings) -> None:
+        self._worker = worker
+        self._queue = queue
+        self._settings = settings
+
+    def record_handler_for(self, lambda_context: Any) -> Callable[[SQSRecord], Awaitable[None]]:
+        deadline = Deadline.for_invocation(
+            lambda_context,
+            reserve_s=self._settings.deadline_reserve_seconds,
+            fallback_s=self._settings.local_request_timeout_seconds,
+        )
+        semaphore = asyncio.Semaphore(self._settings.batch_ai_concurrency_limit)
+
+        async def handle(record: SQSRecord) -> None:
+            message = JobMessage.from_json(record.body)  # InvalidJobMessageError: fails until the DLQ
+            outcome = await self._worker.process(
+                message,
+                receive_count=int(record.attributes.approximate_receive_count),
+                deadline=deadline,
+                semaphore=semaphore,
+            )
+            if outcome.retry_after_s is not None:
+                await self._queue.delay(record.receipt_handle, outcome.retry_after_s)
+                raise RetryLaterError(
+                    f"job {message.job_id} group {message.group}: retry in {outcome.retry_after_s:g} s"
+                )
+
+        return handle
