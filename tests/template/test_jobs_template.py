@@ -124,7 +124,8 @@ def test_worker_may_consume_its_queue_and_write_results_only():
     jobs = [s for s in _statements(WORKER) if s["Resource"] == {"Fn::GetAtt": ["JobsTable", "Arn"]}]
     assert [set(s["Action"]) for s in jobs] == [JOB_TABLE_ACTIONS]
     reads = json.dumps(_templates(WORKER, "SSMParameterReadPolicy"))
-    assert "job-callback-secret" in reads and "JobCallbackSecretParameterName" in reads
+    assert "job-callback-secret" in reads
+    assert "JobCallbackSecretParameterName" in reads
     assert "api-keys" not in reads  # it serves no HTTP request: no key to check
     assert {"DynamoDBCrudPolicy": {"TableName": {"Ref": "CacheTable"}}} in WORKER["Policies"]
 
@@ -147,11 +148,13 @@ def test_dashboard_shows_queue_depth_items_and_failures_with_metrics_the_code_em
     widgets = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))["widgets"]
     titles = {w["properties"]["title"]: w["properties"] for w in widgets}
     assert {"Job queue depth", "Job items processed", "Job failures"} <= titles.keys()
-    assert "${JobsQueue.QueueName}" in body and "${JobsDeadLetterQueue.QueueName}" in body
+    assert "${JobsQueue.QueueName}" in body
+    assert "${JobsDeadLetterQueue.QueueName}" in body
     emitted = {str(name) for name in MetricName}
     for title in ("Job items processed", "Job failures"):
         named = {row[1] for row in titles[title]["metrics"] if row[1].startswith("Job")}
-        assert named and named <= emitted, named - emitted
+        assert named, title
+        assert named <= emitted, named - emitted
 
 
 def test_outputs_name_the_queues_table_and_worker():

@@ -100,7 +100,7 @@ def _module_level_names(source: str) -> set[str]:
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_function_names_follow_one_name_per_concept(function):
     # functions/public_api -> package public_api -> PublicApiFunction -> service textapi-public; a second
-    # handler of a package adds its module: public_api.worker -> PublicApiWorkerFunction, textapi-public-worker
+    # handler adds its module: public_api.worker -> PublicApiWorkerFunction, textapi-public-worker
     properties = RESOURCES[function]["Properties"]
     folder = properties["CodeUri"].rstrip("/").rsplit("/", 1)[-1]
     package, module, _ = properties["Handler"].split(".")

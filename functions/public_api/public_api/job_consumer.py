@@ -1,4 +1,5 @@
-"""Translates SQS records into job messages for the worker, as routers translate HTTP requests.
+"""The worker function's handler: SQS records into job messages for the `JobWorker`, as routers
+translate HTTP requests for services.
 
 Per invocation: one deadline (Lambda's remaining time) and one concurrency limit shared by every
 record of the batch. A record that must come back later gets its visibility timeout set to the
@@ -11,8 +12,14 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from public_api.services.jobs.factory import build_jobs
 from public_api.services.jobs.records import JobMessage
+from public_api.services.processing import build_processing
+from textapi_shared.errors import ConfigurationError
+from textapi_shared.monitoring.metric_names import MetricName
+from textapi_shared.monitoring.observability import build_observability
 from textapi_shared.resilience.deadline import Deadline
+from textapi_shared.sqs_handler import build_sqs_handler
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -21,7 +28,9 @@ if TYPE_CHECKING:
 
     from public_api.config import PublicApiSettings
     from public_api.services.jobs.sqs_queue import SqsJobQueue
+    from public_api.services.jobs.store import JobStore
     from public_api.services.jobs.worker import JobWorker
+    from textapi_shared.monitoring.observability import Observability
 
 
 class RetryLaterError(Exception):
@@ -29,10 +38,13 @@ class RetryLaterError(Exception):
 
 
 class JobConsumer:
-    def __init__(self, worker: JobWorker, queue: SqsJobQueue, settings: PublicApiSettings) -> None:
+    def __init__(
+        self, worker: JobWorker, queue: SqsJobQueue, settings: PublicApiSettings, observability: Observability
+    ) -> None:
         self._worker = worker
         self._queue = queue
         self._settings = settings
+        self._observability = observability
 
     def record_handler_for(self, lambda_context: Any) -> Callable[[SQSRecord], Awaitable[None]]:
         deadline = Deadline.for_invocation(
@@ -43,6 +55,7 @@ class JobConsumer:
         semaphore = asyncio.Semaphore(self._settings.batch_ai_concurrency_limit)
 
         async def handle(record: SQSRecord) -> None:
+            self._observability.count(MetricName.JOB_MESSAGES)
             message = JobMessage.from_json(record.body)  # InvalidJobMessageError: fails until the DLQ
             outcome = await self._worker.process(
                 message,
@@ -57,3 +70,16 @@ class JobConsumer:
                 )
 
         return handle
+
+
+def create_worker(
+    settings: PublicApiSettings, *, store: JobStore | None = None
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The worker's Lambda handler; `store` replaces the configured job store (a bench's instances
+    share one). Nothing connects here."""
+    if settings.jobs_backend != "sqs":
+        raise ConfigurationError("The job worker consumes SQS: it needs JOBS_BACKEND=sqs.")
+    observability = build_observability(settings)
+    jobs = build_jobs(settings, build_processing(settings, observability), observability, store=store)
+    consumer = JobConsumer(jobs.worker, jobs.queue, settings, observability)  # type: ignore[arg-type]
+    return build_sqs_handler(observability, consumer.record_handler_for)

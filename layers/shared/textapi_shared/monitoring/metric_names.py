@@ -28,6 +28,7 @@ class MetricName(StrEnum):
     RESILIENCE_CONFIG_INVALID = "ResilienceConfigInvalid"
     JOBS_SUBMITTED = "JobsSubmitted"
     JOBS_FINISHED = "JobsFinished"
+    JOB_MESSAGES = "JobMessages"
     JOB_ITEMS_COMPLETED = "JobItemsCompleted"
     JOB_ITEMS_FAILED = "JobItemsFailed"
     JOB_ITEMS_RETRIED = "JobItemsRetried"

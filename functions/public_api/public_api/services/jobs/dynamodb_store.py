@@ -1,10 +1,12 @@
 """Jobs in DynamoDB (`JOBS_TABLE_NAME`, keys `pk`/`sk`, TTL attribute `ttl`).
 
-One partition per job, `pk = job#<id>`: the job row (`sk = job`), one row per item result
-(`item#000042`, the result as codec bytes: JSON, compressed when large) and one per finished group
-(`group#000004`, its counts). Writes that must happen once are conditional puts; counts are sums of
-the group rows, never counters (no read-modify-write anywhere). Every row expires with the job;
-DynamoDB deletes late, so reads check `expires_at` of the job row. boto3 calls run in worker threads.
+Three partitions per job: the job row (`pk = job#<id>`, `sk = job`), its item results
+(`pk = job#<id>#items`, `sk = item#000042`, the result as codec bytes: JSON, compressed when large)
+and its finished groups (`pk = job#<id>#groups`, `sk = group#000004`, their counts), so reading every
+group summary never reads a result. Writes that must happen once are conditional puts; counts are
+sums of the group rows, never counters (no read-modify-write anywhere). Every row expires with the
+job; DynamoDB deletes late, so reads check `expires_at` of the job row. boto3 calls run in worker
+threads.
 """
 
 from __future__ import annotations
@@ -34,11 +36,16 @@ if TYPE_CHECKING:
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _MAX_RESULT_BYTES = 350_000  # DynamoDB items hold 400 KB, names included
 _JOB_SK = "job"
-_NAMES = {"#status": "status", "#finished": "finished_at", "#updated": "updated_at"}
+_NAMES = {"#status": "status", "#finished": "finished_at", "#updated": "updated_at", "#done": "groups_done"}
 
 
-def _pk(job_id: str) -> dict[str, str]:
-    return {"S": f"job#{job_id}"}
+def _pk(job_id: str, part: str = "") -> dict[str, str]:
+    return {"S": f"job#{job_id}{part}"}
+
+
+_ITEMS = "#items"
+_GROUPS = "#groups"
+_BATCH_GET_KEYS = 100
 
 
 def _item_sk(index: int) -> str:
@@ -66,6 +73,7 @@ def _job_from(item: dict[str, Any]) -> JobRecord:
         expires_at=float(item["expires_at"]["N"]),
         callback_url=item["callback_url"]["S"] if "callback_url" in item else None,
         finished_at=float(item["finished_at"]["N"]) if "finished_at" in item else None,
+        groups_done=frozenset(int(g) for g in item.get("groups_done", {}).get("NS", [])),
     )
 
 
@@ -111,6 +119,30 @@ class DynamoDBJobStore:
     async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         client = self._injected if self._injected is not None else aws_client(self._settings, "dynamodb")
         return await asyncio.to_thread(getattr(client, method), TableName=self.table_name, **kwargs)
+
+    async def _batch_get(self, keys: list[dict[str, Any]], projection: str) -> list[dict[str, Any]]:
+        """Rows by key (consistent reads), in no particular order; absent rows are left out."""
+        client = self._injected if self._injected is not None else aws_client(self._settings, "dynamodb")
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), _BATCH_GET_KEYS):
+            pending: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": keys[start : start + _BATCH_GET_KEYS],
+                    "ConsistentRead": True,
+                    "ProjectionExpression": projection,
+                    "ExpressionAttributeNames": {"#status": "status"},
+                }
+            }
+            for attempt in range(5):
+                response = await asyncio.to_thread(client.batch_get_item, RequestItems=pending)
+                found.extend(response.get("Responses", {}).get(self.table_name, []))
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                await asyncio.sleep(0.02 * 2**attempt)
+            else:
+                raise RuntimeError("DynamoDB left keys unprocessed after retries")
+        return found
 
     async def _put_once(self, item: dict[str, Any]) -> bool:
         try:
@@ -218,7 +250,7 @@ class DynamoDBJobStore:
             encoded = encode(failure, threshold=self._threshold)
         return await self._put_once(
             {
-                "pk": _pk(job_id),
+                "pk": _pk(job_id, _ITEMS),
                 "sk": {"S": _item_sk(item.index)},
                 "status": {"S": status},
                 "result": {"B": encoded.data},
@@ -226,17 +258,13 @@ class DynamoDBJobStore:
             }
         )
 
-    async def _query(
-        self, job_id: str, low: str, high: str, limit: int | None, projection: str | None
-    ) -> list[dict[str, Any]]:
+    async def _query(self, pk: dict[str, str], low: str, limit: int | None) -> list[dict[str, Any]]:
+        """Rows of partition `pk` from sort key `low` on, in order (all, or the first `limit`)."""
         kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
-            "ExpressionAttributeValues": {":pk": _pk(job_id), ":low": {"S": low}, ":high": {"S": high}},
+            "KeyConditionExpression": "pk = :pk AND sk >= :low",
+            "ExpressionAttributeValues": {":pk": pk, ":low": {"S": low}},
             "ConsistentRead": True,
         }
-        if projection:
-            kwargs["ProjectionExpression"] = projection
-            kwargs["ExpressionAttributeNames"] = {"#status": "status"}
         found: list[dict[str, Any]] = []
         while True:
             if limit is not None:
@@ -248,18 +276,19 @@ class DynamoDBJobStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     async def item_statuses(self, job_id: str, first: int, last: int) -> dict[int, str]:
-        rows = await self._query(job_id, _item_sk(first), _item_sk(last), None, "sk, #status")
+        keys = [{"pk": _pk(job_id, _ITEMS), "sk": {"S": _item_sk(i)}} for i in range(first, last + 1)]
+        rows = await self._batch_get(keys, "sk, #status")
         return {int(row["sk"]["S"].removeprefix("item#")): row["status"]["S"] for row in rows}
 
     async def items(self, job_id: str, start: int, limit: int) -> tuple[list[ItemRecord], int | None]:
-        rows = await self._query(job_id, _item_sk(start), "item#~", limit + 1, None)
+        rows = await self._query(_pk(job_id, _ITEMS), _item_sk(start), limit + 1)
         records = [_item_from(row) for row in rows]
         return records[:limit], (records[limit].index if len(records) > limit else None)
 
     async def record_group(self, job_id: str, summary: GroupSummary) -> bool:
         return await self._put_once(
             {
-                "pk": _pk(job_id),
+                "pk": _pk(job_id, _GROUPS),
                 "sk": {"S": _group_sk(summary.group)},
                 "size": _n(summary.size),
                 "completed": _n(summary.completed),
@@ -270,6 +299,23 @@ class DynamoDBJobStore:
             }
         )
 
+    async def mark_group_done(self, job_id: str, group: int) -> int:
+        """`ADD` to a number set: atomic, and adding a group twice changes nothing."""
+        try:
+            response = await self._call(
+                "update_item",
+                Key={"pk": _pk(job_id), "sk": {"S": _JOB_SK}},
+                UpdateExpression="ADD #done :group",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#done": "groups_done"},
+                ExpressionAttributeValues={":group": {"NS": [str(group)]}},
+                ReturnValues="UPDATED_NEW",
+            )
+        except Exception as exc:
+            if aws_error_code(exc) == _CONDITION_FAILED:
+                return 0
+            raise
+        return len(response["Attributes"]["groups_done"]["NS"])
+
     async def groups(self, job_id: str) -> list[GroupSummary]:
-        rows = await self._query(job_id, "group#", "group#~", None, None)
-        return [_group_from(row) for row in rows]
+        return [_group_from(row) for row in await self._query(_pk(job_id, _GROUPS), "group#", None)]

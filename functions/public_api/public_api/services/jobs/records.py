@@ -31,6 +31,8 @@ class JobRecord(NamedTuple):
     expires_at: float
     callback_url: str | None = None
     finished_at: float | None = None  # set once, by whoever records the job's end
+    # Groups whose summary is written: added to idempotently (a set), so a redelivery cannot count twice.
+    groups_done: frozenset[int] = frozenset()
 
 
 class ItemRecord(NamedTuple):

@@ -51,7 +51,13 @@ class JobStore(Protocol):
 
     async def record_group(self, job_id: str, summary: GroupSummary) -> bool: ...
 
-    async def groups(self, job_id: str) -> list[GroupSummary]: ...
+    async def mark_group_done(self, job_id: str, group: int) -> int:
+        """Add `group` to the job's finished groups (idempotent, atomic); how many are finished now."""
+        ...
+
+    async def groups(self, job_id: str) -> list[GroupSummary]:
+        """Every recorded group summary, in group order."""
+        ...
 
 
 class _Job:
@@ -150,6 +156,14 @@ class MemoryJobStore:
                 return False
             job.groups[summary.group] = summary
             return True
+
+    async def mark_group_done(self, job_id: str, group: int) -> int:
+        with self._lock:
+            job = self._live(job_id)
+            if job is None:
+                return 0
+            job.record = job.record._replace(groups_done=job.record.groups_done | {group})
+            return len(job.record.groups_done)
 
     async def groups(self, job_id: str) -> list[GroupSummary]:
         with self._lock:

@@ -80,6 +80,26 @@ class CancellationWatch:
         return self._cancelled
 
 
+class _Outcomes:
+    """The recorded outcomes of one message's items, as this delivery knows them."""
+
+    __slots__ = ("complete", "recorded", "statuses")
+
+    def __init__(self, statuses: dict[int, str]) -> None:
+        self.statuses = statuses
+        self.complete = True  # False once another delivery is seen recording an item first
+        self.recorded = {"completed": 0, "failed": 0}  # by this delivery
+
+    def report(self, observability: Observability) -> None:
+        """One data point per message and outcome (per item, a big message would flush mid-invocation)."""
+        for status, metric in (
+            ("completed", MetricName.JOB_ITEMS_COMPLETED),
+            ("failed", MetricName.JOB_ITEMS_FAILED),
+        ):
+            if self.recorded[status]:
+                observability.count(metric, self.recorded[status])
+
+
 class JobWorker:
     def __init__(
         self,
@@ -91,7 +111,7 @@ class JobWorker:
         concurrency: int,
         max_receive_count: int,
         retry_base_s: float,
-        cancel_check_interval_s: float = 1.0,
+        cancel_check_interval_s: float = 2.0,
     ) -> None:
         self._store = store
         self._processor = processor
@@ -112,30 +132,50 @@ class JobWorker:
             return DONE
         if job.finished_at is not None:
             return DONE
-        if any(summary.group == message.group for summary in await self._store.groups(job.job_id)):
-            await self._finish_if_done(job, deadline)  # a redelivery after a crash past the summary
+        if message.group in job.groups_done:
+            await self._finish_if_done(job, len(job.groups_done), deadline)  # redelivered after a crash
             return DONE
         if job.status == QUEUED:
             await self._store.mark_running(job.job_id)
             job = job._replace(status=RUNNING)
 
-        recorded = await self._store.item_statuses(job.job_id, message.first_index, message.last_index)
-        todo = [item for item in message.items if item.index not in recorded]
+        outcomes = _Outcomes(
+            await self._store.item_statuses(job.job_id, message.first_index, message.last_index)
+        )
+        todo = [item for item in message.items if item.index not in outcomes.statuses]
         watch = CancellationWatch(self._store, job, self._cancel_check_interval_s)
         items_deadline = Deadline(deadline.at - min(BOOKKEEPING_S, deadline.remaining() / 4))
-        transient = await self._run(job, todo, watch, items_deadline, semaphore)
+        transient = await self._run(job, todo, outcomes, watch, items_deadline, semaphore)
         cancelled = await watch.cancelled()
         if transient and not cancelled:
             if receive_count < self._max_receive_count:
+                outcomes.report(self._obs)
                 self._obs.count(MetricName.JOB_ITEMS_RETRIED, len(transient))
                 self._obs.logger.info(
                     "job items will be retried", extra={**_where(message), "items": len(transient)}
                 )
                 return MessageOutcome(retry_delay(receive_count, self.retry_base_s))
             for item, result in transient:
-                await self._record(job, _given_up(item, result, receive_count))
+                await self._record(job, _given_up(item, result, receive_count), outcomes)
+        outcomes.report(self._obs)
+        return await self._summarise(
+            job, message, outcomes, cancelled=cancelled, deadline=deadline, receive_count=receive_count
+        )
 
-        statuses = await self._store.item_statuses(job.job_id, message.first_index, message.last_index)
+    async def _summarise(
+        self,
+        job: JobRecord,
+        message: JobMessage,
+        outcomes: _Outcomes,
+        *,
+        cancelled: bool,
+        deadline: Deadline,
+        receive_count: int,
+    ) -> MessageOutcome:
+        """Write the group's summary once all its items are final, then see whether the job is over."""
+        statuses = outcomes.statuses
+        if not outcomes.complete:
+            statuses = await self._store.item_statuses(job.job_id, message.first_index, message.last_index)
         missing = len(message.items) - len(statuses)
         if missing and not cancelled:  # an unrecorded item with no reason: let the message come back
             self._obs.logger.error("job items unrecorded", extra={**_where(message), "items": missing})
@@ -148,14 +188,17 @@ class JobWorker:
             cancelled=missing,
             recorded_at=time.time(),
         )
+        # Written already when an earlier delivery stopped between these two steps: both are idempotent.
         await self._store.record_group(job.job_id, summary)
-        await self._finish_if_done(job, deadline)
+        finished_groups = await self._store.mark_group_done(job.job_id, message.group)
+        await self._finish_if_done(job, finished_groups, deadline)
         return DONE
 
     async def _run(
         self,
         job: JobRecord,
         todo: list[JobItem],
+        outcomes: _Outcomes,
         watch: CancellationWatch,
         deadline: Deadline,
         semaphore: asyncio.Semaphore,
@@ -177,7 +220,7 @@ class JobWorker:
             if result.error_code in TRANSIENT_CODES:
                 transient.append((item, result))
                 return
-            await self._record(job, _item_record(item.index, result))
+            await self._record(job, _item_record(item.index, result), outcomes)
 
         await run_batch(
             requests,
@@ -190,16 +233,18 @@ class JobWorker:
         )
         return transient
 
-    async def _record(self, job: JobRecord, item: ItemRecord) -> None:
-        if await self._store.record_item(job.job_id, item):
-            completed = item.status == "completed"
-            self._obs.count(MetricName.JOB_ITEMS_COMPLETED if completed else MetricName.JOB_ITEMS_FAILED)
-
-    async def _finish_if_done(self, job: JobRecord, deadline: Deadline) -> None:
-        """Record the job's end when its last group is in; only the one who records it calls back."""
-        groups = await self._store.groups(job.job_id)
-        if len(groups) < job.group_count:
+    async def _record(self, job: JobRecord, item: ItemRecord, outcomes: _Outcomes) -> None:
+        if not await self._store.record_item(job.job_id, item):
+            outcomes.complete = False  # a concurrent delivery recorded it first: its outcome is theirs
             return
+        outcomes.statuses[item.index] = item.status
+        outcomes.recorded[item.status] += 1
+
+    async def _finish_if_done(self, job: JobRecord, finished_groups: int, deadline: Deadline) -> None:
+        """Record the job's end when its last group is in; only the one who records it calls back."""
+        if finished_groups < job.group_count:
+            return
+        groups = await self._store.groups(job.job_id)
         for _ in range(3):  # a cancel landing in between changes the status: read it again
             current = await self._store.get(job.job_id)
             if current is None or current.finished_at is not None:
