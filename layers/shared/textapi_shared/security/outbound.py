@@ -35,7 +35,7 @@ class VettedUrl(NamedTuple):
 
 
 def address_refusal(ip: IPAddress, *, allow_loopback: bool = False) -> str | None:
-    """Why `ip` may not be called (None when it may)."""
+    """What kind of address `ip` is when it may not be called (None when it may)."""
     if isinstance(ip, ipaddress.IPv6Address):
         embedded = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
         if ip in _NAT64:
@@ -43,16 +43,16 @@ def address_refusal(ip: IPAddress, *, allow_loopback: bool = False) -> str | Non
         for inner in (address for address in embedded if address is not None):
             reason = address_refusal(inner, allow_loopback=allow_loopback)
             if reason is not None:
-                return f"embeds an IPv4 address that is {reason}"
+                return f"an IPv6 address embedding {reason}"
     if ip.is_loopback:
-        return None if allow_loopback else "loopback"
+        return None if allow_loopback else "a loopback address"
     checks = (
-        (ip.is_unspecified, "unspecified"),
-        (ip.is_link_local, "link-local (the instance metadata service lives there)"),
-        (ip.is_multicast, "multicast"),
-        (ip.is_private, "private"),
-        (ip.is_reserved, "reserved"),
-        (not ip.is_global, "not publicly routable"),
+        (ip.is_unspecified, "the unspecified address"),
+        (ip.is_link_local, "a link-local address (where the instance metadata service lives)"),
+        (ip.is_multicast, "a multicast address"),
+        (ip.is_private, "a private address"),
+        (ip.is_reserved, "a reserved address"),
+        (not ip.is_global, "an address that is not publicly routable"),
     )
     return next((reason for refused, reason in checks if refused), None)
 
@@ -83,10 +83,10 @@ async def vet_url(
     if not host:
         raise UnsafeUrlError("the URL has no host")
     try:
-        addresses = [str(ipaddress.ip_address(host))]
+        addresses, verb = [str(ipaddress.ip_address(host))], "is"
     except ValueError:
         try:
-            addresses = await resolve(host, port)
+            addresses, verb = await resolve(host, port), "resolves to"
         except OSError as exc:
             raise UnsafeUrlError("the host name does not resolve") from exc
     if not addresses:
@@ -95,8 +95,8 @@ async def vet_url(
         reason = address_refusal(
             ipaddress.ip_address(address.split("%", 1)[0]), allow_loopback=allow_loopback
         )
-        if reason is not None:
-            raise UnsafeUrlError(f"the host resolves to an address that is {reason}")
+        if reason is not None:  # the address stays out of the message: it may be an internal one
+            raise UnsafeUrlError(f"the host {verb} {reason}; only public addresses are called")
     target = parts.path or "/"
     if parts.query:
         target = f"{target}?{parts.query}"
