@@ -309,7 +309,8 @@ class DynamoDBJobStore:
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeNames={"#done": "groups_done"},
                 ExpressionAttributeValues={":group": {"NS": [str(group)]}},
-                ReturnValues="UPDATED_NEW",
+                # Not UPDATED_NEW: an ADD that changes nothing (a group added twice) may return nothing.
+                ReturnValues="ALL_NEW",
             )
         except Exception as exc:
             if aws_error_code(exc) == _CONDITION_FAILED:

@@ -111,7 +111,7 @@ class JobWorker:
         concurrency: int,
         max_receive_count: int,
         retry_base_s: float,
-        cancel_check_interval_s: float = 2.0,
+        cancel_check_interval_s: float = 1.0,
     ) -> None:
         self._store = store
         self._processor = processor
