@@ -155,6 +155,8 @@ class RecordedRequest:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
+    # Keep-alive, as Google's endpoint does: clients reuse their connections instead of opening one per call.
+    protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:
         fake = self.server.fake
