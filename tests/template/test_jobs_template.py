@@ -122,7 +122,7 @@ def test_worker_may_consume_its_queue_and_write_results_only():
     ]
     assert not _templates(WORKER, "SQSSendMessagePolicy")
     jobs = [s for s in _statements(WORKER) if s["Resource"] == {"Fn::GetAtt": ["JobsTable", "Arn"]}]
-    assert [set(s["Action"]) for s in jobs] == [JOB_TABLE_ACTIONS]
+    assert [set(s["Action"]) for s in jobs] == [JOB_TABLE_ACTIONS | {"dynamodb:BatchGetItem"}]
     reads = json.dumps(_templates(WORKER, "SSMParameterReadPolicy"))
     assert "job-callback-secret" in reads
     assert "JobCallbackSecretParameterName" in reads
