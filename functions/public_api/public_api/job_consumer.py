@@ -13,7 +13,8 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from public_api.services.jobs.factory import build_jobs
-from public_api.services.jobs.records import JobMessage
+from public_api.services.jobs.records import InvalidJobMessageError, JobMessage
+from public_api.services.jobs.sqs_queue import SqsJobQueue
 from public_api.services.processing import build_processing
 from textapi_shared.errors import ConfigurationError
 from textapi_shared.monitoring.metric_names import MetricName
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
     from public_api.config import PublicApiSettings
-    from public_api.services.jobs.sqs_queue import SqsJobQueue
     from public_api.services.jobs.store import JobStore
     from public_api.services.jobs.worker import JobWorker
     from textapi_shared.monitoring.observability import Observability
@@ -56,7 +56,17 @@ class JobConsumer:
 
         async def handle(record: SQSRecord) -> None:
             self._observability.count(MetricName.JOB_MESSAGES)
-            message = JobMessage.from_json(record.body)  # InvalidJobMessageError: fails until the DLQ
+            try:
+                message = JobMessage.from_json(record.body)
+            except InvalidJobMessageError:  # fails on every delivery, then SQS moves it to the DLQ
+                self._observability.logger.error(
+                    "unreadable job message",
+                    extra={
+                        "message_id": record.message_id,
+                        "receive_count": record.attributes.approximate_receive_count,
+                    },
+                )
+                raise
             outcome = await self._worker.process(
                 message,
                 receive_count=int(record.attributes.approximate_receive_count),
@@ -81,5 +91,6 @@ def create_worker(
         raise ConfigurationError("The job worker consumes SQS: it needs JOBS_BACKEND=sqs.")
     observability = build_observability(settings)
     jobs = build_jobs(settings, build_processing(settings, observability), observability, store=store)
-    consumer = JobConsumer(jobs.worker, jobs.queue, settings, observability)  # type: ignore[arg-type]
+    assert isinstance(jobs.queue, SqsJobQueue)  # JOBS_BACKEND=sqs builds it
+    consumer = JobConsumer(jobs.worker, jobs.queue, settings, observability)
     return build_sqs_handler(observability, consumer.record_handler_for)
