@@ -48,7 +48,7 @@ def address_refusal(ip: IPAddress, *, allow_loopback: bool = False) -> str | Non
         return None if allow_loopback else "a loopback address"
     checks = (
         (ip.is_unspecified, "the unspecified address"),
-        (ip.is_link_local, "a link-local address (where the instance metadata service lives)"),
+        (ip.is_link_local, "a link-local address (such as the instance metadata service's)"),
         (ip.is_multicast, "a multicast address"),
         (ip.is_private, "a private address"),
         (ip.is_reserved, "a reserved address"),
