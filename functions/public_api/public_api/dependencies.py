@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from public_api.config import PublicApiSettings
 from public_api.services.jobs.service import JobService
@@ -53,10 +53,19 @@ async def idempotent_call(
     request: Request,
     subject: Annotated[str, Depends(rate_limit_subject)],
     deadline: Annotated[Deadline, Depends(invocation_deadline)],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Send the same key to retry safely: within 24 h the first response is replayed "
+            "(`Idempotent-Replayed: true`); another body with the key is 422, a request still running 409.",
+        ),
+    ] = None,
 ) -> IdempotentCall:
     """The request's `Idempotency-Key`, scoped to the caller (so it runs after authentication)."""
     return IdempotentCall(
         request,
+        idempotency_key,
         store=request.app.state.idempotency,
         scope=subject,
         ttl_s=request.app.state.settings.idempotency_ttl_seconds,

@@ -60,9 +60,8 @@ def _keeps(status: int) -> bool:
     return (200 <= status < 300 or 400 <= status < 500) and status not in _NOT_KEPT
 
 
-def presented_idempotency_key(request: Request) -> str | None:
+def checked_idempotency_key(value: str | None) -> str | None:
     """The header's value; 422 when it is empty, too long or not printable ASCII."""
-    value = request.headers.get(HEADER)
     if value is None:
         return None
     if not 0 < len(value) <= MAX_KEY_LENGTH or not all(" " <= ch <= "~" for ch in value):
@@ -88,6 +87,7 @@ class IdempotentCall:
     def __init__(
         self,
         request: Request,
+        idempotency_key: str | None,
         *,
         store: IdempotencyStore,
         scope: str,
@@ -100,7 +100,7 @@ class IdempotentCall:
         self._ttl_s = ttl_s
         self._deadline = deadline
         self._logger = logger
-        presented = presented_idempotency_key(request)
+        presented = checked_idempotency_key(idempotency_key)
         digest = hashlib.sha256(presented.encode()).hexdigest()[:32] if presented is not None else None
         self.record_key = f"{scope}:{digest}" if digest is not None else None
 
