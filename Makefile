@@ -100,6 +100,7 @@ bench: $(VENV)/.installed ## Cold start and per-request overhead vs a bare FastA
 	$(PY) tests/bench/bench_local_provider.py
 	$(PY) tests/bench/bench_cache.py
 	$(PY) tests/bench/bench_resilience.py
+	$(PY) tests/bench/bench_jobs.py
 
 bench-instructions: $(VENV)/.installed ## Cold start counted in CPU instructions (valgrind): machine load cannot move it
 	$(PY) tests/bench/bench_cold_start.py --instructions

@@ -75,3 +75,64 @@ def cache_table(moto_endpoint):
     name = f"textapi-cache-{uuid.uuid4().hex[:12]}"
     create_cache_table(boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name="us-east-1"), name)
     return name
+
+
+@pytest.fixture
+def jobs_table(moto_endpoint):
+    """A fresh DynamoDB table on the moto server, built from template.yaml's `JobsTable`."""
+    import uuid
+
+    import boto3
+
+    from fakes.aws_tables import create_jobs_table
+
+    name = f"textapi-jobs-{uuid.uuid4().hex[:12]}"
+    create_jobs_table(boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name="us-east-1"), name)
+    return name
+
+
+@pytest.fixture
+def jobs_queue(moto_endpoint):
+    """A fresh SQS queue with a dead-letter queue on the moto server (maxReceiveCount 3).
+
+    Visibility timeout 0: a message the handler reports failed is visible again at once, so tests
+    redeliver it without waiting (the worker's own back-off is 0 s in these tests too).
+    """
+    import json
+    import uuid
+
+    import boto3
+
+    from fakes.sqs_events import JobsQueue
+
+    sqs = boto3.client("sqs", endpoint_url=moto_endpoint, region_name="us-east-1")
+    suffix = uuid.uuid4().hex[:12]
+    dead_letters = sqs.create_queue(QueueName=f"textapi-jobs-dlq-{suffix}")["QueueUrl"]
+    dead_letters_arn = sqs.get_queue_attributes(QueueUrl=dead_letters, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    redrive = {"deadLetterTargetArn": dead_letters_arn, "maxReceiveCount": JobsQueue.MAX_RECEIVE_COUNT}
+    url = sqs.create_queue(
+        QueueName=f"textapi-jobs-{suffix}",
+        Attributes={"VisibilityTimeout": "0", "RedrivePolicy": json.dumps(redrive)},
+    )["QueueUrl"]
+    return JobsQueue(sqs, url, dead_letters)
+
+
+@pytest.fixture
+def atomic_moto_updates(monkeypatch):
+    """moto applies UpdateItem as an unlocked read-modify-write, so concurrent ADDs can lose updates
+    in the fake; real DynamoDB applies each UpdateItem atomically. Serialising moto's handler makes
+    tests measure the code (ADD, never read-then-write), not the fake's race."""
+    import threading
+
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.Lock()
+    original = DynamoHandler.update_item
+
+    def update_item(self: DynamoHandler):
+        with lock:
+            return original(self)
+
+    monkeypatch.setattr(DynamoHandler, "update_item", update_item)

@@ -43,8 +43,11 @@ class AsgiClient:
         json_body: Any = None,
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
     ) -> ApiResponse:
-        response = self._client.request(method, path, json=json_body, content=content, headers=headers)
+        response = self._client.request(
+            method, path, json=json_body, content=content, headers=headers, params=query
+        )
         return ApiResponse(
             response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.text
         )
@@ -66,13 +69,14 @@ class LambdaClient:
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
         timeout_ms: int | None = None,
+        query: dict[str, str] | None = None,
     ) -> ApiResponse:
         body = (
             content
             if content is not None
             else (json.dumps(json_body).encode() if json_body is not None else None)
         )
-        event = build_http_event(method, path, headers=headers, body=body)
+        event = build_http_event(method, path, headers=headers, body=body, query=query)
         response = self._handler(event, FakeLambdaContext(timeout_ms=timeout_ms or self._timeout_ms))
         headers_out = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
         return ApiResponse(response["statusCode"], headers_out, response_text(response))

@@ -47,3 +47,21 @@ def create_cache_table(client: Any, name: str) -> None:
     client.update_time_to_live(
         TableName=name, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True}
     )
+
+
+def create_jobs_table(client: Any, name: str) -> None:
+    """The jobs table exactly as template.yaml's `JobsTable` declares it (keys pk/sk, TTL `ttl`)."""
+    resource = load_template()["Resources"].get("JobsTable")
+    if resource is None or resource.get("Type") != "AWS::DynamoDB::Table":
+        pytest.fail("template.yaml needs an `AWS::DynamoDB::Table` resource named `JobsTable`")
+    properties = resource["Properties"]
+    client.create_table(
+        TableName=name,
+        KeySchema=properties["KeySchema"],
+        AttributeDefinitions=properties["AttributeDefinitions"],
+        BillingMode=properties["BillingMode"],
+    )
+    ttl = properties["TimeToLiveSpecification"]
+    client.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True}
+    )

@@ -103,6 +103,7 @@ def moto_server() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access line per AWS call otherwise
+    _list_moto_modules_once()
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -110,3 +111,22 @@ def moto_server() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+def _list_moto_modules_once() -> None:
+    """moto's server lists its package folder (a listdir and ~150 stats) on every request to find the
+    service; the folder does not change while it runs, so list it once: ~5 ms less per AWS call."""
+    import functools
+
+    from moto import backends
+
+    original = backends.list_of_moto_modules
+    if hasattr(original, "__wrapped__"):
+        return
+    listed = tuple(original())
+
+    @functools.wraps(original)
+    def listed_once() -> tuple[str, ...]:
+        return listed
+
+    backends.list_of_moto_modules = listed_once

@@ -19,7 +19,15 @@ CODE_PATH = os.pathsep.join(
 HEAVY = ("google.genai", "boto3", "botocore.session", "botocore.client", "redis", "httpx", "aws_xray_sdk")
 
 
-ENTRY_POINTS = ["public_api.main", "internal_api.main"]
+ENTRY_POINTS = ["public_api.main", "internal_api.main", "public_api.worker"]
+# What each entry point needs to start at all (the worker consumes SQS: the template sets these).
+ENTRY_ENVIRONMENT = {
+    "public_api.worker": {
+        "JOBS_BACKEND": "sqs",
+        "JOBS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/textapi-jobs",
+        "JOBS_TABLE_NAME": "textapi-jobs",
+    }
+}
 
 
 def _after_import(module: str, expression: str, **env: str):
@@ -34,7 +42,13 @@ def _after_import(module: str, expression: str, **env: str):
             f"print(json.dumps({expression}))",
         ]
     )
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": CODE_PATH, "STAGE": "dev", **env}
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": CODE_PATH,
+        "STAGE": "dev",
+        **ENTRY_ENVIRONMENT.get(module, {}),
+        **env,
+    }
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
     )

@@ -2,9 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from public_api.config import PublicApiSettings
+from public_api.services.jobs.service import JobService
 from public_api.services.text_processor import TextProcessor
 from textapi_shared.cache.protocol import Cache
 from textapi_shared.errors import InputValidationError
@@ -22,6 +23,7 @@ from textapi_shared.web.dependencies import (
     optional_api_key,
     require_api_key,
 )
+from textapi_shared.web.idempotency import IdempotentCall
 
 
 async def text_processor(request: Request) -> TextProcessor:
@@ -47,39 +49,81 @@ async def cache_scope(request: Request, caller: Annotated[Principal, Depends(req
     return f"key:{caller.key_hash}" if caller.key_hash else "open"
 
 
-async def check_batch_size(request: Request) -> None:
-    """Refuse a batch by its count before any item is validated (FastAPI solves dependencies first,
-    on the body it has already parsed): over MAX_BATCH_REQUESTS_PER_CALL is 422 (charged as an invalid
-    request), over RATE_LIMIT_PER_MINUTE 422 `OverBudgetError` (charged nothing; it could never pass).
-    """
+async def _request_count(request: Request, limit: int, what: str, setting: str) -> int | None:
+    """The number of `requests` in the body, refused over `limit` before any item is validated
+    (FastAPI solves dependencies first, on the body it has already parsed): a 422, charged as an
+    invalid request. None when the body has no list of requests (its own validation says so)."""
     try:
         body = await request.json()  # parsed once by FastAPI and kept on the request
     except (ValueError, RecursionError):
-        return  # not JSON: the body's own validation says so
+        return None
     requests = body.get("requests") if isinstance(body, dict) else None
     if not isinstance(requests, list):
-        return
-    count, limit = len(requests), request.app.state.settings.max_batch_requests_per_call
+        return None
+    count = len(requests)
     if count > limit:
         raise InputValidationError(
-            f"A batch may hold at most {limit} requests (MAX_BATCH_REQUESTS_PER_CALL); this one has {count}.",
+            f"A {what} may hold at most {limit} requests ({setting}); this one has {count}.",
             details={
                 "errors": [
                     {
                         "field": "requests",
                         "location": ["body", "requests"],
-                        "message": f"at most {limit} requests per batch",
+                        "message": f"at most {limit} requests per {what}",
                         "type": "too_long",
                     }
                 ]
             },
         )
-    request.app.state.rate_limiter.check_affordable(count, what=f"A batch of {count}", field="requests")
+    return count
+
+
+async def check_batch_size(request: Request) -> None:
+    """A batch over MAX_BATCH_REQUESTS_PER_CALL is 422 before its items are validated; over
+    RATE_LIMIT_PER_MINUTE 422 `OverBudgetError` (charged nothing: it could never pass)."""
+    limit = request.app.state.settings.max_batch_requests_per_call
+    count = await _request_count(request, limit, "batch", "MAX_BATCH_REQUESTS_PER_CALL")
+    if count is not None:
+        request.app.state.rate_limiter.check_affordable(count, what=f"A batch of {count}", field="requests")
+
+
+async def check_job_size(request: Request) -> None:
+    """A job over MAX_JOB_REQUESTS is 422 before its items are validated."""
+    await _request_count(request, request.app.state.settings.max_job_requests, "job", "MAX_JOB_REQUESTS")
 
 
 async def read_cache(request: Request) -> bool:
     """`Cache-Control: no-cache` skips the cache read (the fresh answer is still stored)."""
     return "no-cache" not in request.headers.get("cache-control", "").lower()
+
+
+async def job_service(request: Request) -> JobService:
+    return request.app.state.jobs.service
+
+
+async def idempotent_call(
+    request: Request,
+    subject: Annotated[str, Depends(rate_limit_subject)],
+    deadline: Annotated[Deadline, Depends(invocation_deadline)],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Send the same key to retry safely: within 24 h the first response is replayed "
+            "(`Idempotent-Replayed: true`); another body with the key is 422, a request still running 409.",
+        ),
+    ] = None,
+) -> IdempotentCall:
+    """The request's `Idempotency-Key`, scoped to the caller (so it runs after authentication)."""
+    return IdempotentCall(
+        request,
+        idempotency_key,
+        store=request.app.state.idempotency,
+        scope=subject,
+        ttl_s=request.app.state.settings.idempotency_ttl_seconds,
+        deadline=deadline,
+        logger=request.app.state.observability.logger,
+    )
 
 
 Settings = Annotated[PublicApiSettings, Depends(app_settings)]
@@ -94,3 +138,5 @@ InvocationDeadline = Annotated[Deadline, Depends(invocation_deadline)]
 ReadCache = Annotated[bool, Depends(read_cache)]
 SharedCache = Annotated[Cache, Depends(app_cache)]
 ResilienceServices = Annotated[Resilience, Depends(app_resilience)]
+Jobs = Annotated[JobService, Depends(job_service)]
+Idempotency = Annotated[IdempotentCall, Depends(idempotent_call)]

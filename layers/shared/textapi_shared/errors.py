@@ -139,6 +139,22 @@ class AIUnavailableError(ServiceUnavailableError):
     default_message = "The AI service is temporarily unavailable; retry later."
 
 
+class IdempotencyKeyReusedError(ApiError):
+    """An `Idempotency-Key` already used with a different request (body or endpoint)."""
+
+    status_code = 422
+    error_code = "IDEMPOTENCY_KEY_REUSED"
+    default_message = "This Idempotency-Key was already used with a different request."
+
+
+class IdempotencyInFlightError(ApiError):
+    """The first request with this `Idempotency-Key` is still running."""
+
+    status_code = 409
+    error_code = "IDEMPOTENCY_IN_FLIGHT"
+    default_message = "A request with this Idempotency-Key is still in progress; retry shortly."
+
+
 class GatewayTimeoutError(ApiError):
     status_code = 504
     error_code = "GATEWAY_TIMEOUT"

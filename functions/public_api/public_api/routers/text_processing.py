@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Response
 
 from public_api.dependencies import (
     CacheScope,
+    Idempotency,
     InvocationDeadline,
     Limiter,
     OptionalApiKey,
@@ -25,6 +26,7 @@ from public_api.services.batch_runner import run_batch
 from public_api.services.operations import OPERATIONS
 from public_api.services.text_processor import check_lengths
 from textapi_shared.timestamps import utc_timestamp
+from textapi_shared.web.idempotency import model_response
 from textapi_shared.web.openapi import KEYED, WITH_BODY, error_responses
 
 PREFIX = "/v1/text_processing"
@@ -54,13 +56,17 @@ async def process(
     settings: Settings,
     deadline: InvocationDeadline,
     use_cache: ReadCache,
-    response: Response,
-) -> TextProcessingResponse:
+    idempotency: Idempotency,
+) -> Response:
     """Run one operation on a text."""
     check_lengths([(("body",), body)], settings)
-    state = await limiter.consume(subject)
-    response.headers.update(state.headers())
-    return await processor.process(body, deadline=deadline, read_cache=use_cache, scope=scope)
+
+    async def run() -> Response:
+        state = await limiter.consume(subject)
+        result = await processor.process(body, deadline=deadline, read_cache=use_cache, scope=scope)
+        return model_response(result, headers=state.headers())
+
+    return await idempotency.run(run)
 
 
 @router.post(
@@ -78,27 +84,31 @@ async def batch_process(
     settings: Settings,
     deadline: InvocationDeadline,
     use_cache: ReadCache,
-    response: Response,
-) -> BatchTextProcessingResponse:
+    idempotency: Idempotency,
+) -> Response:
     """Run many operations concurrently; every item comes back, in order, exactly once."""
     started = time.perf_counter()
     check_lengths([(("body", "requests", i), item) for i, item in enumerate(body.requests)], settings)
-    state = await limiter.consume(subject, cost=len(body.requests))
-    response.headers.update(state.headers())
-    results = await run_batch(
-        body.requests,
-        lambda item: processor.process(item, deadline=deadline, read_cache=use_cache, scope=scope),
-        concurrency=settings.batch_ai_concurrency_limit,
-        deadline=deadline,
-        logger=processor.logger,
-    )
-    completed = sum(1 for r in results if r.status == "completed")
-    return BatchTextProcessingResponse(
-        batch_id=body.batch_id or f"batch_{uuid.uuid4()}",
-        total_requests=len(results),
-        completed=completed,
-        failed=len(results) - completed,
-        results=results,
-        total_processing_time=round(time.perf_counter() - started, 4),
-        timestamp=utc_timestamp(),
-    )
+
+    async def run() -> Response:
+        state = await limiter.consume(subject, cost=len(body.requests))
+        results = await run_batch(
+            body.requests,
+            lambda item: processor.process(item, deadline=deadline, read_cache=use_cache, scope=scope),
+            concurrency=settings.batch_ai_concurrency_limit,
+            deadline=deadline,
+            logger=processor.logger,
+        )
+        completed = sum(1 for r in results if r.status == "completed")
+        batch = BatchTextProcessingResponse(
+            batch_id=body.batch_id or f"batch_{uuid.uuid4()}",
+            total_requests=len(results),
+            completed=completed,
+            failed=len(results) - completed,
+            results=results,
+            total_processing_time=round(time.perf_counter() - started, 4),
+            timestamp=utc_timestamp(),
+        )
+        return model_response(batch, headers=state.headers())
+
+    return await idempotency.run(run)

@@ -31,11 +31,21 @@ async def run_batch(
     concurrency: int,
     deadline: Deadline,
     logger: Logger,
+    semaphore: asyncio.Semaphore | None = None,
+    on_result: Callable[[BatchItemResult], Awaitable[None]] | None = None,
 ) -> list[BatchItemResult]:
-    semaphore = asyncio.Semaphore(concurrency)
+    """`semaphore` shares the concurrency limit with other batches (a worker's messages of one
+    invocation); `on_result` hears each item as soon as it is final (a job records it then)."""
+    limit = semaphore if semaphore is not None else asyncio.Semaphore(concurrency)
 
     async def run(index: int, item: TextProcessingRequest) -> BatchItemResult:
-        async with semaphore:
+        result = await attempt(index, item)
+        if on_result is not None:
+            await on_result(result)
+        return result
+
+    async def attempt(index: int, item: TextProcessingRequest) -> BatchItemResult:
+        async with limit:
             remaining = deadline.remaining()
             if remaining <= 0:
                 return _failed(index, _DEADLINE_MESSAGE, DEADLINE_EXCEEDED)

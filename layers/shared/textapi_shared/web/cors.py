@@ -17,13 +17,22 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
 ALLOWED_METHODS = ["GET", "POST", "PUT", "DELETE", "OPTIONS"]
-ALLOWED_HEADERS = ["Authorization", "X-API-Key", "Content-Type", "Cache-Control", "X-Request-ID"]
+ALLOWED_HEADERS = [
+    "Authorization",
+    "X-API-Key",
+    "Content-Type",
+    "Cache-Control",
+    "X-Request-ID",
+    "Idempotency-Key",
+]
 EXPOSED_HEADERS = [
     "X-Request-ID",
     "Retry-After",
     "X-RateLimit-Limit",
     "X-RateLimit-Remaining",
     "X-RateLimit-Reset",
+    "Location",
+    "Idempotent-Replayed",
 ]
 
 

@@ -19,7 +19,7 @@ import gc
 import json
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.logging import correlation_paths
 from mangum import Mangum
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from textapi_shared.monitoring.observability import Observability
+
+T = TypeVar("T")
 
 
 def _is_string_map(value: object) -> bool:
@@ -157,20 +159,29 @@ def build_lambda_handler(
     return observability.metrics.log_metrics(handler, capture_cold_start_metric=True)
 
 
-def finish_cold_start(
-    build_app: Callable[[], FastAPI],
-) -> tuple[FastAPI, Callable[[dict[str, Any], Any], dict[str, Any]]]:
-    """The app and its Lambda handler, built at the end of an entry point's cold start.
+def finish_init(build: Callable[[], T]) -> T:
+    """What an entry point's cold start builds last (its app, its handler), then garbage collection.
 
     The entry point pauses the cyclic garbage collector before its imports (init allocates a great deal
     and frees almost nothing); here it resumes, with everything init built frozen out of later
     collections. It resumes also when the build fails.
     """
     try:
-        app = build_app()
-        handler = build_lambda_handler(app, app.state.observability)
+        built = build()
         after_restore(reseed_random)  # SnapStart: restored copies must not share retry jitter
         gc.freeze()
-        return app, handler
+        return built
     finally:
         gc.enable()
+
+
+def finish_cold_start(
+    build_app: Callable[[], FastAPI],
+) -> tuple[FastAPI, Callable[[dict[str, Any], Any], dict[str, Any]]]:
+    """The app and its Lambda handler, built at the end of an API entry point's cold start."""
+
+    def build() -> tuple[FastAPI, Callable[[dict[str, Any], Any], dict[str, Any]]]:
+        app = build_app()
+        return app, build_lambda_handler(app, app.state.observability)
+
+    return finish_init(build)

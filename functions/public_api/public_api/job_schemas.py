@@ -1,0 +1,49 @@
+"""Request and response models of the jobs API (results use the batch item shape)."""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from public_api.schemas import BatchItemResult, BatchTextProcessingRequest
+
+JobStatus = Literal["queued", "running", "completed", "completed_with_errors", "cancelled"]
+
+
+class JobSubmitRequest(BatchTextProcessingRequest):
+    """A batch body (up to MAX_JOB_REQUESTS items) and, optionally, where to report its end."""
+
+    callback_url: str | None = Field(
+        None,
+        max_length=2048,
+        description="https URL that receives `POST {job_id, status, completed, failed}` when the job ends, "
+        "signed `X-Textapi-Signature: sha256=<HMAC>`; it must resolve to public addresses only",
+    )
+
+
+class JobSubmittedResponse(BaseModel):
+    job_id: str
+    batch_id: str
+    status: JobStatus
+    total_requests: int
+    created_at: str
+    expires_at: str
+
+
+class JobStatusResponse(BaseModel):
+    job_id: str
+    batch_id: str
+    status: JobStatus
+    total_requests: int
+    completed: int
+    failed: int
+    cancelled: int
+    pending: int = Field(description="completed + failed + cancelled + pending == total_requests")
+    created_at: str
+    updated_at: str
+    expires_at: str
+    results: list[BatchItemResult] = Field(
+        description="Recorded results in index order from `next_token`'s position; complete once the job ends"
+    )
+    next_token: str | None = Field(
+        None, description="Pass as `?next_token=` for the next page; null on the last"
+    )

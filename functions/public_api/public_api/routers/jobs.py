@@ -1,0 +1,160 @@
+"""Jobs: many operations run asynchronously by the worker function, polled or called back."""
+
+import base64
+import binascii
+import json
+import re
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from public_api.dependencies import (
+    ApiKey,
+    CacheScope,
+    Idempotency,
+    Jobs,
+    Limiter,
+    RateLimitSubject,
+    Settings,
+    check_job_size,
+)
+from public_api.job_schemas import JobStatusResponse, JobSubmitRequest, JobSubmittedResponse
+from public_api.schemas import BatchItemResult, TextProcessingResponse
+from public_api.services.jobs.service import JobView
+from public_api.services.text_processor import check_lengths
+from textapi_shared.errors import InputValidationError, NotFoundError
+from textapi_shared.timestamps import utc_timestamp
+from textapi_shared.web.idempotency import model_response
+from textapi_shared.web.openapi import KEYED, WITH_BODY, error_responses
+
+PREFIX = "/v1/text_processing/jobs"
+router = APIRouter(prefix=PREFIX, tags=["jobs"], responses=error_responses(*KEYED))
+# Submitting spends one request of the per-minute budget, and a refused submission a quarter of one.
+METERED_ROUTES = (("POST", PREFIX),)
+_JOB_ID = re.compile(r"^job_[0-9a-f]{32}$")
+MAX_PAGE = 500
+
+
+def _checked_id(job_id: str) -> str:
+    if not _JOB_ID.match(job_id):
+        raise NotFoundError(f"No job {job_id!r}.")
+    return job_id
+
+
+def _token(index: int | None) -> str | None:
+    if index is None:
+        return None
+    return base64.urlsafe_b64encode(json.dumps({"i": index}).encode()).decode().rstrip("=")
+
+
+def _start(token: str | None) -> int:
+    if token is None:
+        return 0
+    try:
+        index = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))["i"]
+        if isinstance(index, int) and index >= 0:
+            return index
+    except (binascii.Error, ValueError, TypeError, KeyError):
+        pass
+    raise InputValidationError(
+        "Invalid request: next_token is not a token this API returned.",
+        details={
+            "errors": [
+                {
+                    "field": "next_token",
+                    "location": ["query", "next_token"],
+                    "message": "not a token this API returned",
+                    "type": "value_error",
+                }
+            ]
+        },
+    )
+
+
+def _status(view: JobView) -> JobStatusResponse:
+    job, counts = view.job, view.counts
+    return JobStatusResponse(
+        job_id=job.job_id,
+        batch_id=job.batch_id,
+        status=view.status,
+        total_requests=job.total,
+        completed=counts.completed,
+        failed=counts.failed,
+        cancelled=counts.cancelled,
+        pending=counts.pending,
+        created_at=utc_timestamp(job.created_at),
+        updated_at=utc_timestamp(counts.updated_at),
+        expires_at=utc_timestamp(job.expires_at),
+        results=[
+            BatchItemResult(
+                request_index=item.index,
+                status=item.status,
+                response=TextProcessingResponse(**item.response) if item.response is not None else None,
+                error=item.error,
+                error_code=item.error_code,
+            )
+            for item in view.items
+        ],
+        next_token=_token(view.next_index),
+    )
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=JobSubmittedResponse,
+    dependencies=[Depends(check_job_size)],
+    responses=error_responses(*WITH_BODY, 409, 429),
+)
+async def submit_job(
+    body: JobSubmitRequest,
+    request: Request,
+    subject: RateLimitSubject,
+    scope: CacheScope,
+    limiter: Limiter,
+    jobs: Jobs,
+    settings: Settings,
+    idempotency: Idempotency,
+) -> Response:
+    """Queue a batch as an asynchronous job (202 and a Location to poll); submitting costs one request."""
+    check_lengths([(("body", "requests", i), item) for i, item in enumerate(body.requests)], settings)
+
+    async def submit() -> Response:
+        state = await limiter.consume(subject)
+        job = await jobs.submit(
+            subject, body.requests, batch_id=body.batch_id, callback_url=body.callback_url, cache_scope=scope
+        )
+        submitted = JobSubmittedResponse(
+            job_id=job.job_id,
+            batch_id=job.batch_id,
+            status=job.status,
+            total_requests=job.total,
+            created_at=utc_timestamp(job.created_at),
+            expires_at=utc_timestamp(job.expires_at),
+        )
+        # root_path is the stage prefix behind a named stage (`/dev`), so the Location is reachable.
+        location = f"{request.scope.get('root_path', '')}{PREFIX}/{job.job_id}"
+        return model_response(submitted, status_code=202, headers={"Location": location, **state.headers()})
+
+    return await idempotency.run(submit)
+
+
+@router.get("/{job_id}", response_model=JobStatusResponse, responses=error_responses(404, 422))
+async def get_job(
+    job_id: str,
+    _caller: ApiKey,
+    subject: RateLimitSubject,
+    jobs: Jobs,
+    limit: int = Query(100, ge=1, le=MAX_PAGE, description="results per page"),
+    next_token: str | None = Query(None, max_length=200),
+) -> JobStatusResponse:
+    """Status, counts and a page of results (index order) of one of your jobs."""
+    view = await jobs.view(subject, _checked_id(job_id), start=_start(next_token), limit=limit)
+    return _status(view)
+
+
+@router.delete("/{job_id}", response_model=JobStatusResponse, responses=error_responses(404, 422))
+async def cancel_job(
+    job_id: str, _caller: ApiKey, subject: RateLimitSubject, jobs: Jobs
+) -> JobStatusResponse:
+    """Cancel one of your jobs: items not started yet never run (a finished job is left as it is)."""
+    return _status(await jobs.cancel(subject, _checked_id(job_id)))

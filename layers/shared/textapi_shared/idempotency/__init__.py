@@ -1,0 +1,1 @@
+"""Idempotency records: one per (caller, Idempotency-Key), claimed by a conditional put."""

@@ -1,0 +1,45 @@
+"""The Lambda entry point for SQS batches (a queue worker), the counterpart of `web.lambda_handler`.
+
+Powertools' async batch processor runs the batch's records concurrently and answers with a partial
+batch response (`batchItemFailures`), so the event source mapping — configured with
+`FunctionResponseTypes: [ReportBatchItemFailures]` — retries only the messages that failed, never
+the others. A record fails by raising. Decorator order, outermost first: metrics flush (with the
+cold-start metric), logger context.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.utilities.batch import (
+    AsyncBatchProcessor,
+    EventType,
+    async_process_partial_response,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from textapi_shared.monitoring.observability import Observability
+
+
+def build_sqs_handler(
+    observability: Observability,
+    record_handler_for: Callable[[Any], Callable[[SQSRecord], Awaitable[None]]],
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """`record_handler_for(lambda_context)` gives the invocation's record handler (its deadline, its
+    concurrency limit shared by every record of the batch)."""
+    # Every record failing is reported like any partial failure, not raised as the invocation's error.
+    processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return dict(
+            async_process_partial_response(
+                event=event, record_handler=record_handler_for(context), processor=processor, context=context
+            )
+        )
+
+    handler = observability.logger.inject_lambda_context(handle, clear_state=True)
+    return observability.metrics.log_metrics(handler, capture_cold_start_metric=True)
