@@ -75,7 +75,9 @@ def launch(runtime_python, artifact, aws_calls_path, moto_endpoint, gemini, tmp_
         scenario = aws_calls_path / stack.scenario
         scenario.mkdir(exist_ok=True)
         (scenario / "stack.json").write_text(
-            json.dumps({"parameters": stack.parameters, "resources": stack.resources})
+            json.dumps(
+                {"parameters": stack.parameters, "resources": stack.resources, "attributes": stack.attributes}
+            )
         )
         instance = LambdaInstance(
             runtime_python,
@@ -99,5 +101,5 @@ def redis_scenario(launch, moto_endpoint, gemini, redis_cluster):
 
 
 @pytest.fixture(scope="session")
-def dynamodb_scenario(launch, moto_endpoint, gemini):
-    return run_dynamodb_scenario(launch, moto_endpoint, gemini)
+def dynamodb_scenario(launch, moto_endpoint, gemini, tmp_path_factory):
+    return run_dynamodb_scenario(launch, moto_endpoint, gemini, tmp_path_factory.mktemp("dynamodb-scenario"))

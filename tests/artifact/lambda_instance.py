@@ -57,6 +57,7 @@ class LambdaInstance:
         code = artifact.functions[function_id]
         self.function_id = function_id
         self.environment = dict(environment)
+        self.calls_path = calls_path
         self.log_path = log_path
         self._timeout_s = timeout_s
         env = {

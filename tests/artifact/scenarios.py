@@ -3,15 +3,21 @@ the scenario tests, and the AWS calls they made are checked against the template
 
 from __future__ import annotations
 
+import json
 import time
 from typing import TYPE_CHECKING, Any
 
 from artifact.stack import deploy_stack
 from fakes.gemini_server import Fail, Reply
+from fakes.https_receiver import HttpsReceiver
+from fakes.sqs_events import sqs_event
+from fakes.tls import issue_certificates
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
+    from artifact.stack import Stack
     from fakes.gemini_server import FakeGeminiServer
     from fakes.redis_cluster import RedisClusterProcess
 
@@ -85,20 +91,68 @@ def run_redis_scenario(
     return seen
 
 
-def run_dynamodb_scenario(launch: Callable, moto_endpoint: str, gemini: FakeGeminiServer) -> dict:
-    """CacheBackend=dynamodb (the default), driven through every path whose AWS calls the roles allow."""
+class _EventSourceMapping:
+    """What Lambda's SQS event source mapping does for the worker: receive, invoke, delete what the
+    function did not report failed. Its calls are made with the worker's role, so they are recorded as
+    the worker's (the IAM check must allow them)."""
+
+    def __init__(self, stack: Stack, worker: Any) -> None:
+        self._sqs = stack.clients["sqs"]
+        self._url = stack.resources["JobsQueue"]
+        self._arn = stack.attributes["JobsQueue.Arn"]
+        self._worker = worker
+
+    def _record(self, action: str) -> None:
+        with open(self._worker.calls_path, "a", encoding="utf-8") as calls:
+            calls.write(json.dumps({"action": action, "resources": [self._url], "by": "event source"}) + "\n")
+
+    def receive(self) -> list[dict[str, Any]]:
+        self._record("sqs:GetQueueAttributes")
+        self._record("sqs:ReceiveMessage")
+        return self._sqs.receive_message(
+            QueueUrl=self._url, MaxNumberOfMessages=5, AttributeNames=["All"], MessageAttributeNames=["All"]
+        ).get("Messages", [])
+
+    def deliver(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        response = self._worker.invoke(sqs_event(messages, self._arn), timeout_ms=120_000)
+        failed = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+        for message in messages:
+            if message["MessageId"] not in failed:
+                self._record("sqs:DeleteMessage")
+                self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
+        return response
+
+    def make_visible(self, message: dict[str, Any]) -> None:
+        """Skip the back-off the worker set (the test cannot wait its 30 s); not a call of the worker's."""
+        self._sqs.change_message_visibility(
+            QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
+
+
+def run_dynamodb_scenario(
+    launch: Callable, moto_endpoint: str, gemini: FakeGeminiServer, workspace: Path
+) -> dict:
+    """CacheBackend=dynamodb (the default), driven through every path whose AWS calls the roles allow:
+    the three functions, a job whose item meets an outage in the worker and is retried after the
+    breaker's recovery (the worker's probe closes it), its signed callback, cancellation."""
     gemini.reset()
     stack = deploy_stack(
         "dynamodb", moto_endpoint, {"Stage": "dev", "CacheBackend": "dynamodb"}, gemini_api_key=gemini.api_key
     )
-    # Configuration changes reach every instance within RESILIENCE_CONFIG_MAX_AGE: one second here.
-    fast = {"RESILIENCE_CONFIG_MAX_AGE": "1"}
+    certificate = issue_certificates(workspace / "callback-tls")
+    # Configuration changes reach every instance within RESILIENCE_CONFIG_MAX_AGE: one second here. The
+    # callback receiver is on loopback, trusted through the test CA (dev stage only).
+    fast = {"RESILIENCE_CONFIG_MAX_AGE": "1", "JOB_CALLBACK_ALLOW_LOOPBACK": "true"}
     public, internal = launch(stack, "PublicApiFunction", fast), launch(stack, "InternalApiFunction", fast)
+    worker = launch(
+        stack, "PublicApiWorkerFunction", {**fast, "JOB_CALLBACK_CA_FILE": str(certificate.ca_file)}
+    )
+    mapping = _EventSourceMapping(stack, worker)
     auth, admin = {"X-API-Key": stack.public_key}, {"X-API-Key": stack.admin_key}
 
     seen = _every_operation_and_a_batch(public, auth, gemini)
     seen["cache_status"] = internal.request("GET", "/internal/cache/status", headers=admin)
-    seen["items"] = stack.dynamodb.scan(TableName=stack.table)["Items"]
+    seen["items"] = stack.clients["dynamodb"].scan(TableName=stack.table)["Items"]
 
     seen["put_preset"] = internal.request(
         "PUT", "/internal/resilience/config/active", json_body={"preset": "development"}, headers=admin
@@ -107,18 +161,45 @@ def run_dynamodb_scenario(launch: Callable, moto_endpoint: str, gemini: FakeGemi
         "PUT", "/internal/resilience/config/active", json_body={"custom_config": CUSTOM}, headers=admin
     )
     parameter = stack.resolver().resolve({"Ref": "ResilienceCustomConfigParameter"})
-    seen["ssm_custom_config"] = stack.ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
-    time.sleep(1.2)  # past the public function's cache age for the configuration
+    seen["ssm_custom_config"] = stack.clients["ssm"].get_parameter(Name=parameter)["Parameter"]["Value"]
+    time.sleep(1.2)  # past the functions' cache age for the configuration
 
     gemini.enqueue(Fail(503))
-    seen["failing"] = _process(public, auth, f"{TEXT} Outage one.")
+    # With an Idempotency-Key: a 5xx releases the key (kept only for final 2xx/4xx answers).
+    seen["failing"] = _process(public, {**auth, "Idempotency-Key": "outage-one"}, f"{TEXT} Outage one.")
     seen["rejected"] = _process(public, auth, f"{TEXT} Outage two.")
     seen["upstream_after_outage"] = gemini.request_count
     seen["breaker_seen_by_internal"] = internal.request(
         "GET", "/internal/resilience/circuit-breakers/summarize", headers=admin
     )
-    time.sleep(CUSTOM["recovery_timeout"] + 0.2)  # the next call is the half-open probe
+
+    with HttpsReceiver(certificate) as receiver:
+        item = {"text": f"{TEXT} Queued.", "operation": "summarize"}
+        seen["job"] = public.request(
+            "POST",
+            "/v1/text_processing/jobs",
+            json_body={"requests": [item], "callback_url": receiver.url("/hooks/textapi")},
+            headers=auth,
+        )
+        gemini.enqueue(Fail(503))  # the worker meets the outage too: the message comes back later
+        [message] = mapping.receive()
+        seen["first_delivery"] = mapping.deliver([message])
+        time.sleep(CUSTOM["recovery_timeout"] + 0.2)  # the breaker's recovery: the retry is the probe
+        mapping.make_visible(message)
+        redelivered = mapping.receive()
+        seen["redelivered_receive_count"] = [m["Attributes"]["ApproximateReceiveCount"] for m in redelivered]
+        seen["second_delivery"] = mapping.deliver(redelivered)
+        job_id = seen["job"].json()["job_id"]
+        seen["job_status"] = public.request("GET", f"/v1/text_processing/jobs/{job_id}", headers=auth)
+        seen["callbacks"] = list(receiver.requests)
+    seen["callback_secret"] = stack.callback_secret
     seen["probe"] = _process(public, auth, f"{TEXT} Recovered.")
+    cancelled = public.request(
+        "POST", "/v1/text_processing/jobs", json_body={"requests": [item, item]}, headers=auth
+    )
+    seen["cancel"] = public.request(
+        "DELETE", f"/v1/text_processing/jobs/{cancelled.json()['job_id']}", headers=auth
+    )
 
     seen["reset_breaker"] = internal.request(
         "POST", "/internal/resilience/circuit-breakers/summarize/reset", headers=admin
@@ -134,5 +215,5 @@ def run_dynamodb_scenario(launch: Callable, moto_endpoint: str, gemini: FakeGemi
     seen["monitoring_metrics"] = internal.request("GET", "/internal/monitoring/metrics", headers=admin)
     seen["health"] = internal.request("GET", "/internal/monitoring/health", headers=admin)
     seen["public_health"] = public.request("GET", "/v1/health")
-    seen["silent_failures"] = public.silent_failures() + internal.silent_failures()
+    seen["silent_failures"] = public.silent_failures() + internal.silent_failures() + worker.silent_failures()
     return seen

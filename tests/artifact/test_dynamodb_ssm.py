@@ -4,6 +4,8 @@ server; the internal function's configuration change reaches the public function
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 
 from artifact.scenarios import CUSTOM, REPLIES
@@ -57,3 +59,21 @@ def test_admin_operations_and_health_work_against_the_table_and_ssm(dynamodb_sce
 
 def test_no_module_was_missing_and_nothing_fell_back_silently(dynamodb_scenario):
     assert dynamodb_scenario["silent_failures"] == []
+
+
+def test_a_job_runs_in_the_worker_through_an_outage_and_its_signed_callback_arrives(dynamodb_scenario):
+    assert dynamodb_scenario["job"].status_code == 202, dynamodb_scenario["job"].text
+    [message_id] = [f["itemIdentifier"] for f in dynamodb_scenario["first_delivery"]["batchItemFailures"]]
+    assert message_id, "the item met the outage: its message comes back instead of failing the item"
+    assert dynamodb_scenario["redelivered_receive_count"] == ["2"]
+    assert dynamodb_scenario["second_delivery"]["batchItemFailures"] == []
+    status = dynamodb_scenario["job_status"].json()
+    assert (status["status"], status["completed"], status["failed"]) == ("completed", 1, 0)
+    assert status["results"][0]["response"]["metadata"]["provider"] == "gemini"
+    [callback] = dynamodb_scenario["callbacks"]
+    expected = hmac.new(
+        dynamodb_scenario["callback_secret"].encode(), callback.body, hashlib.sha256
+    ).hexdigest()
+    assert callback.headers["x-textapi-signature"] == f"sha256={expected}"
+    assert json.loads(callback.body)["status"] == "completed"
+    assert dynamodb_scenario["cancel"].json()["status"] == "cancelled"

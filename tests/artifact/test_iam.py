@@ -12,6 +12,7 @@ import subprocess
 from fnmatch import fnmatchcase
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 from artifact.stack import STACK_NAME
 from fakes.cfn_resolve import TemplateResolver
@@ -51,20 +52,41 @@ def expanded_template() -> dict:
     return json.loads(result.stdout)
 
 
-def role_grants(resolver: TemplateResolver, function_id: str) -> set[tuple[str, str]]:
-    """(action, resource ARN pattern) pairs the function's role allows, under the resolver's parameters."""
+class Grant(NamedTuple):
+    action: str
+    pattern: str  # the resource ARN (pattern) under one deployment's parameters
+    resource: str  # the resource as the template writes it: the same grant in every deployment
+
+
+def role_grants(resolver: TemplateResolver, function_id: str) -> set[Grant]:
+    """What the function's role allows under the resolver's parameters (statements and resources that
+    an `!If` leaves out are not granted)."""
     resources = resolver._template["Resources"]
     role_id = resources[function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
     grants = set()
-    for policy in resolver.resolve(resources[role_id]["Properties"].get("Policies", [])):
-        for statement in policy["PolicyDocument"]["Statement"]:
+    for policy in resources[role_id]["Properties"].get("Policies", []):
+        for written in policy["PolicyDocument"]["Statement"]:
+            statement = resolver.resolve(written)
+            if statement is None:
+                continue
+            if "Fn::If" in written:  # the statement the condition kept, as written
+                written = written["Fn::If"][1 if resolver.condition(written["Fn::If"][0]) else 2]
             assert statement["Effect"] == "Allow"
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            targets = (
-                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            )
-            grants |= {(action, target) for action in actions for target in targets}
+            targets = written["Resource"] if isinstance(written["Resource"], list) else [written["Resource"]]
+            for target in targets:
+                pattern = resolver.resolve(target)
+                if pattern is not None:
+                    key = json.dumps(target, sort_keys=True)
+                    grants |= {Grant(action, pattern, key) for action in actions}
     return grants
+
+
+def iam_action(call: dict) -> str:
+    """The IAM action that authorises a recorded API call. SQS authorises its batch calls by the single
+    action (SendMessageBatch needs sqs:SendMessage, DeleteMessageBatch sqs:DeleteMessage)."""
+    action = call["action"]
+    return action.removesuffix("Batch") if action.startswith("sqs:") else action
 
 
 def call_arns(call: dict) -> list[str]:
@@ -82,26 +104,32 @@ def test_every_recorded_call_is_granted_and_every_grant_was_used(
     redis_scenario, dynamodb_scenario, aws_calls_path
 ):
     template = expanded_template()
-    granted: set[tuple[str, str, str]] = set()  # (function, action, resource pattern)
+    # (function, action, resource as written): a grant is used when some deployment's call needed it.
+    granted: set[tuple[str, str, str]] = set()
     used: set[tuple[str, str, str]] = set()
     denied: list[str] = []
     for scenario in sorted(p for p in Path(aws_calls_path).iterdir() if p.is_dir()):
         stack = json.loads((scenario / "stack.json").read_text())
         resolver = TemplateResolver(
-            template, parameters=stack["parameters"], stack_name=STACK_NAME, resources=stack["resources"]
+            template,
+            parameters=stack["parameters"],
+            stack_name=STACK_NAME,
+            resources=stack["resources"],
+            attributes=stack["attributes"],
         )
         for calls in scenario.glob("*.jsonl"):
             function = calls.stem
             grants = role_grants(resolver, function)
-            granted |= {(function, *grant) for grant in grants}
+            granted |= {(function, grant.action, grant.resource) for grant in grants}
             for call in (json.loads(line) for line in calls.read_text().splitlines() if line):
+                action = iam_action(call)
                 for arn in call_arns(call):
                     allowing = {
-                        g for g in grants if fnmatchcase(call["action"], g[0]) and fnmatchcase(arn, g[1])
+                        g for g in grants if fnmatchcase(action, g.action) and fnmatchcase(arn, g.pattern)
                     }
                     if not allowing:
-                        denied.append(f"{scenario.name}: {function} {call['action']} on {arn}")
-                    used |= {(function, *grant) for grant in allowing}
+                        denied.append(f"{scenario.name}: {function} {action} on {arn}")
+                    used |= {(function, grant.action, grant.resource) for grant in allowing}
     assert not denied, "calls the role does not allow (AccessDenied in AWS):\n" + "\n".join(
         sorted(set(denied))
     )
@@ -109,4 +137,8 @@ def test_every_recorded_call_is_granted_and_every_grant_was_used(
     assert not unused, "grants no recorded call needed (more than least privilege):\n" + "\n".join(
         f"{function}: {action} on {resource}" for function, action, resource in unused
     )
-    assert {function for function, _, _ in used} == {"PublicApiFunction", "InternalApiFunction"}
+    assert {function for function, _, _ in used} == {
+        "PublicApiFunction",
+        "InternalApiFunction",
+        "PublicApiWorkerFunction",
+    }
