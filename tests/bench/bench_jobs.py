@@ -153,7 +153,9 @@ def submit(
     requests = [
         TextProcessingRequest(text=f"{TEXT} ({tag} {i})", operation="summarize") for i in range(items)
     ]
-    return run(service.submit("bench-owner", requests, batch_id=None, callback_url=None)).job_id
+    return run(
+        service.submit("bench-owner", requests, batch_id=None, callback_url=None, cache_scope="open")
+    ).job_id
 
 
 def take(messages: queue.Queue[dict[str, Any]], count: int) -> list[dict[str, Any]]:
