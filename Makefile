@@ -18,7 +18,7 @@ SAM_CONFIG_ENV := $(if $(filter dev,$(ENV)),default,$(ENV))
 STACK_NAME = $(shell python3 -c 'import sys, tomllib; print(tomllib.load(open("samconfig.toml", "rb"))[sys.argv[1]]["global"]["parameters"]["stack_name"])' $(SAM_CONFIG_ENV))
 BASE_PARAMS = $(shell python3 -c 'import sys, tomllib; print(tomllib.load(open("samconfig.toml", "rb"))[sys.argv[1]]["deploy"]["parameters"]["parameter_overrides"])' $(SAM_CONFIG_ENV))
 FUNCTION ?= public
-LOG_FUNCTION = $(if $(filter internal,$(FUNCTION)),InternalApiFunction,PublicApiFunction)
+LOG_FUNCTION = $(if $(filter internal,$(FUNCTION)),InternalApiFunction,$(if $(filter worker,$(FUNCTION)),PublicApiWorkerFunction,PublicApiFunction))
 export SAM_CLI_TELEMETRY := 0
 export AWS_REGION ?= us-east-1
 export AWS_DEFAULT_REGION ?= $(AWS_REGION)
@@ -29,7 +29,7 @@ export AWS_DEFAULT_REGION ?= $(AWS_REGION)
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
-	@echo "  (ENV=dev|staging|prod, AWS_REGION=..., PARAMS='Name=value ...' for deploy, FUNCTION=public|internal"
+	@echo "  (ENV=dev|staging|prod, AWS_REGION=..., PARAMS='Name=value ...' for deploy, FUNCTION=public|internal|worker"
 	@echo "   for logs; Lambda Python: $(or $(LAMBDA_PYTHON),not found))"
 
 install: $(VENV)/.installed $(SAM_VENV)/.installed ## Create .venv (app, tests) and .venv-sam (SAM CLI)
@@ -84,7 +84,7 @@ deploy: build ## sam deploy to ENV (dev, staging, prod); PARAMS="Name=value ..."
 outputs: $(SAM_VENV)/.installed ## The deployed stack's outputs (API URL, dashboard link) for ENV
 	$(SAM) list stack-outputs --stack-name $(STACK_NAME) --region $(AWS_REGION) --output table
 
-logs: $(SAM_VENV)/.installed ## Tail a function's logs (FUNCTION=public|internal, ENV=...)
+logs: $(SAM_VENV)/.installed ## Tail a function's logs (FUNCTION=public|internal|worker, ENV=...)
 	$(SAM) logs --stack-name $(STACK_NAME) --name $(LOG_FUNCTION) --region $(AWS_REGION) --tail
 
 delete: $(SAM_VENV)/.installed ## Delete the stack of ENV (asks first; the SSM key parameters stay)
