@@ -9,6 +9,7 @@ from public_api.routers import auth, health, text_processing
 from public_api.services.text_processor import TextProcessor
 from textapi_shared.ai.factory import build_provider
 from textapi_shared.cache.factory import build_cache
+from textapi_shared.cache.single_flight import SingleFlight
 from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.monitoring.health import (
     CachedStatus,
@@ -52,6 +53,7 @@ def create_app(settings: PublicApiSettings):
         cache=cache,
         statistics=CacheStatistics(cache),
         request_metrics=RequestMetrics(cache),
+        flights=SingleFlight(cache),
     )
     # Counted in the cache's shared backend, so limits hold across every instance of the function.
     app.state.rate_limiter = limiter = RateLimiter(cache, per_minute=settings.rate_limit_per_minute)

@@ -19,8 +19,11 @@ class CounterStore(Protocol):
         """Add `amount` to `key` (created at 0, expiring `ttl_s` after creation); the new value."""
         ...
 
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int) -> None:
-        """`incr` for several keys in one round trip (shared stores); each key is atomic on its own."""
+    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
+        """`incr` for several keys in one round trip (shared stores); each key is atomic on its own.
+
+        `ttl_s` is every key's TTL, or each key's own (a mapping with an entry for every key).
+        """
         ...
 
     async def read_counters(self, keys: list[str]) -> dict[str, int]:
@@ -37,10 +40,10 @@ class MemoryCounterStore:
     async def incr(self, key: str, amount: int, ttl_s: int) -> int:
         return self._add(key, amount, ttl_s, time.monotonic())
 
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int) -> None:
+    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
         now = time.monotonic()
         for key, amount in amounts.items():
-            self._add(key, amount, ttl_s, now)
+            self._add(key, amount, ttl_for(ttl_s, key), now)
 
     async def read_counters(self, keys: list[str]) -> dict[str, int]:
         now = time.monotonic()
@@ -64,13 +67,46 @@ class MemoryCounterStore:
             del self._values[stale]
 
 
+def ttl_for(ttl_s: int | Mapping[str, int], key: str) -> int:
+    """The TTL `incr_many` gives `key`: the one for every key, or the key's own."""
+    return ttl_s if isinstance(ttl_s, int) else ttl_s[key]
+
+
+class CounterBatch:
+    """Counter increments gathered while one request runs, written together by `flush`: one
+    `incr_many`, so one round trip per hash slot (the slots at once) for everything the request counted.
+
+    The caller flushes before its handler returns: Lambda freezes the environment afterwards, and a
+    write left for later would wait for the next invocation, or for ever.
+    """
+
+    __slots__ = ("_amounts", "_store", "_ttls")
+
+    def __init__(self, store: CounterStore) -> None:
+        self._store = store
+        self._amounts: dict[str, int] = {}
+        self._ttls: dict[str, int] = {}
+
+    def add(self, key: str, amount: int, ttl_s: int) -> None:
+        self._amounts[key] = self._amounts.get(key, 0) + amount
+        self._ttls[key] = ttl_s
+
+    async def flush(self) -> None:
+        if not self._amounts:
+            return
+        amounts, ttls = self._amounts, self._ttls
+        self._amounts, self._ttls = {}, {}
+        await self._store.incr_many(amounts, ttls)
+
+
 class WindowedCounters:
     """Integer counters per (subject, field) in fixed time windows, in a `CounterStore`.
 
-    Keys are `{prefix}:{{subject}}:{window}:{field}`; each window expires after three of its length.
-    The braces are a Redis Cluster hash tag: every counter of one subject lives in one slot, so `add`
-    is one MULTI/EXEC on one node and a subject's reads one MGET, while different subjects (operations)
-    spread over the shards instead of heating one slot. `add` is one `incr_many` (one round trip);
+    Keys are `{prefix}:{{stats:subject}}:{window}:{field}`; each window expires after three of its length.
+    The braces are a Redis Cluster hash tag: every counter of one subject (an operation) lives in one
+    slot, whichever family it belongs to (cache statistics, request metrics), so one request's counts are
+    one script on one node and a subject's reads one MGET, while different operations spread over the
+    shards instead of heating one slot. `add` writes at once, or into a `CounterBatch` the caller flushes;
     `totals` sums the current and the previous window, so figures cover the last one to two windows.
     With a shared store the numbers are fleet-wide.
     """
@@ -84,12 +120,18 @@ class WindowedCounters:
         self._clock = clock
 
     def _key(self, window: int, subject: str, field: str) -> str:
-        return f"{self._prefix}:{{{subject}}}:{window}:{field}"
+        return f"{self._prefix}:{{stats:{subject}}}:{window}:{field}"
 
-    async def add(self, subject: str, amounts: Mapping[str, int]) -> None:
+    async def add(
+        self, subject: str, amounts: Mapping[str, int], *, batch: CounterBatch | None = None
+    ) -> None:
+        """Count `amounts` for `subject` now (one `incr_many`), or into `batch` (written by its flush)."""
         window = int(self._clock() // self.window_s)
         keyed = {self._key(window, subject, field): amount for field, amount in amounts.items() if amount}
-        if keyed:
+        if batch is not None:
+            for key, amount in keyed.items():
+                batch.add(key, amount, 3 * self.window_s)
+        elif keyed:
             await self._store.incr_many(keyed, ttl_s=3 * self.window_s)
 
     async def totals(self, subjects: Iterable[str], fields: Iterable[str]) -> dict[str, dict[str, int]]:

@@ -85,13 +85,16 @@ async def batch_process(
     check_lengths([(("body", "requests", i), item) for i, item in enumerate(body.requests)], settings)
     state = await limiter.consume(subject, cost=len(body.requests))
     response.headers.update(state.headers())
-    results = await run_batch(
-        body.requests,
-        lambda item: processor.process(item, deadline=deadline, read_cache=use_cache, scope=scope),
-        concurrency=settings.batch_ai_concurrency_limit,
-        deadline=deadline,
-        logger=processor.logger,
-    )
+    async with processor.counting() as counts:  # the items' fleet counters, written once
+        results = await run_batch(
+            body.requests,
+            lambda item: processor.process(
+                item, deadline=deadline, read_cache=use_cache, scope=scope, counts=counts
+            ),
+            concurrency=settings.batch_ai_concurrency_limit,
+            deadline=deadline,
+            logger=processor.logger,
+        )
     completed = sum(1 for r in results if r.status == "completed")
     return BatchTextProcessingResponse(
         batch_id=body.batch_id or f"batch_{uuid.uuid4()}",

@@ -12,6 +12,8 @@ usually costs one GetItem. Pattern invalidation is a Scan bounded by `scan_limit
 larger than that is reported as partially invalidated): use operation or everything at scale.
 
 Counters are items `{namespace}counter#{key}` updated with `ADD`, their `ttl` set on first write.
+Single-flight leases are items `{namespace}lease#{key}` (owner, `lease_until`), taken by a conditional
+PutItem (none, or lapsed) and dropped by a DeleteItem conditional on the owner.
 boto3's client is synchronous: every call runs in a worker thread.
 """
 
@@ -33,6 +35,7 @@ from textapi_shared.cache.protocol import (
     StoredSize,
     require_invalidation_target,
 )
+from textapi_shared.counters import ttl_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -275,6 +278,45 @@ class DynamoDBCache:
             ),
         )
 
+    # -- single-flight leases
+
+    def _lease_pk(self, key: str) -> dict[str, Any]:
+        return {"S": f"{self._namespace}lease#{key}"}
+
+    async def acquire_lease(self, key: str, owner: str, ttl_s: float) -> bool:
+        now = self._clock()
+        item = {
+            "pk": self._lease_pk(key),
+            "owner": {"S": owner},
+            "lease_until": {"N": repr(now + ttl_s)},
+            "ttl": {"N": str(math.ceil(now + ttl_s) + 60)},  # the table's sweeper removes abandoned ones
+        }
+        try:
+            await self._call(
+                "put_item",
+                Item=item,
+                ConditionExpression="attribute_not_exists(pk) OR lease_until < :now",
+                ExpressionAttributeValues={":now": {"N": repr(now)}},
+            )
+        except Exception as exc:
+            if aws_error_code(exc) != _CONDITION_FAILED:
+                raise
+            return False
+        return True
+
+    async def release_lease(self, key: str, owner: str) -> None:
+        try:
+            await self._call(
+                "delete_item",
+                Key={"pk": self._lease_pk(key)},
+                ConditionExpression="#owner = :owner",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":owner": {"S": owner}},
+            )
+        except Exception as exc:
+            if aws_error_code(exc) != _CONDITION_FAILED:  # lapsed and taken by another: theirs now
+                raise
+
     # -- counters
 
     def _counter_pk(self, key: str) -> str:
@@ -319,9 +361,12 @@ class DynamoDBCache:
                     raise
         raise RuntimeError(f"counter {key!r} kept changing under concurrent resets")
 
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int) -> None:
-        """Concurrent UpdateItems (a transaction would conflict with other writers of the same keys)."""
-        await asyncio.gather(*(self.incr(key, amount, ttl_s) for key, amount in amounts.items()))
+    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
+        """Concurrent UpdateItem ADDs (a transaction would conflict with other writers of the same keys,
+        and BatchWriteItem cannot add: it only puts whole items)."""
+        await asyncio.gather(
+            *(self.incr(key, amount, ttl_for(ttl_s, key)) for key, amount in amounts.items())
+        )
 
     async def read_counters(self, keys: list[str]) -> dict[str, int]:
         if not keys:

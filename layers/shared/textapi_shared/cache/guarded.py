@@ -2,7 +2,8 @@
 
 After `failure_threshold` consecutive failures the backend is bypassed for `cooldown_s` (no call, so no
 timeout cost); then one call probes it (half-open) and a success closes the guard again. Counters fall
-back to an in-process store meanwhile, so rate limits still hold per instance.
+back to an in-process store meanwhile, so rate limits still hold per instance, and every single-flight
+lease is granted (each instance then shares calls only within itself).
 
 A backend may offer `describe_failure(exc) -> str` (a short, secret-free reason such as "TLS certificate
 not trusted"); failures are reported with it, else with the exception's type name.
@@ -118,6 +119,15 @@ class GuardedCache:
     async def set(self, key: str, value: dict[str, Any], *, ttl_s: int) -> StoredSize | None:
         return await self._call("set", lambda: self.inner.set(key, value, ttl_s=ttl_s), _none)
 
+    async def acquire_lease(self, key: str, owner: str, ttl_s: float) -> bool:
+        """Granted when the backend fails: a request never waits on a store that cannot answer."""
+        return await self._call(
+            "acquire_lease", lambda: self.inner.acquire_lease(key, owner, ttl_s), _granted
+        )
+
+    async def release_lease(self, key: str, owner: str) -> None:
+        await self._call("release_lease", lambda: self.inner.release_lease(key, owner), _none)
+
     async def incr(self, key: str, amount: int, ttl_s: int) -> int:
         return await self._call(
             "incr",
@@ -125,7 +135,7 @@ class GuardedCache:
             lambda: self._fallback.incr(key, amount, ttl_s),
         )
 
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int) -> None:
+    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
         await self._call(
             "incr_many",
             lambda: self.inner.incr_many(amounts, ttl_s),
@@ -199,3 +209,7 @@ class GuardedCache:
 
 async def _none() -> None:
     return None
+
+
+async def _granted() -> bool:
+    return True

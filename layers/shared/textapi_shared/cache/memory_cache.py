@@ -137,10 +137,16 @@ class MemoryCache:
     async def ping(self) -> float:
         return 0.0
 
+    async def acquire_lease(self, key: str, owner: str, ttl_s: float) -> bool:
+        return True  # no other instance sees this store; concurrent requests here share one call anyway
+
+    async def release_lease(self, key: str, owner: str) -> None:
+        return None
+
     async def incr(self, key: str, amount: int, ttl_s: int) -> int:
         return await self._counters.incr(key, amount, ttl_s)
 
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int) -> None:
+    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
         await self._counters.incr_many(amounts, ttl_s)
 
     async def read_counters(self, keys: list[str]) -> dict[str, int]:

@@ -1,6 +1,7 @@
 """Redis / Valkey (ElastiCache) backend, single node or cluster mode (see `redis_client`).
 
-Physical keys are `{namespace}{key}`; counters live under `{namespace}textapi:counter:{key}`. A value
+Physical keys are `{namespace}{key}`; counters live under `{namespace}textapi:counter:{key}`, single-flight
+leases under `{namespace}textapi:lease:{key}` (`SET NX PX`, so Redis drops a lapsed one itself). A value
 is a 17-byte header (format, stored_at, expires_at) followed by the codec's bytes, written with
 `SET ... EX ttl + grace` so Redis itself drops it once it cannot even be served stale.
 
@@ -29,6 +30,7 @@ from textapi_shared.cache.protocol import (
     require_invalidation_target,
 )
 from textapi_shared.cache.redis_client import describe_redis_failure, is_cluster, redis_client
+from textapi_shared.counters import ttl_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -37,22 +39,32 @@ if TYPE_CHECKING:
     from textapi_shared.config import SharedSettings
 
 COUNTER_PREFIX = "textapi:counter:"
+LEASE_PREFIX = "textapi:lease:"
 _HEADER = struct.Struct(">Bdd")
 _FORMAT = 1
 _SCAN_COUNT = 500
 _STATUS_SCAN_COUNT = 1000
 _STATUS_SCAN_LIMIT = 100_000
 _GLOB_CHARS = re.compile(r"[*?\[\]\\]")
-# KEYS: counters (in one slot in a cluster); ARGV: their amounts, then the TTL. Atomic per call, one round
-# trip. A script rather than MULTI/EXEC: redis-py's asyncio cluster transactions block the event loop.
+# KEYS: counters (in one slot in a cluster); ARGV: their amounts, then their TTLs. Atomic per call, one
+# round trip. A script rather than MULTI/EXEC: redis-py's asyncio cluster transactions block the event loop.
 _INCR_WITH_TTL = """
-local ttl = ARGV[#ARGV]
+local n = #KEYS
 local values = {}
 for i, key in ipairs(KEYS) do
   values[i] = redis.call('INCRBY', key, ARGV[i])
-  redis.call('EXPIRE', key, ttl, 'NX')
+  redis.call('EXPIRE', key, ARGV[n + i], 'NX')
 end
 return values
+"""
+
+
+# KEYS: the lease; ARGV: its owner. Deletes it only while that owner still holds it.
+_RELEASE_LEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
 """
 
 
@@ -216,22 +228,40 @@ class RedisCache:
             if visited >= _STATUS_SCAN_LIMIT:
                 return entries, False
 
+    def _lease_key(self, key: str) -> str:
+        # The braces keep a lease on its own slot (by its cache key), so leases spread over the shards.
+        return f"{self._namespace}{LEASE_PREFIX}{{{key}}}"
+
+    async def acquire_lease(self, key: str, owner: str, ttl_s: float) -> bool:
+        client = await self._client()
+        ttl_ms = max(1, math.ceil(ttl_s * 1000))
+        return bool(await client.set(self._lease_key(key), owner, nx=True, px=ttl_ms))
+
+    async def release_lease(self, key: str, owner: str) -> None:
+        await (await self._client()).eval(_RELEASE_LEASE, 1, self._lease_key(key), owner)
+
     async def incr(self, key: str, amount: int, ttl_s: int) -> int:
         """INCRBY + EXPIRE NX in one script: the TTL is set once, by whichever call creates the key."""
         client = await self._client()
         (value,) = await client.eval(_INCR_WITH_TTL, 1, self._counter_key(key), amount, ttl_s)
         return int(value)
 
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int) -> None:
+    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
         """One script per hash slot (a single one on a single node), the slots' scripts at once."""
         if not amounts:
             return
         client = await self._client()
-        physical = {self._counter_key(key): amount for key, amount in amounts.items()}
+        physical = {self._counter_key(key): (amount, ttl_for(ttl_s, key)) for key, amount in amounts.items()}
         groups = list(_by_slot(client, physical).values()) if is_cluster(client) else [list(physical)]
         await asyncio.gather(
             *(
-                client.eval(_INCR_WITH_TTL, len(keys), *keys, *(physical[key] for key in keys), ttl_s)
+                client.eval(
+                    _INCR_WITH_TTL,
+                    len(keys),
+                    *keys,
+                    *(physical[key][0] for key in keys),
+                    *(physical[key][1] for key in keys),
+                )
                 for keys in groups
             )
         )
@@ -252,7 +282,7 @@ async def _primaries(client: Any) -> list[Any]:
     return client.get_primaries()
 
 
-def _by_slot(client: Any, keys: Mapping[str, int] | list[str]) -> dict[int, list[str]]:
+def _by_slot(client: Any, keys: Mapping[str, Any] | list[str]) -> dict[int, list[str]]:
     slots: dict[int, list[str]] = {}
     for key in keys:
         slots.setdefault(client.keyslot(key), []).append(key)

@@ -18,7 +18,7 @@ class TieredCache:
 
     An invalidation clears this instance's front tier but cannot reach other instances' fronts, so a
     front copy lives at most `front_ttl_s`: that bounds how long any instance serves a removed entry.
-    Counters always go to the back, which makes them fleet-wide.
+    Counters and leases always go to the back, which makes them fleet-wide.
     """
 
     def __init__(self, front: MemoryCache, back: Cache, *, front_ttl_s: float = 60.0) -> None:
@@ -71,10 +71,16 @@ class TieredCache:
     async def ping(self) -> float:
         return await self.back.ping()
 
+    async def acquire_lease(self, key: str, owner: str, ttl_s: float) -> bool:
+        return await self.back.acquire_lease(key, owner, ttl_s)
+
+    async def release_lease(self, key: str, owner: str) -> None:
+        await self.back.release_lease(key, owner)
+
     async def incr(self, key: str, amount: int, ttl_s: int) -> int:
         return await self.back.incr(key, amount, ttl_s)
 
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int) -> None:
+    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
         await self.back.incr_many(amounts, ttl_s)
 
     async def read_counters(self, keys: list[str]) -> dict[str, int]:

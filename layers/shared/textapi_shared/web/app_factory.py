@@ -85,6 +85,9 @@ def create_api(
         app.add_middleware(CorsMiddleware, allow_origins=cors_origins)
     docs_paths = frozenset(p for p in (docs_url, redoc_url) if p)
     app.add_middleware(
-        RequestContextMiddleware, logger=logger, docs_paths=docs_paths, cors_origins=cors_origins
+        RequestContextMiddleware,
+        observability=observability,
+        docs_paths=docs_paths,
+        cors_origins=cors_origins,
     )
     return app

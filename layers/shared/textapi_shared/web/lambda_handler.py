@@ -2,7 +2,8 @@
 
 Mangum runs with lifespan off (a lifespan would run on every invocation). It is wrapped in a
 plain function because Powertools' decorators (and Tracer especially) cannot decorate a Mangum
-instance. Decorator order, outermost first: metrics flush, logger context, tracer.
+instance. Decorator order, outermost first: logger context, tracer. The function itself counts the
+request and writes the invocation's metrics document (`Observability.flush_metrics`) before returning.
 
 Events API Gateway never sends (another payload version, `headers: null`, a header that is not a
 string, a body that is not base64 although it says so) are answered 400 `MALFORMED_REQUEST` in the
@@ -21,7 +22,6 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.logging import correlation_paths
 from mangum import Mangum
 
 from textapi_shared.errors import ApiError, InternalError, MalformedRequestError
@@ -121,6 +121,14 @@ def _event_error(error: ApiError, event: object) -> dict[str, Any]:
     return {"statusCode": error.status_code, "headers": headers, "body": body, "isBase64Encoded": False}
 
 
+_cold_start = True  # the first invocation of this execution environment (a process) is its cold start
+
+
+def _after_cold_start() -> None:
+    global _cold_start
+    _cold_start = False
+
+
 def build_lambda_handler(
     app: FastAPI, observability: Observability
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -138,23 +146,29 @@ def build_lambda_handler(
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         started = time.perf_counter()
-        response = answer(event, context)
-        status = int(response.get("statusCode", 500))
-        observability.count(MetricName.REQUESTS)
-        observability.milliseconds(MetricName.LATENCY, (time.perf_counter() - started) * 1000)
-        if status >= 500:
-            observability.count(MetricName.SERVER_ERRORS)
-        elif status >= 400:
-            observability.count(MetricName.CLIENT_ERRORS)
-        return response
+        status = 500
+        try:
+            response = answer(event, context)
+            status = int(response.get("statusCode", 500))
+            return response
+        finally:
+            observability.count(MetricName.REQUESTS)
+            observability.milliseconds(MetricName.LATENCY, (time.perf_counter() - started) * 1000)
+            if status >= 500:
+                observability.count(MetricName.SERVER_ERRORS)
+            elif status >= 400:
+                observability.count(MetricName.CLIENT_ERRORS)
+            if _cold_start:
+                _after_cold_start()
+                observability.cold_start(getattr(context, "function_name", "") or "unknown")
+            observability.flush_metrics()  # before returning: Lambda freezes the environment after
 
     handler = handle
     if observability.tracer is not None:
         handler = observability.tracer.capture_lambda_handler(handler)
-    handler = observability.logger.inject_lambda_context(
-        handler, correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
-    )
-    return observability.metrics.log_metrics(handler, capture_cold_start_metric=True)
+    # The correlation id is the API Gateway request id: the middleware sets it for every request (in
+    # Lambda and off it), so the logger need not search the event for it as well.
+    return observability.logger.inject_lambda_context(handler, clear_state=True)
 
 
 def finish_cold_start(

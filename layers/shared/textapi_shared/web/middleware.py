@@ -1,6 +1,6 @@
-"""The outermost ASGI middleware: request id, stage root path, security headers, access log, and the
-last-resort 500 in the one error shape (with the CORS headers an allowed origin gets). The key check
-and the body limit sit innermost, in `access_gate`.
+"""The outermost ASGI middleware: request id, stage root path, security headers, access log, the
+request's metrics document off Lambda, and the last-resort 500 in the one error shape (with the CORS
+headers an allowed origin gets). The key check and the body limit sit innermost, in `access_gate`.
 
 Pure ASGI (not BaseHTTPMiddleware): it must see every response, including errors, and adds
 no task or stream overhead per request.
@@ -21,8 +21,9 @@ from textapi_shared.web.errors import send_error
 if TYPE_CHECKING:
     from collections.abc import Collection
 
-    from aws_lambda_powertools.logging import Logger
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from textapi_shared.monitoring.observability import Observability
 
 _API_CSP = "default-src 'none'; frame-ancestors 'none'"
 # Swagger UI and ReDoc load their bundles from jsDelivr and run an inline bootstrap script.
@@ -58,10 +59,16 @@ def _stage_root_path(scope: Scope) -> str:
 
 class RequestContextMiddleware:
     def __init__(
-        self, app: ASGIApp, *, logger: Logger, docs_paths: frozenset[str], cors_origins: Collection[str] = ()
+        self,
+        app: ASGIApp,
+        *,
+        observability: Observability,
+        docs_paths: frozenset[str],
+        cors_origins: Collection[str] = (),
     ) -> None:
         self.app = app
-        self.logger = logger
+        self.observability = observability
+        self.logger = observability.logger
         self.docs_paths = docs_paths
         self.cors_origins = frozenset(cors_origins)
 
@@ -118,3 +125,5 @@ class RequestContextMiddleware:
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },
             )
+            if "aws.event" not in scope:  # in Lambda the handler writes them, with its own request metrics
+                self.observability.flush_metrics()
