@@ -30,8 +30,9 @@ from fakes.clock import FakeClock
 from textapi_shared.cache.dynamodb_cache import DynamoDBCache
 from textapi_shared.cache.keys import cache_key
 from textapi_shared.cache.memory_cache import MemoryCache
-from textapi_shared.cache.redis_cache import COUNTER_PREFIX, RedisCache
+from textapi_shared.cache.redis_cache import RedisCache
 from textapi_shared.cache.redis_client import close_redis_clients, new_redis_client
+from textapi_shared.cache.redis_counters import COUNTER_PREFIX
 from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.cache.tiered import TieredCache
 from textapi_shared.config import SharedSettings

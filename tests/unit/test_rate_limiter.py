@@ -29,8 +29,8 @@ def test_a_call_costing_more_than_the_whole_budget_is_refused_before_charging():
     store = MemoryCounterStore()
     limiter = RateLimiter(store, per_minute=30, clock=FakeClock(1_000.0))
     with pytest.raises(OverBudgetError) as refused:
-        limiter.check_affordable(31, what="A batch of 31", field="requests")
+        limiter.check_affordable(31, subject="k", what="A batch of 31", field="requests")
     assert refused.value.status_code == 422
     assert refused.value.details["errors"][0]["field"] == "requests"
-    limiter.check_affordable(30, what="A batch of 30", field="requests")
+    limiter.check_affordable(30, subject="k", what="A batch of 30", field="requests")
     assert run(limiter.consume("k", 30)).remaining == 0

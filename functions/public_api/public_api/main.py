@@ -56,7 +56,9 @@ def create_app(settings: PublicApiSettings):
         flights=SingleFlight(cache),
     )
     # Counted in the cache's shared backend, so limits hold across every instance of the function.
-    app.state.rate_limiter = limiter = RateLimiter(cache, per_minute=settings.rate_limit_per_minute)
+    app.state.rate_limiter = limiter = RateLimiter(
+        cache, per_minute=settings.rate_limit_per_minute, overrides=settings.rate_limit_overrides
+    )
     # Requests to the AI routes refused as invalid still spend (a quarter of) the caller's budget.
     app.state.rejection_meter = RejectionMeter(limiter, text_processing.METERED_ROUTES)
     authenticator = app.state.authenticator

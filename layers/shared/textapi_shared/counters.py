@@ -1,4 +1,5 @@
-"""Atomic counters with expiry: the store behind rate limits and fleet-wide cache statistics.
+"""Atomic counters with expiry and sliding-window budgets: the store behind fleet-wide statistics and
+rate limits.
 
 The memory store counts per execution environment; shared backends (Redis, DynamoDB) implement the
 same protocol to make the counts fleet-wide.
@@ -10,8 +11,12 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
+from textapi_shared.windows import MemoryWindows
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
+
+    from textapi_shared.windows import Admission
 
 
 class CounterStore(Protocol):
@@ -30,12 +35,45 @@ class CounterStore(Protocol):
         """The current value of each key; a missing or expired key reads 0."""
         ...
 
+    async def admit(
+        self,
+        key: str,
+        units: int,
+        *,
+        limit: int,
+        window_s: float,
+        now: float,
+        counts: Mapping[str, int] | None = None,
+        ttls: Mapping[str, int] | None = None,
+    ) -> Admission:
+        """Spend `units` of `key`'s budget (`limit` units in any `window_s` seconds, see `windows`) if they
+        fit; only then add `counts` to those counters (TTLs in `ttls`), in the same round trip where the
+        store can. `now` is the caller's clock (epoch seconds)."""
+        ...
+
 
 class MemoryCounterStore:
     def __init__(self, *, max_keys: int = 10_000) -> None:
         self._values: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
         self._max_keys = max_keys
+        self._windows = MemoryWindows(max_keys=max_keys)
+
+    async def admit(
+        self,
+        key: str,
+        units: int,
+        *,
+        limit: int,
+        window_s: float,
+        now: float,
+        counts: Mapping[str, int] | None = None,
+        ttls: Mapping[str, int] | None = None,
+    ) -> Admission:
+        admission = self._windows.admit(key, units, limit=limit, window_s=window_s, now=now)
+        if admission.admitted and counts:
+            await self.incr_many(counts, ttls or {})
+        return admission
 
     async def incr(self, key: str, amount: int, ttl_s: int) -> int:
         return self._add(key, amount, ttl_s, time.monotonic())
@@ -91,12 +129,17 @@ class CounterBatch:
         self._amounts[key] = self._amounts.get(key, 0) + amount
         self._ttls[key] = ttl_s
 
-    async def flush(self) -> None:
-        if not self._amounts:
-            return
-        amounts, ttls = self._amounts, self._ttls
+    def take(self) -> tuple[dict[str, int], dict[str, int]]:
+        """The increments gathered so far and their TTLs, removed from the batch (for a store call that
+        writes them alongside something else, such as a rate-limit spend)."""
+        taken = self._amounts, self._ttls
         self._amounts, self._ttls = {}, {}
-        await self._store.incr_many(amounts, ttls)
+        return taken
+
+    async def flush(self) -> None:
+        amounts, ttls = self.take()
+        if amounts:
+            await self._store.incr_many(amounts, ttls)
 
 
 class WindowedCounters:

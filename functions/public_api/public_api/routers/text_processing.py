@@ -3,17 +3,7 @@ import uuid
 
 from fastapi import APIRouter, Depends, Response
 
-from public_api.dependencies import (
-    CacheScope,
-    InvocationDeadline,
-    Limiter,
-    OptionalApiKey,
-    Processor,
-    RateLimitSubject,
-    ReadCache,
-    Settings,
-    check_batch_size,
-)
+from public_api.dependencies import OptionalApiKey, TextCallContext, check_batch_size
 from public_api.schemas import (
     BatchTextProcessingRequest,
     BatchTextProcessingResponse,
@@ -46,21 +36,17 @@ async def operations(_caller: OptionalApiKey) -> OperationsResponse:
     responses=error_responses(*WITH_BODY, 429, 502, 503, 504),
 )
 async def process(
-    body: TextProcessingRequest,
-    subject: RateLimitSubject,
-    scope: CacheScope,
-    limiter: Limiter,
-    processor: Processor,
-    settings: Settings,
-    deadline: InvocationDeadline,
-    use_cache: ReadCache,
-    response: Response,
+    body: TextProcessingRequest, call: TextCallContext, response: Response
 ) -> TextProcessingResponse:
     """Run one operation on a text."""
-    check_lengths([(("body",), body)], settings)
-    state = await limiter.consume(subject)
-    response.headers.update(state.headers())
-    return await processor.process(body, deadline=deadline, read_cache=use_cache, scope=scope)
+    check_lengths([(("body",), body)], call.settings)
+    # Spent before the AI is asked, or (a cache hit) with the request's counters in one store round trip.
+    charge = call.limiter.charge(call.subject)
+    answer = await call.processor.process(
+        body, deadline=call.deadline, read_cache=call.read_cache, scope=call.scope, charge=charge
+    )
+    response.headers.update(charge.headers())
+    return answer
 
 
 @router.post(
@@ -70,29 +56,22 @@ async def process(
     responses=error_responses(*WITH_BODY, 429),
 )
 async def batch_process(
-    body: BatchTextProcessingRequest,
-    subject: RateLimitSubject,
-    scope: CacheScope,
-    limiter: Limiter,
-    processor: Processor,
-    settings: Settings,
-    deadline: InvocationDeadline,
-    use_cache: ReadCache,
-    response: Response,
+    body: BatchTextProcessingRequest, call: TextCallContext, response: Response
 ) -> BatchTextProcessingResponse:
     """Run many operations concurrently; every item comes back, in order, exactly once."""
     started = time.perf_counter()
-    check_lengths([(("body", "requests", i), item) for i, item in enumerate(body.requests)], settings)
-    state = await limiter.consume(subject, cost=len(body.requests))
+    check_lengths([(("body", "requests", i), item) for i, item in enumerate(body.requests)], call.settings)
+    state = await call.limiter.consume(call.subject, cost=len(body.requests))
     response.headers.update(state.headers())
+    processor = call.processor
     async with processor.counting() as counts:  # the items' fleet counters, written once
         results = await run_batch(
             body.requests,
             lambda item: processor.process(
-                item, deadline=deadline, read_cache=use_cache, scope=scope, counts=counts
+                item, deadline=call.deadline, read_cache=call.read_cache, scope=call.scope, counts=counts
             ),
-            concurrency=settings.batch_ai_concurrency_limit,
-            deadline=deadline,
+            concurrency=call.settings.batch_ai_concurrency_limit,
+            deadline=call.deadline,
             logger=processor.logger,
         )
     completed = sum(1 for r in results if r.status == "completed")

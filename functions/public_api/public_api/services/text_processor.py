@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from textapi_shared.resilience.deadline import Deadline
     from textapi_shared.resilience.resilient_provider import ResilientProvider
     from textapi_shared.security.prompt_guard import GuardVerdict, PromptGuard
+    from textapi_shared.security.rate_limiter import Charge
 
 
 def check_lengths(
@@ -114,18 +115,21 @@ class TextProcessor:
         read_cache: bool = True,
         scope: str,
         counts: CounterBatch | None = None,
+        charge: Charge | None = None,
     ) -> TextProcessingResponse:
         """Cached answer if fresh; else the AI's (then cached); a stale answer only when the AI is down.
 
         `scope` is whose cache entries and single-flight leases the call may use (`key:<hash>`, `open` or
         `shared`). Every outcome is counted per operation for the fleet-wide metrics: into `counts` when
-        the caller gathers a batch's, else written before this returns.
+        the caller gathers a batch's, else written before this returns. `charge`, the request's rate-limit
+        charge if not spent yet, is spent before the AI is asked or a lease taken, and otherwise (a cache
+        hit) with the counters, in one store round trip; a refused charge is a 429.
         """
         started = time.perf_counter()
         batch = counts if counts is not None else CounterBatch(self._cache)
         status = 500
         try:
-            response = await self._process(request, deadline, read_cache, started, scope, batch)
+            response = await self._process(request, deadline, read_cache, started, scope, batch, charge)
             status = 200
             return response
         except ApiError as exc:
@@ -139,7 +143,9 @@ class TextProcessor:
             await self._request_metrics.record(
                 request.operation, status=status, latency_ms=elapsed_ms, batch=batch
             )
-            if counts is None:
+            if charge is not None:
+                await charge.settle(batch)
+            elif counts is None:
                 await batch.flush()
 
     async def _process(
@@ -150,6 +156,7 @@ class TextProcessor:
         started: float,
         scope: str,
         counts: CounterBatch,
+        charge: Charge | None,
     ) -> TextProcessingResponse:
         operation = Operation(request.operation)
         texts = (request.text, request.question) if request.question else (request.text,)
@@ -172,6 +179,8 @@ class TextProcessor:
             await self._statistics.record(operation, hit=False, get_ms=get_ms, batch=counts)
             self._obs.count_for(operation, MetricName.CACHE_MISSES)
         not_before = 0.0 if read_cache else time.time()  # no-cache: only an answer newer than the request
+        if charge is not None:
+            await charge.now()  # before a lease or an AI call: a refused request must cause neither
 
         async def fill() -> TextProcessingResponse:
             return await self._fill(

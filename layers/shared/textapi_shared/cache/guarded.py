@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
 
     from textapi_shared.cache.protocol import Cache, CacheEntry, StoredSize
+    from textapi_shared.windows import Admission
 
 T = TypeVar("T")
 
@@ -147,6 +148,28 @@ class GuardedCache:
             "read_counters",
             lambda: self.inner.read_counters(keys),
             lambda: self._fallback.read_counters(keys),
+        )
+
+    async def admit(
+        self,
+        key: str,
+        units: int,
+        *,
+        limit: int,
+        window_s: float,
+        now: float,
+        counts: Mapping[str, int] | None = None,
+        ttls: Mapping[str, int] | None = None,
+    ) -> Admission:
+        """Counted in this process while the backend fails: a limit then holds per instance."""
+        return await self._call(
+            "admit",
+            lambda: self.inner.admit(
+                key, units, limit=limit, window_s=window_s, now=now, counts=counts, ttls=ttls
+            ),
+            lambda: self._fallback.admit(
+                key, units, limit=limit, window_s=window_s, now=now, counts=counts, ttls=ttls
+            ),
         )
 
     async def invalidate(

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from textapi_shared.config import SharedSettings
+    from textapi_shared.windows import Admission
 
 
 class _Slot(NamedTuple):
@@ -151,6 +152,21 @@ class MemoryCache:
 
     async def read_counters(self, keys: list[str]) -> dict[str, int]:
         return await self._counters.read_counters(keys)
+
+    async def admit(
+        self,
+        key: str,
+        units: int,
+        *,
+        limit: int,
+        window_s: float,
+        now: float,
+        counts: Mapping[str, int] | None = None,
+        ttls: Mapping[str, int] | None = None,
+    ) -> Admission:
+        return await self._counters.admit(
+            key, units, limit=limit, window_s=window_s, now=now, counts=counts, ttls=ttls
+        )
 
     def stored_keys(self) -> list[str]:
         """The keys held, least recently used first."""

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from textapi_shared.windows import Admission
+
 
 @dataclass(frozen=True)
 class CacheEntry:
@@ -75,8 +77,8 @@ def require_invalidation_target(pattern: str | None, operation: str | None, ever
 
 
 class Cache(Protocol):
-    """A response cache that is also a `CounterStore` and holds single-flight leases (both fleet-wide
-    when the backend is shared).
+    """A response cache that is also a `CounterStore` (counters, sliding-window budgets) and holds
+    single-flight leases, all fleet-wide when the backend is shared.
 
     Backends never raise `KeyError` for a miss; connectivity errors propagate and are absorbed by
     `GuardedCache`. Invalidation patterns are globs (`fnmatch`) over logical keys (`textapi:v1:...`);
@@ -121,3 +123,17 @@ class Cache(Protocol):
     async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None: ...
 
     async def read_counters(self, keys: list[str]) -> dict[str, int]: ...
+
+    async def admit(
+        self,
+        key: str,
+        units: int,
+        *,
+        limit: int,
+        window_s: float,
+        now: float,
+        counts: Mapping[str, int] | None = None,
+        ttls: Mapping[str, int] | None = None,
+    ) -> Admission:
+        """A sliding-window spend, with counters added only when admitted (`CounterStore.admit`)."""
+        ...

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
     from textapi_shared.cache.memory_cache import MemoryCache
     from textapi_shared.cache.protocol import Cache, CacheEntry, StoredSize
+    from textapi_shared.windows import Admission
 
 
 class TieredCache:
@@ -85,3 +86,18 @@ class TieredCache:
 
     async def read_counters(self, keys: list[str]) -> dict[str, int]:
         return await self.back.read_counters(keys)
+
+    async def admit(
+        self,
+        key: str,
+        units: int,
+        *,
+        limit: int,
+        window_s: float,
+        now: float,
+        counts: Mapping[str, int] | None = None,
+        ttls: Mapping[str, int] | None = None,
+    ) -> Admission:
+        return await self.back.admit(
+            key, units, limit=limit, window_s=window_s, now=now, counts=counts, ttls=ttls
+        )

@@ -53,6 +53,9 @@ def create_api(
         openapi_url=f"{docs_prefix}/openapi.json" if docs_enabled else None,
         swagger_ui_oauth2_redirect_url=f"{docs_prefix}/docs/oauth2-redirect" if docs_enabled else None,
         debug=False,
+        # Tracing is Powertools' (X-Ray, TRACING_ENABLED); FastAPI's own OpenTelemetry would otherwise look
+        # up three global providers on every request to find out that none is configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     if settings.ssm_parameters:
         require_installed("boto3", "boto3", ", ".join(sorted(settings.ssm_parameters)))
@@ -72,6 +75,14 @@ def create_api(
         app.include_router(router)
     routes = [route for router in app.state.routers for route in router.routes]
     document_security(app, routes)
+    # Starlette tries routes in order and FastAPI added its docs routes first, at construction: the API's
+    # routes go before them, so a request to the hot path is not matched against the docs' paths first.
+    docs = {
+        url
+        for url in (app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+        if url
+    }
+    app.router.routes.sort(key=lambda route: getattr(route, "path", None) in docs)
 
     app.add_middleware(
         AccessGateMiddleware,

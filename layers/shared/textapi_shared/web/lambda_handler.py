@@ -1,9 +1,10 @@
 """The Lambda entry point around Mangum.
 
 Mangum runs with lifespan off (a lifespan would run on every invocation). It is wrapped in a
-plain function because Powertools' decorators (and Tracer especially) cannot decorate a Mangum
-instance. Decorator order, outermost first: logger context, tracer. The function itself counts the
-request and writes the invocation's metrics document (`Observability.flush_metrics`) before returning.
+plain function because Powertools' Tracer cannot decorate a Mangum instance. The function gives the
+logger the invocation's context (what Powertools' `inject_lambda_context` would, minus the work this
+app does not need: the correlation id is set by the middleware), counts the request and writes the
+invocation's metrics document (`Observability.flush_metrics`) before returning.
 
 Events API Gateway never sends (another payload version, `headers: null`, a header that is not a
 string, a body that is not base64 although it says so) are answered 400 `MALFORMED_REQUEST` in the
@@ -146,6 +147,10 @@ def build_lambda_handler(
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         started = time.perf_counter()
+        cold = _cold_start
+        if cold:
+            _after_cold_start()
+        observability.lambda_context(context, cold_start=cold)
         status = 500
         try:
             response = answer(event, context)
@@ -158,17 +163,13 @@ def build_lambda_handler(
                 observability.count(MetricName.SERVER_ERRORS)
             elif status >= 400:
                 observability.count(MetricName.CLIENT_ERRORS)
-            if _cold_start:
-                _after_cold_start()
+            if cold:
                 observability.cold_start(getattr(context, "function_name", "") or "unknown")
             observability.flush_metrics()  # before returning: Lambda freezes the environment after
 
-    handler = handle
     if observability.tracer is not None:
-        handler = observability.tracer.capture_lambda_handler(handler)
-    # The correlation id is the API Gateway request id: the middleware sets it for every request (in
-    # Lambda and off it), so the logger need not search the event for it as well.
-    return observability.logger.inject_lambda_context(handler, clear_state=True)
+        return observability.tracer.capture_lambda_handler(handle)
+    return handle
 
 
 def finish_cold_start(
