@@ -112,7 +112,7 @@ def bench_hits(redis_url: str, rounds: int) -> tuple[list[str], list[Target]]:
     )
     base = taken["bare"]
     lines = [
-        f"cache hit, {len(TEXT)}-character text, through lambda_handler, {rounds} interleaved rounds, medians:",
+        f"cache hit, {len(TEXT)}-character text, through lambda_handler, {rounds} rounds, medians:",
         f"  bare FastAPI+Mangum route (same models):  {base * 1e6:7.0f} µs",
         f"  hit, memory backend:                      {taken['memory'] * 1e6:7.0f} µs   ratio "
         f"{taken['memory'] / base:.2f}",
@@ -183,7 +183,7 @@ def bench_miss(rounds: int) -> tuple[list[str], list[Target]]:
         taken = medians({"direct": direct, "miss": miss}, rounds)
     added_ms = (taken["miss"] - taken["direct"]) * 1000
     lines = [
-        f"cache miss, {len(TEXT)}-character text, memory backend, fake Gemini at zero delay, {rounds} rounds:",
+        f"cache miss, {len(TEXT)}-character text, memory backend, fake Gemini (no delay), {rounds} rounds:",
         f"  direct google-genai generate_content:     {taken['direct'] * 1e3:7.2f} ms",
         f"  miss through lambda_handler:              {taken['miss'] * 1e3:7.2f} ms   adds {added_ms:.2f} ms",
     ]

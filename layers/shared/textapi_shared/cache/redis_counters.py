@@ -52,7 +52,7 @@ return 0
 """
 # KEYS: the budget's log and sum, then counters to add once admitted (a single node only: one slot
 # otherwise). ARGV: now, window, limit, units, member, then the counters' amounts and TTLs.
-# Returns {admitted, used, reset_at, retry_at}; times as strings (Lua numbers become integers).
+# Returns {admitted, used, reset_at, retry_at}; times as strings (a Lua number would come back an integer).
 _ADMIT = """
 local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
 local limit, units = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -78,25 +78,25 @@ if admitted then
     redis.call('EXPIRE', KEYS[2 + i], ARGV[5 + n + i], 'NX')
   end
 end
-local reset_at, retry_at = tostring(now + window), ARGV[1]
+local reset_at, retry_at = now + window, now
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if #first > 0 then reset_at = first[2] + window end
+if #first > 0 then reset_at = tonumber(first[2]) + window end
 if not admitted then
   local need, freed, start = used + units - limit, 0, 0
-  retry_at = tostring(now + window)
+  retry_at = now + window
   while true do
     local page = redis.call('ZRANGE', KEYS[1], start, start + 99, 'WITHSCORES')
     if #page == 0 then break end
     local found = false
     for i = 1, #page, 2 do
       freed = freed + tonumber(string.match(page[i], '^(%d+):'))
-      if freed >= need then retry_at = tostring(page[i + 1] + window); found = true; break end
+      if freed >= need then retry_at = tonumber(page[i + 1]) + window; found = true; break end
     end
     if found then break end
     start = start + 100
   end
 end
-return {admitted and 1 or 0, used, tostring(reset_at), retry_at}
+return {admitted and 1 or 0, used, string.format('%.6f', reset_at), string.format('%.6f', retry_at)}
 """
 
 
