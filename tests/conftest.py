@@ -79,20 +79,7 @@ def cache_table(moto_endpoint):
 
 @pytest.fixture
 def atomic_moto_updates(monkeypatch):
-    """moto applies a conditional write as an unlocked read-check-write, so concurrent ADDs can lose
-    updates and two conditional puts can both succeed in the fake; real DynamoDB applies each write
-    atomically. Serialising moto's write handlers (in this process's moto server) makes the tests measure
-    this code (ADD and conditions, never read-then-write), not the fake's race."""
-    import threading
+    """DynamoDB writes applied atomically by the moto server, as by DynamoDB (see serialise_moto_writes)."""
+    from fakes.services import serialise_moto_writes
 
-    from moto.dynamodb.responses import DynamoHandler
-
-    lock = threading.Lock()
-    for name in ("update_item", "put_item", "delete_item"):
-        original = getattr(DynamoHandler, name)
-
-        def serialised(self, original=original):
-            with lock:
-                return original(self)
-
-        monkeypatch.setattr(DynamoHandler, name, serialised)
+    serialise_moto_writes(monkeypatch)
