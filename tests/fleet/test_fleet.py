@@ -109,6 +109,12 @@ def test_a_breaker_opened_in_one_instance_stops_the_others_within_one_sync_inter
     calls = [r for r in fleet.gemini.requests if marked(r, marker)]
     late = [r for r in calls if r.received_at > opened_at + fleet.sync_interval_s + 0.5]
     assert not late, f"{len(late)} upstream calls more than one sync interval after the breaker opened"
+    # Each other instance learns of it from the store at once: its first call (the sync runs beside it)
+    # reaches each model at most once, where breakers of its own would have let the threshold through.
+    for instance in range(1, INSTANCES):
+        mine = [r for r in calls if f"Breaker text {instance}-" in str(r.body)]
+        for model in (PRIMARY, FALLBACK):
+            assert sum(r.model == model for r in mine) <= 1, (instance, model)
     assert others[-1].json()["details"]["circuit_breaker"] == "open"
 
 
