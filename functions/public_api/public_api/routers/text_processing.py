@@ -1,9 +1,9 @@
 import time
 import uuid
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
-from public_api.dependencies import OptionalApiKey, TextCallContext, check_batch_size
+from public_api.dependencies import OptionalApiKey, check_batch_size, text_call
 from public_api.schemas import (
     BatchTextProcessingRequest,
     BatchTextProcessingResponse,
@@ -15,6 +15,7 @@ from public_api.services.batch_runner import run_batch
 from public_api.services.operations import OPERATIONS
 from public_api.services.text_processor import check_lengths
 from textapi_shared.timestamps import utc_timestamp
+from textapi_shared.web.dependencies import authenticates_with_api_key
 from textapi_shared.web.openapi import KEYED, WITH_BODY, error_responses
 
 PREFIX = "/v1/text_processing"
@@ -35,10 +36,12 @@ async def operations(_caller: OptionalApiKey) -> OperationsResponse:
     # 400 also PROMPT_REJECTED / CONTENT_BLOCKED; 502-504 from the AI provider
     responses=error_responses(*WITH_BODY, 429, 502, 503, 504),
 )
+@authenticates_with_api_key  # the key is checked by `text_call` (a dependency would cost ~15 µs more)
 async def process(
-    body: TextProcessingRequest, call: TextCallContext, response: Response
+    body: TextProcessingRequest, request: Request, response: Response
 ) -> TextProcessingResponse:
     """Run one operation on a text."""
+    call = await text_call(request)
     check_lengths([(("body",), body)], call.settings)
     # Spent before the AI is asked, or (a cache hit) with the request's counters in one store round trip.
     charge = call.limiter.charge(call.subject)
@@ -55,11 +58,13 @@ async def process(
     dependencies=[Depends(check_batch_size)],
     responses=error_responses(*WITH_BODY, 429),
 )
+@authenticates_with_api_key
 async def batch_process(
-    body: BatchTextProcessingRequest, call: TextCallContext, response: Response
+    body: BatchTextProcessingRequest, request: Request, response: Response
 ) -> BatchTextProcessingResponse:
     """Run many operations concurrently; every item comes back, in order, exactly once."""
     started = time.perf_counter()
+    call = await text_call(request)
     check_lengths([(("body", "requests", i), item) for i, item in enumerate(body.requests)], call.settings)
     state = await call.limiter.consume(call.subject, cost=len(body.requests))
     response.headers.update(state.headers())

@@ -33,13 +33,15 @@ COUNTER_PREFIX = "textapi:counter:"
 LEASE_PREFIX = "textapi:lease:"
 WINDOW_PREFIX = "textapi:window:"
 
-# KEYS: counters (in one slot in a cluster); ARGV: their amounts, then their TTLs. Atomic per call.
+# KEYS: counters (in one slot in a cluster); ARGV: their amounts, then their TTLs. Atomic per call. A
+# counter is created by its first INCRBY (the value is then the amount): that one sets its TTL, so a
+# request's counters cost one command each, not two.
 _INCR_WITH_TTL = """
 local n = #KEYS
 local values = {}
 for i, key in ipairs(KEYS) do
   values[i] = redis.call('INCRBY', key, ARGV[i])
-  redis.call('EXPIRE', key, ARGV[n + i], 'NX')
+  if values[i] == tonumber(ARGV[i]) then redis.call('EXPIRE', key, ARGV[n + i]) end
 end
 return values
 """
@@ -63,19 +65,20 @@ if #gone > 0 then
   for _, member in ipairs(gone) do used = used - tonumber(string.match(member, '^(%d+):')) end
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', cutoff)
   if used < 0 then used = 0 end
-  redis.call('SET', KEYS[2], used, 'KEEPTTL')
+  if used + units > limit then redis.call('SET', KEYS[2], used, 'KEEPTTL') end  -- else set below
 end
 local admitted = used + units <= limit
 if admitted then
-  redis.call('ZADD', KEYS[1], now, ARGV[5])
-  used = redis.call('INCRBY', KEYS[2], units)
   local ttl = math.ceil(window) + 1
+  used = used + units
+  redis.call('ZADD', KEYS[1], now, ARGV[5])
   redis.call('EXPIRE', KEYS[1], ttl)
-  redis.call('EXPIRE', KEYS[2], ttl)
+  redis.call('SET', KEYS[2], used, 'EX', ttl)
   local n = #KEYS - 2
   for i = 1, n do
-    redis.call('INCRBY', KEYS[2 + i], ARGV[5 + i])
-    redis.call('EXPIRE', KEYS[2 + i], ARGV[5 + n + i], 'NX')
+    if redis.call('INCRBY', KEYS[2 + i], ARGV[5 + i]) == tonumber(ARGV[5 + i]) then
+      redis.call('EXPIRE', KEYS[2 + i], ARGV[5 + n + i])
+    end
   end
 end
 local reset_at, retry_at = now + window, now

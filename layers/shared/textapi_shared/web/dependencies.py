@@ -47,13 +47,13 @@ async def require_api_key(request: Request) -> Principal:
     return principal
 
 
-def authenticates_with_api_key(dependency: T) -> T:
-    """Mark a dependency that gets the caller through `require_api_key` itself, so the access gate and the
-    OpenAPI document treat the routes using it as keyed, just as if they depended on `require_api_key`.
-    FastAPI spends some 15 µs a request on each dependency it solves: a hot route's one dependency can
-    then carry the key check instead of nesting a second."""
-    dependency.textapi_access = "public"  # type: ignore[attr-defined]
-    return dependency
+def authenticates_with_api_key(call: T) -> T:
+    """Mark a route (or a dependency of one) that gets its caller through `require_api_key` itself, so the
+    access gate and the OpenAPI document treat the route as keyed, as if it depended on `require_api_key`.
+    FastAPI spends some 15 µs a request on each dependency it solves: a hot route can check its key
+    without one."""
+    call.textapi_access = "public"  # type: ignore[attr-defined]
+    return call
 
 
 async def optional_api_key(request: Request) -> Principal | None:
