@@ -151,6 +151,7 @@ class Observability:
     def _directive(self, dimensions: Dimensions, metrics: Values) -> str:
         """A directive's JSON, made once per shape (requests of a kind name the same metrics)."""
         shape = (
+            self.namespace,
             tuple(name for name, _ in dimensions),
             tuple((name, unit) for name, (unit, _) in metrics.items()),
         )
@@ -158,8 +159,8 @@ class Observability:
         if found is None:
             directive = {
                 "Namespace": self.namespace,
-                "Dimensions": [["service", *shape[0]]],
-                "Metrics": [{"Name": name, "Unit": unit} for name, unit in shape[1]],
+                "Dimensions": [["service", *shape[1]]],
+                "Metrics": [{"Name": name, "Unit": unit} for name, unit in shape[2]],
             }
             found = json.dumps(directive, separators=(",", ":"))
             if len(_DIRECTIVES) < _MAX_SHAPES:
