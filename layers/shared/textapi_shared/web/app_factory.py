@@ -72,7 +72,10 @@ def create_api(
     install_error_handlers(app)
     app.state.routers = tuple(routers)
     for router in app.state.routers:
-        app.include_router(router)
+        # FastAPI (0.165) includes a router as a branch matched on every request before the routes in it;
+        # these routers carry their prefix, tags and responses on their routes already, so the app takes
+        # the routes themselves: one flat list, each request matched once.
+        app.router.routes.extend(router.routes)
     routes = [route for router in app.state.routers for route in router.routes]
     document_security(app, routes)
     # Starlette tries routes in order and FastAPI added its docs routes first, at construction: the API's
