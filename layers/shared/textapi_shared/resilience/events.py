@@ -84,6 +84,7 @@ class ResilienceEvents:
         )
         if self._obs is not None:
             self._obs.count_for(operation, MetricName.AI_MODEL_FALLBACKS)
+            self._obs.count(MetricName.AI_MODEL_FALLBACKS)  # without the operation too: one dashboard line
 
     def store_error(self, action: str, exc: BaseException, cooldown_s: float) -> None:
         self._logger.warning(
