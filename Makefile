@@ -94,13 +94,13 @@ local: build ## sam local start-api (needs a Docker engine)
 	@docker info >/dev/null 2>&1 || { echo "sam local needs a running Docker engine; use 'make run' without Docker"; exit 1; }
 	$(SAM) local start-api --env-vars infra/env/local.json --port 3000
 
-bench: $(VENV)/.installed ## Cold start and per-request overhead vs a bare FastAPI+Mangum handler
-	$(PY) tests/bench/bench_cold_start.py
-	$(PY) tests/bench/bench_text_processing.py
-	$(PY) tests/bench/bench_local_provider.py
-	$(PY) tests/bench/bench_cache.py
-	$(PY) tests/bench/bench_resilience.py
-	$(PY) tests/bench/bench_jobs.py
+BENCH_SCRIPTS := bench_cold_start bench_hot_path bench_text_processing bench_local_provider bench_cache bench_resilience bench_jobs
+
+bench: $(VENV)/.installed ## Cold start, hot path and per-request overhead vs a bare FastAPI+Mangum handler; fails when a target is missed
+	@missed=""; for script in $(BENCH_SCRIPTS); do \
+		echo "== $$script"; $(PY) tests/bench/$$script.py || missed="$$missed $$script"; \
+	done; \
+	if [ -n "$$missed" ]; then echo "make bench: a target was missed in:$$missed"; exit 1; fi
 
 bench-instructions: $(VENV)/.installed ## Cold start counted in CPU instructions (valgrind): machine load cannot move it
 	$(PY) tests/bench/bench_cold_start.py --instructions

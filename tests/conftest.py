@@ -121,18 +121,7 @@ def jobs_queue(moto_endpoint):
 
 @pytest.fixture
 def atomic_moto_updates(monkeypatch):
-    """moto applies UpdateItem as an unlocked read-modify-write, so concurrent ADDs can lose updates
-    in the fake; real DynamoDB applies each UpdateItem atomically. Serialising moto's handler makes
-    tests measure the code (ADD, never read-then-write), not the fake's race."""
-    import threading
+    """DynamoDB writes applied atomically by the moto server, as by DynamoDB (see serialise_moto_writes)."""
+    from fakes.services import serialise_moto_writes
 
-    from moto.dynamodb.responses import DynamoHandler
-
-    lock = threading.Lock()
-    original = DynamoHandler.update_item
-
-    def update_item(self: DynamoHandler):
-        with lock:
-            return original(self)
-
-    monkeypatch.setattr(DynamoHandler, "update_item", update_item)
+    serialise_moto_writes(monkeypatch)

@@ -26,6 +26,8 @@ for folder in ("layers/shared", "tests"):
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 
+from targets import Target, finish  # noqa: E402
+
 from fakes.services import moto_server, redis_server  # noqa: E402
 from textapi_shared.ai.provider import AIRequest, AIResponse, Operation  # noqa: E402
 from textapi_shared.config import SharedSettings  # noqa: E402
@@ -77,9 +79,17 @@ async def per_call_us(call, calls: int, repeats: int = 7) -> float:
     return statistics.median(samples)
 
 
-async def bench_store(label: str, store, calls: int, bare_us: float, seconds: float) -> str:
+# What the breaker, retry and configuration wrapper may add to a healthy call; a shared store is asked
+# once a sync interval, never per call.
+ADDED_US_TARGET = 20.0
+SYNC_INTERVAL_S = 1.0
+
+
+async def bench_store(
+    label: str, store, calls: int, bare_us: float, seconds: float
+) -> tuple[str, list[Target]]:
     counting = CountingStore(store)
-    resilience = build_resilience(SharedSettings(), store=counting, sync_interval=1.0)  # type: ignore[arg-type]
+    resilience = build_resilience(SharedSettings(), store=counting, sync_interval=SYNC_INTERVAL_S)  # type: ignore[arg-type]
     provider = resilience.wrap(InstantProvider())
     breaker = resilience.breakers.get("summarize")
     policy = (await resilience.config.get()).policy_for("summarize")
@@ -93,11 +103,16 @@ async def bench_store(label: str, store, calls: int, bare_us: float, seconds: fl
             await provider.generate(REQUEST)
         made += 1000
     amortised_us = (time.perf_counter() - started) / made * 1e6
-    return (
+    line = (
         f"{label:<22} added per call: breaker {breaker_us - bare_us:5.2f} µs, breaker+retry+config "
         f"{wrapped_us - bare_us:5.2f} µs (amortised with syncs {amortised_us - bare_us:5.2f} µs); "
         f"store round trips: {counting.round_trips} in {made} calls over {seconds:g} s (1 per sync)"
     )
+    syncs = seconds / SYNC_INTERVAL_S + 1
+    return line, [
+        Target(f"{label}: breaker+retry+config added per call", wrapped_us - bare_us, ADDED_US_TARGET, " µs"),
+        Target(f"{label}: store round trips per sync interval", counting.round_trips / syncs, 1.0),
+    ]
 
 
 async def bench_config(calls: int) -> list[str]:
@@ -136,19 +151,25 @@ async def bench_ssm_load(endpoint: str) -> str:
     return f"effective-config refresh from SSM (moto, 1 GetParameters): {statistics.median(samples):6.2f} ms"
 
 
-async def run(calls: int, seconds: float) -> list[str]:
+async def run(calls: int, seconds: float) -> tuple[list[str], list[Target]]:
     inner = InstantProvider()
     bare_us = await per_call_us(lambda: inner.generate(REQUEST), calls)
     lines = [f"bare provider call: {bare_us:.2f} µs"]
-    lines.append(await bench_store("memory store", MemoryBreakerStore(), calls, bare_us, seconds))
+    targets: list[Target] = []
+
+    async def measure(label: str, store) -> None:
+        line, store_targets = await bench_store(label, store, calls, bare_us, seconds)
+        lines.append(line)
+        targets.extend(store_targets)
+
+    await measure("memory store", MemoryBreakerStore())
     with redis_server() as url:
         import redis.asyncio
 
         client = redis.asyncio.Redis.from_url(url)
         from textapi_shared.resilience.redis_breaker_store import RedisBreakerStore
 
-        store = RedisBreakerStore(client, prefix=f"bench:resilience:{os.getpid()}:")
-        lines.append(await bench_store("redis store", store, calls, bare_us, seconds))
+        await measure("redis store", RedisBreakerStore(client, prefix=f"bench:resilience:{os.getpid()}:"))
         await client.delete(*[k async for k in client.scan_iter(match=f"bench:resilience:{os.getpid()}:*")])
         await client.aclose()
     with moto_server() as endpoint:
@@ -159,18 +180,10 @@ async def run(calls: int, seconds: float) -> list[str]:
 
         dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
         create_cache_table(dynamodb, "bench-cache")
-        lines.append(
-            await bench_store(
-                "dynamodb store (moto)",
-                DynamoDBBreakerStore(dynamodb, "bench-cache"),
-                calls,
-                bare_us,
-                seconds,
-            )
-        )
-        lines += await bench_config(calls)
+        await measure("dynamodb store (moto)", DynamoDBBreakerStore(dynamodb, "bench-cache"))
+        lines.extend(await bench_config(calls))
         lines.append(await bench_ssm_load(endpoint))
-    return lines
+    return lines, targets
 
 
 def main() -> None:
@@ -182,9 +195,7 @@ def main() -> None:
     report = os.fdopen(os.dup(1), "w")
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the moto server's access log
-    lines = asyncio.run(run(args.calls, args.seconds))
-    report.write("\n".join(lines) + "\n")
-    report.flush()
+    finish(*asyncio.run(run(args.calls, args.seconds)), out=report)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """A fake of Gemini's `generateContent` REST API, scriptable per test and keeping a request log.
 
 It speaks the wire protocol the google-genai SDK expects, so tests drive it with the real client
-(`HttpOptions(base_url=server.base_url)`). Each request gets the next queued behaviour, or
-`server.default` when the queue is empty. Every request is logged, even those answered with an
+(`HttpOptions(base_url=server.base_url)`). Each request gets the behaviour set for its model in
+`server.by_model` if there is one, else the next queued behaviour, or `server.default` when the queue is
+empty. Every request is logged, even those answered with an
 error, so tests can count upstream calls; requests to unknown paths are logged with `api_version`
 and `model` None. A bad API key or a body that is not a JSON object is rejected before the queue is
 consulted, so it does not use up a queued behaviour.
@@ -182,7 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(400, _error(400, _BAD_KEY_MESSAGE, [_BAD_KEY_INFO]))
         if not isinstance(body, dict):
             return self._send(400, _error(400, "Invalid JSON payload received."))
-        behaviour = fake._next_behaviour()
+        behaviour = fake._next_behaviour(model)
         while isinstance(behaviour, Delay):
             fake._stopping.wait(behaviour.seconds)  # stop() cuts a delay short
             behaviour = behaviour.then or fake.default
@@ -223,6 +224,7 @@ class FakeGeminiServer:
     def __init__(self, api_key: str = "test-gemini-key") -> None:
         self.api_key = api_key
         self.default: Behaviour = Reply(text=_DEFAULT_TEXT)
+        self.by_model: dict[str, Behaviour] = {}  # a model's own behaviour (an overloaded primary)
         self.base_url = ""  # set by start(), e.g. http://127.0.0.1:54321
         self._lock = threading.Lock()
         self._queue: deque[Behaviour] = deque()
@@ -267,6 +269,7 @@ class FakeGeminiServer:
         with self._lock:
             self._queue.clear()
             self._log.clear()
+            self.by_model.clear()
             self.default = Reply(text=_DEFAULT_TEXT)
 
     @property
@@ -283,6 +286,11 @@ class FakeGeminiServer:
         with self._lock:
             self._log.append(request)
 
-    def _next_behaviour(self) -> Behaviour:
+    def requests_for(self, model: str) -> list[RecordedRequest]:
+        return [request for request in self.requests if request.model == model]
+
+    def _next_behaviour(self, model: str | None) -> Behaviour:
         with self._lock:
+            if model in self.by_model:
+                return self.by_model[model]
             return self._queue.popleft() if self._queue else self.default

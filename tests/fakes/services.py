@@ -130,3 +130,23 @@ def _list_moto_modules_once() -> None:
         return listed
 
     backends.list_of_moto_modules = listed_once
+
+
+def serialise_moto_writes(monkeypatch) -> None:
+    """Make this process's moto server apply DynamoDB writes one at a time. moto applies a conditional
+    write as an unlocked read-check-write, so concurrent ADDs can lose updates and two conditional puts
+    can both succeed in the fake; real DynamoDB applies each write atomically. Serialised, tests measure
+    this code (ADD and conditions, never read-then-write), not the fake's race."""
+    import threading
+
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.Lock()
+    for name in ("update_item", "put_item", "delete_item"):
+        original = getattr(DynamoHandler, name)
+
+        def serialised(self, original=original):
+            with lock:
+                return original(self)
+
+        monkeypatch.setattr(DynamoHandler, name, serialised)

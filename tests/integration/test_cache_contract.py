@@ -14,7 +14,6 @@ import math
 import os
 import random
 import re
-import threading
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -30,8 +29,9 @@ from fakes.clock import FakeClock
 from textapi_shared.cache.dynamodb_cache import DynamoDBCache
 from textapi_shared.cache.keys import cache_key
 from textapi_shared.cache.memory_cache import MemoryCache
-from textapi_shared.cache.redis_cache import COUNTER_PREFIX, RedisCache
+from textapi_shared.cache.redis_cache import RedisCache
 from textapi_shared.cache.redis_client import close_redis_clients, new_redis_client
+from textapi_shared.cache.redis_counters import COUNTER_PREFIX
 from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.cache.tiered import TieredCache
 from textapi_shared.config import SharedSettings
@@ -155,23 +155,6 @@ async def _dynamodb_harness(endpoint: str, clock: FakeClock) -> Harness:
         return len(item["value"]["B"])
 
     return Harness("dynamodb", cache, clock, settings, keys, size, sibling)
-
-
-@pytest.fixture
-def atomic_moto_updates(monkeypatch):
-    """moto applies UpdateItem as an unlocked read-modify-write, so concurrent ADDs can lose updates
-    in the fake; real DynamoDB applies each UpdateItem atomically. Serialising moto's handler makes
-    the counter tests measure this code (ADD, never read-then-write), not the fake's race."""
-    from moto.dynamodb.responses import DynamoHandler
-
-    lock = threading.Lock()
-    original = DynamoHandler.update_item
-
-    def update_item(self: DynamoHandler) -> Any:
-        with lock:
-            return original(self)
-
-    monkeypatch.setattr(DynamoHandler, "update_item", update_item)
 
 
 def _runner(
@@ -546,3 +529,118 @@ def test_dynamodb_skips_values_too_large_for_an_item(request):
         assert "1 oversize values skipped" in (await cache.status()).detail
 
     asyncio.run(scenario())
+
+
+# -- single-flight leases --------------------------------------------------------------------------
+
+
+def test_a_lease_has_one_owner_until_released_or_lapsed(run_shared):
+    async def scenario(h: Harness) -> None:
+        assert h.sibling is not None
+        other = await h.sibling()
+        key = key_for(text="a text two instances want answered at once")
+        assert await h.cache.acquire_lease(key, "owner-a", 30)
+        assert not await other.acquire_lease(key, "owner-b", 30)
+        await other.release_lease(key, "owner-b")  # not its lease: nothing happens
+        assert not await other.acquire_lease(key, "owner-b", 30)
+        await h.cache.release_lease(key, "owner-a")
+        assert await other.acquire_lease(key, "owner-b", 0.3)
+        # A holder that never releases: its lease lapses by itself (Redis by its own clock, DynamoDB by
+        # the callers').
+        h.clock.advance(1)
+        await asyncio.sleep(0.35)
+        assert await h.cache.acquire_lease(key, "owner-a", 30)
+        await other.release_lease(key, "owner-b")  # lapsed, and taken since: owner-a's stays
+        assert not await other.acquire_lease(key, "owner-c", 30)
+
+    run_shared(scenario)
+
+
+def test_of_many_instances_racing_for_a_lease_exactly_one_gets_it(run_shared):
+    async def scenario(h: Harness) -> None:
+        assert h.sibling is not None
+        caches = [h.cache, await h.sibling()]
+        key = key_for(text="the same text from every instance")
+        won = await asyncio.gather(*(caches[i % 2].acquire_lease(key, f"owner-{i}", 30) for i in range(20)))
+        assert won.count(True) == 1
+
+    run_shared(scenario)
+
+
+def test_the_memory_backend_grants_every_lease():
+    """Nothing else sees an in-process store: the instance shares calls itself (`SingleFlight.share`)."""
+
+    async def scenario() -> None:
+        cache = MemoryCache()
+        assert await cache.acquire_lease("k", "a", 30)
+        assert await cache.acquire_lease("k", "b", 30)
+
+    asyncio.run(scenario())
+
+
+# -- sliding-window budgets --------------------------------------------------------------------------
+
+WINDOW_S = 60
+# DynamoDB counts a window in sixths and the oldest sixth whole: a spend comes back at most a sixth late.
+LATE_S = {"dynamodb": WINDOW_S / 6}
+
+
+def test_a_budget_slides_no_burst_at_any_edge_and_spends_come_back_a_window_later(run):
+    async def scenario(h: Harness) -> None:
+        key, start = f"ratelimit:{uuid.uuid4().hex}", h.clock.now
+
+        async def spend(units: int, at: float):
+            return await h.cache.admit(key, units, limit=10, window_s=WINDOW_S, now=start + at)
+
+        first = await spend(4, 0)
+        assert (first.admitted, first.used) == (True, 4)
+        assert (await spend(4, 10)).used == 8
+        refused = await spend(4, 20)
+        assert (refused.admitted, refused.used) == (False, 8)
+        late = LATE_S.get(h.kind, 0)
+        # The first 4 units leave the window at start + 60 (plus the backend's granularity; times come
+        # back to the millisecond).
+        assert start + 60 - 1e-3 <= refused.retry_at <= start + 60 + late + 1e-3
+        assert start + 60 - 1e-3 <= refused.reset_at <= start + 60 + late + 1e-3
+        assert not (await spend(4, 59.9)).admitted  # no edge to burst across
+        assert (await spend(2, 59.9)).admitted  # what fits still fits
+        back = await spend(4, 60 + late)
+        assert back.admitted
+        assert back.used <= 10
+
+    run(scenario)
+
+
+def test_a_refused_spend_leaves_no_trace_and_its_counts_are_not_added(run):
+    async def scenario(h: Harness) -> None:
+        key, now = f"ratelimit:{uuid.uuid4().hex}", h.clock.now
+        counts = {f"hits:{key}": 1, f"requests:{key}": 2}
+        ttls = dict.fromkeys(counts, 60)
+        admitted = await h.cache.admit(key, 3, limit=4, window_s=WINDOW_S, now=now, counts=counts, ttls=ttls)
+        assert admitted.admitted
+        for offset in range(5):  # refused again and again: none of it counts against the budget
+            refused = await h.cache.admit(
+                key, 3, limit=4, window_s=WINDOW_S, now=now + offset, counts=counts, ttls=ttls
+            )
+            assert (refused.admitted, refused.used) == (False, 3)
+        assert await h.cache.read_counters(list(counts)) == counts  # added once: by the admitted spend
+        assert (await h.cache.admit(key, 1, limit=4, window_s=WINDOW_S, now=now + 5)).used == 4
+
+    run(scenario)
+
+
+def test_two_instances_spending_one_budget_at_once_never_exceed_it(run_shared):
+    async def scenario(h: Harness) -> None:
+        assert h.sibling is not None
+        caches = [h.cache, await h.sibling()]
+        key, now = f"ratelimit:{uuid.uuid4().hex}", h.clock.now
+        outcomes = await asyncio.gather(
+            *(
+                caches[i % 2].admit(key, 4, limit=100, window_s=WINDOW_S, now=now + i / 1000)
+                for i in range(40)
+            )
+        )
+        assert sum(outcome.admitted for outcome in outcomes) == 25  # 25 x 4 units: exactly the limit
+        assert max(outcome.used for outcome in outcomes) == 100
+
+    run_shared(scenario)

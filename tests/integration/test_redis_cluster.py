@@ -25,6 +25,7 @@ from textapi_shared.cache.redis_cache import RedisCache
 from textapi_shared.cache.redis_client import close_redis_clients, is_cluster, redis_client
 from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.config import SharedSettings
+from textapi_shared.counters import CounterBatch
 from textapi_shared.monitoring.request_metrics import RequestMetrics
 from textapi_shared.resilience.factory import build_breaker_store
 
@@ -77,10 +78,12 @@ def test_one_subjects_counters_share_a_slot_and_subjects_spread_over_the_shards(
     async def scenario():
         cache = RedisCache(settings, namespace=namespace)
         statistics, metrics = CacheStatistics(cache), RequestMetrics(cache)
-        for operation in OPERATIONS:
-            await statistics.record(operation, hit=False, get_ms=1.5)
-            await statistics.record_set(operation, set_ms=2.0, raw_bytes=900, stored_bytes=300)
-            await metrics.record(operation, status=200, latency_ms=12.0)
+        for operation in OPERATIONS:  # what one request counts: both families, one batch, one flush
+            batch = CounterBatch(cache)
+            await statistics.record(operation, hit=False, get_ms=1.5, batch=batch)
+            await statistics.record_set(operation, set_ms=2.0, raw_bytes=900, stored_bytes=300, batch=batch)
+            await metrics.record(operation, status=200, latency_ms=12.0, batch=batch)
+            await batch.flush()
         snapshot = await statistics.snapshot(OPERATIONS)
         assert snapshot["totals"]["misses"] == 5
         assert (await metrics.snapshot(OPERATIONS))["totals"]["requests"] == 5
@@ -90,7 +93,7 @@ def test_one_subjects_counters_share_a_slot_and_subjects_spread_over_the_shards(
     inspector = redis_cluster.client()
     try:
         slots = {
-            operation: {inspector.keyslot(k) for k in keys if f"{{{operation}}}" in k}
+            operation: {inspector.keyslot(k) for k in keys if f"{{stats:{operation}}}" in k}
             for operation in OPERATIONS
         }
         shards = {inspector.get_node_from_key(k).name for k in keys}
@@ -99,7 +102,7 @@ def test_one_subjects_counters_share_a_slot_and_subjects_spread_over_the_shards(
     assert len(keys) == 5 * (
         6 + 3
     )  # each non-zero field: misses, get_us, sets, set_us, raw, stored; 3 request
-    assert all(len(found) == 1 for found in slots.values()), slots  # one MULTI-free script, one MGET each
+    assert all(len(found) == 1 for found in slots.values()), slots  # one script a request, one MGET each
     assert len(shards) >= 2, shards
 
 

@@ -213,3 +213,29 @@ def test_internal_cors_origins_refuse_a_wildcard():
 
     with pytest.raises(ConfigurationError, match="INTERNAL_CORS_ORIGINS"):
         load_settings(InternalApiSettings, internal_cors_origins="*")
+
+
+@pytest.mark.parametrize("create_app", [create_public_app, create_internal_app])
+def test_the_gates_route_lookup_finds_what_matching_every_route_in_order_finds(create_app):
+    """Routes without path parameters are looked up in a table; it must agree with the ordered match."""
+    from starlette.routing import Match
+
+    from textapi_shared.web.access_gate import AccessGateMiddleware
+
+    settings = {"stage": "dev", "api_key": PUBLIC_KEY, "internal_api_keys": [ADMIN_KEY]}
+    settings_class = PublicApiSettings if create_app is create_public_app else InternalApiSettings
+    app = create_app(settings_class(**settings))
+    gate = app.build_middleware_stack()
+    while not isinstance(gate, AccessGateMiddleware):
+        gate = gate.app
+    paths = {getattr(route, "path", "") for route in app.routes} | {
+        "/v1/nope",
+        "/internal/resilience/metrics/qa",
+    }
+    for path in paths:
+        for method in ("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"):
+            scope = {"type": "http", "path": path, "root_path": "", "method": method}
+            ordered = next(
+                (access for route, access in gate._routes if route.matches(scope)[0] is Match.FULL), None
+            )
+            assert gate._access(scope) == ordered, (method, path)

@@ -311,3 +311,26 @@ def test_output_quoting_a_refusal_like_sentence_is_not_taken_for_a_refusal(publi
     response = process(public_api_client(), body)
     assert response.status_code == 200, response.text
     assert response.json()["key_points"][0].startswith("Unfortunately, I cannot log in")
+
+
+def test_a_key_with_an_override_gets_its_own_limit_for_requests_and_batches(public_api_client):
+    from fakes.api_contract import SECOND_PUBLIC_KEY
+    from textapi_shared.security.api_keys import key_hash
+
+    client = public_api_client(rate_limit_per_minute=2, rate_limit_overrides={key_hash(PUBLIC_KEY)[:8]: 6})
+    big = batch(client, [item()] * 5)  # more than the default limit, within this key's own
+    assert big.status_code == 200, big.text
+    assert (big.headers["x-ratelimit-limit"], big.headers["x-ratelimit-remaining"]) == ("6", "1")
+    other = {"X-API-Key": SECOND_PUBLIC_KEY}
+    refused = client.request("POST", BATCH, json_body={"requests": [item()] * 5}, headers=other)
+    assert refused.status_code == 422  # could never fit the default limit of 2: refused, not charged
+    assert refused.json()["details"]["limit"] == 2
+    assert process(client, item(), headers=other).headers["x-ratelimit-limit"] == "2"
+
+
+def test_a_cache_hit_reports_the_rate_limit_it_was_charged(public_api_client):
+    client = public_api_client(rate_limit_per_minute=5)
+    first, second = process(client, item()), process(client, item())
+    assert (first.json()["cache_hit"], second.json()["cache_hit"]) == (False, True)
+    assert [r.headers["x-ratelimit-remaining"] for r in (first, second)] == ["4", "3"]
+    assert 1 <= int(second.headers["x-ratelimit-reset"]) <= 60

@@ -155,6 +155,7 @@ def test_environment_names_the_code_reads():
         "CORS_ORIGINS",
         "API_KEYS_SSM_PARAMETER",
         "AI_MODEL",
+        "AI_FALLBACK_MODELS",  # the internal function names breakers `operation@model` by them
         "GEMINI_API_KEY_SSM_PARAMETER",
         "CACHE_BACKEND",
         "CACHE_TABLE_NAME",
@@ -172,6 +173,7 @@ def test_environment_names_the_code_reads():
     assert internal["DISABLE_INTERNAL_DOCS"] == {"Fn::If": ["IsProd", "true", "false"]}
     assert "INTERNAL_API_KEYS_SSM_PARAMETER" in internal
     assert internal["INTERNAL_CORS_ORIGINS"] == {"Ref": "InternalCorsOrigins"}  # the admin API's own origins
+    assert _environment("PublicApiFunction")["RATE_LIMIT_OVERRIDES"] == {"Ref": "RateLimitOverrides"}
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)

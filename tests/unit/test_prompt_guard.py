@@ -196,3 +196,35 @@ def test_issue_11_tuning_set_rates():
     false_positives = sum(guard.inspect(text).flagged for text in TUNING_BENIGN)
     assert caught / len(TUNING_ATTACKS) >= 0.95, caught
     assert false_positives / len(TUNING_BENIGN) <= 0.05, false_positives
+
+
+# The rules files as they stood when RULES_VERSION was last set. A cached answer keeps the verdict it
+# was stored under and a hit under the same version is not inspected again: changing a rule without a new
+# RULES_VERSION would let entries stored under the old rules answer unchecked. Change both together.
+RULES_FILES_SHA256 = "5438a5859cdc5f8e0e844c9f17b696e7b921fe59c2676bef2ce436e2e5b28066"
+
+
+def test_a_change_to_the_rules_comes_with_a_new_rules_version():
+    import hashlib
+    from pathlib import Path
+
+    from textapi_shared.security import prompt_guard
+
+    folder = Path(prompt_guard.__file__).parent
+    digests = "".join(
+        hashlib.sha256((folder / name).read_bytes()).hexdigest()
+        for name in ("prompt_guard_rules.py", "prompt_guard_text.py")
+    )
+    assert hashlib.sha256(digests.encode()).hexdigest() == RULES_FILES_SHA256, (
+        "the prompt guard's rules changed: set a new RULES_VERSION in prompt_guard.py, then this hash"
+    )
+    assert prompt_guard.RULES_VERSION == "2026-11-28.1"
+
+
+def test_a_stored_verdict_is_applied_in_the_mode_in_force(guard):
+    flagged = GuardVerdict(("instruction_override",))
+    with pytest.raises(PromptRejectedError) as rejected:
+        guard.apply(flagged)
+    assert rejected.value.details == {"rules": ["instruction_override"]}
+    assert PromptGuard(GuardMode.LOG).apply(flagged) == flagged
+    assert guard.apply(GuardVerdict()) == GuardVerdict()

@@ -1,9 +1,12 @@
 """Settings of the public function; the only reader of its environment is the layer's config."""
 
+import json
+import re
 from functools import cache
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
+from pydantic_settings import NoDecode
 
 from textapi_shared.config import SharedSettings, load_settings
 
@@ -15,6 +18,11 @@ class PublicApiSettings(SharedSettings):
     max_batch_requests_per_call: int = Field(50, ge=1, le=500)
     batch_ai_concurrency_limit: int = Field(5, ge=1, le=50)
     rate_limit_per_minute: int = Field(60, ge=1, le=100_000)
+    # Key-hash prefix (of the 16 hex digits logged for a key) -> that key's own per-minute limit.
+    rate_limit_overrides: Annotated[dict[str, int], NoDecode] = {}
+    # The longest a request waits for another instance computing the same answer before it calls the
+    # AI itself (and never more than half the time its invocation has left).
+    single_flight_wait_seconds: float = Field(10.0, ge=0, le=60)
     prompt_guard_mode: Literal["block", "log"] = "block"
     # Public health is unauthenticated: its status is recomputed at most this often per instance.
     health_cache_seconds: float = Field(5.0, ge=0, le=300)
@@ -57,6 +65,37 @@ class PublicApiSettings(SharedSettings):
     @property
     def job_callbacks_enabled(self) -> bool:
         return bool(self.job_callback_secret or self.job_callback_secret_ssm_parameter)
+
+    @field_validator("rate_limit_overrides", mode="before")
+    @classmethod
+    def _overrides_json(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value or "{}")
+        except ValueError:
+            raise ValueError(
+                'must be a JSON object: {"<key-hash prefix>": <requests a minute>, ...}'
+            ) from None
+
+    @field_validator("rate_limit_overrides")
+    @classmethod
+    def _overrides(cls, value: dict[str, int]) -> dict[str, int]:
+        problems = [
+            f"{prefix!r}: the key-hash prefix must be 4 to 16 lowercase hex digits"
+            for prefix in value
+            if not _HASH_PREFIX.fullmatch(prefix)
+        ] + [
+            f"{prefix!r}: the limit must be 1 to 100000 a minute"
+            for prefix, limit in value.items()
+            if not 1 <= limit <= 100_000
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+
+_HASH_PREFIX = re.compile(r"[0-9a-f]{4,16}")
 
 
 @cache

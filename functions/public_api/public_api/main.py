@@ -37,7 +37,7 @@ def create_app(settings: PublicApiSettings):
     app.state.text_processor = processing.text_processor
     # Counted in the cache's shared backend, so limits hold across every instance of the function.
     app.state.rate_limiter = limiter = RateLimiter(
-        processing.cache, per_minute=settings.rate_limit_per_minute
+        processing.cache, per_minute=settings.rate_limit_per_minute, overrides=settings.rate_limit_overrides
     )
     # Requests to the AI routes refused as invalid still spend (a quarter of) the caller's budget.
     app.state.rejection_meter = RejectionMeter(limiter, text_processing.METERED_ROUTES + jobs.METERED_ROUTES)

@@ -5,6 +5,7 @@ and exposes a cached getter, so a misconfiguration fails the cold start with a c
 """
 
 import json
+import re
 from typing import Annotated, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
@@ -17,6 +18,8 @@ from textapi_shared.errors import ConfigurationError
 PRODUCTION_STAGES = frozenset({"prod", "production"})
 
 CommaList = Annotated[list[str], NoDecode]
+# Gemini model ids (also the second half of a breaker's name, `operation@model`).
+_MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 def split_list(value: object) -> object:
@@ -75,6 +78,8 @@ class SharedSettings(BaseSettings):
     gemini_base_url: str | None = None
     gemini_api_version: str = "v1beta"
     ai_model: str = "gemini-2.5-flash"
+    # Tried in order when the model before answers 429/5xx, times out or has its breaker open.
+    ai_fallback_models: CommaList = []
     ai_temperature: float = Field(0.7, ge=0.0, le=2.0)
     ai_timeout_seconds: float = Field(25.0, gt=0, le=300)
 
@@ -132,10 +137,35 @@ class SharedSettings(BaseSettings):
         # and reading for them would only cost cold-start time. Secrets come from SSM (see `aws`).
         return (init_settings, env_settings)
 
-    @field_validator("additional_api_keys", "internal_api_keys", "cors_origins", mode="before")
+    @field_validator(
+        "additional_api_keys", "internal_api_keys", "cors_origins", "ai_fallback_models", mode="before"
+    )
     @classmethod
     def _lists(cls, value: object) -> object:
         return split_list(value)
+
+    @field_validator("ai_model")
+    @classmethod
+    def _model_name(cls, value: str) -> str:
+        if not _MODEL_NAME.fullmatch(value):
+            raise ValueError("must be a model name such as gemini-2.5-flash (letters, digits, . _ -)")
+        return value
+
+    @field_validator("ai_fallback_models")
+    @classmethod
+    def _fallback_names(cls, value: list[str]) -> list[str]:
+        bad = [name for name in value if not _MODEL_NAME.fullmatch(name)]
+        if bad:
+            raise ValueError("model names are letters, digits, . _ - (e.g. gemini-2.5-flash-lite)")
+        if len(set(value)) != len(value):
+            raise ValueError("a model is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _fallbacks_differ_from_the_model(self) -> Self:
+        if self.ai_model in self.ai_fallback_models:
+            raise ValueError("AI_FALLBACK_MODELS must not repeat AI_MODEL")
+        return self
 
     @field_validator(
         "ai_provider",
@@ -212,6 +242,11 @@ class SharedSettings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.stage in PRODUCTION_STAGES
+
+    @property
+    def ai_models(self) -> tuple[str, ...]:
+        """The models an AI call may use, in order: `AI_MODEL`, then `AI_FALLBACK_MODELS`."""
+        return (self.ai_model, *self.ai_fallback_models)
 
     @property
     def gemini_configured(self) -> bool:

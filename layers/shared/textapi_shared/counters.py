@@ -1,4 +1,5 @@
-"""Atomic counters with expiry: the store behind rate limits and fleet-wide cache statistics.
+"""Atomic counters with expiry and sliding-window budgets: the store behind fleet-wide statistics and
+rate limits.
 
 The memory store counts per execution environment; shared backends (Redis, DynamoDB) implement the
 same protocol to make the counts fleet-wide.
@@ -10,8 +11,12 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
+from textapi_shared.windows import MemoryWindows
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
+
+    from textapi_shared.windows import Admission
 
 
 class CounterStore(Protocol):
@@ -19,12 +24,31 @@ class CounterStore(Protocol):
         """Add `amount` to `key` (created at 0, expiring `ttl_s` after creation); the new value."""
         ...
 
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int) -> None:
-        """`incr` for several keys in one round trip (shared stores); each key is atomic on its own."""
+    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
+        """`incr` for several keys in one round trip (shared stores); each key is atomic on its own.
+
+        `ttl_s` is every key's TTL, or each key's own (a mapping with an entry for every key).
+        """
         ...
 
     async def read_counters(self, keys: list[str]) -> dict[str, int]:
         """The current value of each key; a missing or expired key reads 0."""
+        ...
+
+    async def admit(
+        self,
+        key: str,
+        units: int,
+        *,
+        limit: int,
+        window_s: float,
+        now: float,
+        counts: Mapping[str, int] | None = None,
+        ttls: Mapping[str, int] | None = None,
+    ) -> Admission:
+        """Spend `units` of `key`'s budget (`limit` units in any `window_s` seconds, see `windows`) if they
+        fit; only then add `counts` to those counters (TTLs in `ttls`), in the same round trip where the
+        store can. `now` is the caller's clock (epoch seconds)."""
         ...
 
 
@@ -33,14 +57,31 @@ class MemoryCounterStore:
         self._values: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
         self._max_keys = max_keys
+        self._windows = MemoryWindows(max_keys=max_keys)
+
+    async def admit(
+        self,
+        key: str,
+        units: int,
+        *,
+        limit: int,
+        window_s: float,
+        now: float,
+        counts: Mapping[str, int] | None = None,
+        ttls: Mapping[str, int] | None = None,
+    ) -> Admission:
+        admission = self._windows.admit(key, units, limit=limit, window_s=window_s, now=now)
+        if admission.admitted and counts:
+            await self.incr_many(counts, ttls or {})
+        return admission
 
     async def incr(self, key: str, amount: int, ttl_s: int) -> int:
         return self._add(key, amount, ttl_s, time.monotonic())
 
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int) -> None:
+    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
         now = time.monotonic()
         for key, amount in amounts.items():
-            self._add(key, amount, ttl_s, now)
+            self._add(key, amount, ttl_for(ttl_s, key), now)
 
     async def read_counters(self, keys: list[str]) -> dict[str, int]:
         now = time.monotonic()
@@ -64,13 +105,51 @@ class MemoryCounterStore:
             del self._values[stale]
 
 
+def ttl_for(ttl_s: int | Mapping[str, int], key: str) -> int:
+    """The TTL `incr_many` gives `key`: the one for every key, or the key's own."""
+    return ttl_s if isinstance(ttl_s, int) else ttl_s[key]
+
+
+class CounterBatch:
+    """Counter increments gathered while one request runs, written together by `flush`: one
+    `incr_many`, so one round trip per hash slot (the slots at once) for everything the request counted.
+
+    The caller flushes before its handler returns: Lambda freezes the environment afterwards, and a
+    write left for later would wait for the next invocation, or for ever.
+    """
+
+    __slots__ = ("_amounts", "_store", "_ttls")
+
+    def __init__(self, store: CounterStore) -> None:
+        self._store = store
+        self._amounts: dict[str, int] = {}
+        self._ttls: dict[str, int] = {}
+
+    def add(self, key: str, amount: int, ttl_s: int) -> None:
+        self._amounts[key] = self._amounts.get(key, 0) + amount
+        self._ttls[key] = ttl_s
+
+    def take(self) -> tuple[dict[str, int], dict[str, int]]:
+        """The increments gathered so far and their TTLs, removed from the batch (for a store call that
+        writes them alongside something else, such as a rate-limit spend)."""
+        taken = self._amounts, self._ttls
+        self._amounts, self._ttls = {}, {}
+        return taken
+
+    async def flush(self) -> None:
+        amounts, ttls = self.take()
+        if amounts:
+            await self._store.incr_many(amounts, ttls)
+
+
 class WindowedCounters:
     """Integer counters per (subject, field) in fixed time windows, in a `CounterStore`.
 
-    Keys are `{prefix}:{{subject}}:{window}:{field}`; each window expires after three of its length.
-    The braces are a Redis Cluster hash tag: every counter of one subject lives in one slot, so `add`
-    is one MULTI/EXEC on one node and a subject's reads one MGET, while different subjects (operations)
-    spread over the shards instead of heating one slot. `add` is one `incr_many` (one round trip);
+    Keys are `{prefix}:{{stats:subject}}:{window}:{field}`; each window expires after three of its length.
+    The braces are a Redis Cluster hash tag: every counter of one subject (an operation) lives in one
+    slot, whichever family it belongs to (cache statistics, request metrics), so one request's counts are
+    one script on one node and a subject's reads one MGET, while different operations spread over the
+    shards instead of heating one slot. `add` writes at once, or into a `CounterBatch` the caller flushes;
     `totals` sums the current and the previous window, so figures cover the last one to two windows.
     With a shared store the numbers are fleet-wide.
     """
@@ -84,12 +163,18 @@ class WindowedCounters:
         self._clock = clock
 
     def _key(self, window: int, subject: str, field: str) -> str:
-        return f"{self._prefix}:{{{subject}}}:{window}:{field}"
+        return f"{self._prefix}:{{stats:{subject}}}:{window}:{field}"
 
-    async def add(self, subject: str, amounts: Mapping[str, int]) -> None:
+    async def add(
+        self, subject: str, amounts: Mapping[str, int], *, batch: CounterBatch | None = None
+    ) -> None:
+        """Count `amounts` for `subject` now (one `incr_many`), or into `batch` (written by its flush)."""
         window = int(self._clock() // self.window_s)
         keyed = {self._key(window, subject, field): amount for field, amount in amounts.items() if amount}
-        if keyed:
+        if batch is not None:
+            for key, amount in keyed.items():
+                batch.add(key, amount, 3 * self.window_s)
+        elif keyed:
             await self._store.incr_many(keyed, ttl_s=3 * self.window_s)
 
     async def totals(self, subjects: Iterable[str], fields: Iterable[str]) -> dict[str, dict[str, int]]:

@@ -3,8 +3,8 @@
 Powertools' async batch processor runs the batch's records concurrently and answers with a partial
 batch response (`batchItemFailures`), so the event source mapping — configured with
 `FunctionResponseTypes: [ReportBatchItemFailures]` — retries only the messages that failed, never
-the others. A record fails by raising. Decorator order, outermost first: metrics flush (with the
-cold-start metric), logger context.
+the others. A record fails by raising. Each invocation is kept like an API one (`invocation`): the
+context's keys on its log lines, its metrics flushed before it returns.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     async_process_partial_response,
 )
+
+from textapi_shared.web.lambda_handler import invocation
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -35,11 +37,14 @@ def build_sqs_handler(
     processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return dict(
-            async_process_partial_response(
-                event=event, record_handler=record_handler_for(context), processor=processor, context=context
+        with invocation(observability, context):
+            return dict(
+                async_process_partial_response(
+                    event=event,
+                    record_handler=record_handler_for(context),
+                    processor=processor,
+                    context=context,
+                )
             )
-        )
 
-    handler = observability.logger.inject_lambda_context(handle, clear_state=True)
-    return observability.metrics.log_metrics(handler, capture_cold_start_metric=True)
+    return handle

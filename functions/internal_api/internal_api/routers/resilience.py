@@ -26,6 +26,7 @@ from internal_api.resilience_schemas import (
 )
 from textapi_shared.errors import InputValidationError, NotFoundError
 from textapi_shared.monitoring.health import HealthStatus
+from textapi_shared.resilience.breaker_registry import operation_of
 from textapi_shared.resilience.breaker_store import STAT_FIELDS
 from textapi_shared.resilience.config_source import EffectiveConfig
 from textapi_shared.resilience.config_validation import validate_custom_config, validate_custom_json
@@ -74,7 +75,7 @@ def _preset_response(preset: Preset) -> PresetResponse:
 
 
 def _breaker_response(resilience: Resilience, name: str, config: EffectiveConfig) -> CircuitBreakerResponse:
-    status = resilience.breakers.get(name).status(config.policy_for(name))
+    status = resilience.breakers.get(name).status(config.policy_for(operation_of(name)))
     epochs = ("opened_at", "open_until", "last_failure_at")
     return CircuitBreakerResponse(**{**status, **{key: _iso(status[key]) for key in epochs}})
 
@@ -208,7 +209,8 @@ async def set_active_config(
 
 @router.get("/circuit-breakers", response_model=CircuitBreakerListResponse)
 async def list_breakers(_admin: AdminKey, resilience: ResilienceServices) -> CircuitBreakerListResponse:
-    """Every operation's circuit breaker, as the shared store sees it."""
+    """Every circuit breaker (per operation, or per operation@model with fallback models), as the shared
+    store sees it."""
     await resilience.breakers.sync_all()
     config = await resilience.config.get()
     breakers = {n: _breaker_response(resilience, n, config) for n in resilience.breakers.names}
@@ -217,7 +219,7 @@ async def list_breakers(_admin: AdminKey, resilience: ResilienceServices) -> Cir
 
 @router.get("/circuit-breakers/{name}", response_model=CircuitBreakerResponse, responses=_NAMED)
 async def get_breaker(name: str, _admin: AdminKey, resilience: ResilienceServices) -> CircuitBreakerResponse:
-    """One circuit breaker (named after its operation); 404 for an unknown name."""
+    """One circuit breaker (`operation`, or `operation@model` with fallback models); 404 if unknown."""
     breaker = resilience.breakers.require(name)
     await breaker.sync()
     return _breaker_response(resilience, name, await resilience.config.get())
@@ -260,9 +262,11 @@ async def reset_metrics(_admin: AdminKey, resilience: ResilienceServices) -> Met
 async def operation_metrics(
     operation: str, _admin: AdminKey, resilience: ResilienceServices
 ) -> OperationMetricsResponse:
-    """The resilience metrics of one operation; 404 for an unknown operation."""
-    if operation not in resilience.breakers.names:
+    """The resilience metrics of one operation (summed over its models' breakers with fallback models)
+    or of one breaker (`operation@model`); 404 for an unknown name."""
+    names = [n for n in resilience.breakers.names if operation in (n, operation_of(n))]
+    if not names:
         available = list(resilience.breakers.names)
         raise NotFoundError(f"No operation named {operation[:40]!r}.", details={"available": available})
     stats = await resilience.breakers.fleet_stats()
-    return _metrics(operation, stats[operation])
+    return _metrics(operation, {f: sum(stats[name].get(f, 0) for name in names) for f in STAT_FIELDS})

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from public_api.services.text_processor import TextProcessor
 from textapi_shared.ai.factory import build_provider
 from textapi_shared.cache.factory import build_cache
+from textapi_shared.cache.single_flight import SingleFlight
 from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.monitoring.request_metrics import RequestMetrics
 from textapi_shared.resilience.factory import build_resilience
@@ -51,5 +52,6 @@ def build_processing(
         cache=cache,
         statistics=CacheStatistics(cache),
         request_metrics=RequestMetrics(cache),
+        flights=SingleFlight(cache),
     )
     return ProcessingServices(cache, resilience, processor, secrets)

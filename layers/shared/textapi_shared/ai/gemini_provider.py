@@ -103,9 +103,10 @@ class GeminiProvider:
             response_schema=request.response_schema,
         )
         client = await self._client()
+        model = request.model or self.model
         try:
             response = await asyncio.wait_for(
-                client.models.generate_content(model=self.model, contents=request.prompt, config=config),
+                client.models.generate_content(model=model, contents=request.prompt, config=config),
                 timeout=min(self._timeout_s, request.timeout_s),
             )
         except errors.APIError as exc:
@@ -121,9 +122,9 @@ class GeminiProvider:
             raise AIInvalidOutputError("The AI service returned a malformed response.") from exc
         except _transport_errors() as exc:
             raise AIUnavailableError("The AI service did not answer in time.", retry_after=2) from exc
-        return self._to_response(response)
+        return self._to_response(response, model)
 
-    def _to_response(self, response: Any) -> AIResponse:
+    def _to_response(self, response: Any, model: str) -> AIResponse:
         feedback = getattr(response, "prompt_feedback", None)
         if feedback is not None and feedback.block_reason:
             raise ContentBlockedError(details={"reason": str(feedback.block_reason.value)})
@@ -140,7 +141,7 @@ class GeminiProvider:
         return AIResponse(
             text=text,
             provider=self.name,
-            model=self.model,
+            model=model,
             prompt_tokens=getattr(usage, "prompt_token_count", None),
             output_tokens=getattr(usage, "candidates_token_count", None),
         )

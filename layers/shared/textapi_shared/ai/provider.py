@@ -33,6 +33,8 @@ class AIRequest:
     timeout_s: float = 25.0
     # The invocation's deadline (monotonic seconds): retries and waits never go past it.
     deadline_at: float | None = None
+    # The model to ask (a fallback model); None: the provider's own. `AIResponse.model` says which answered.
+    model: str | None = None
 
 
 class AIResponse(NamedTuple):

@@ -11,7 +11,7 @@ caches the versions for `version_cache_s`, so other instances see a bump within 
 usually costs one GetItem. Pattern invalidation is a Scan bounded by `scan_limit` items (a table
 larger than that is reported as partially invalidated): use operation or everything at scale.
 
-Counters are items `{namespace}counter#{key}` updated with `ADD`, their `ttl` set on first write.
+Counters, single-flight leases and rate-limit budgets are items too (`dynamodb_counters`).
 boto3's client is synchronous: every call runs in a worker thread.
 """
 
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from textapi_shared.aws import aws_client, aws_error_code
 from textapi_shared.cache.codec import decode, encode
+from textapi_shared.cache.dynamodb_counters import DynamoDBCounters
 from textapi_shared.cache.keys import operation_of
 from textapi_shared.cache.protocol import (
     CacheEntry,
@@ -38,13 +39,13 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from textapi_shared.config import SharedSettings
+    from textapi_shared.windows import Admission
 
 MAX_ITEM_VALUE_BYTES = 350_000  # DynamoDB's item limit is 400 KB, attribute names included
 _META = "meta#namespace"
 _BATCH_GET_KEYS = 100
 _BATCH_WRITE_ITEMS = 25
 _BATCH_ATTEMPTS = 5
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 class DynamoDBCache:
@@ -76,6 +77,7 @@ class DynamoDBCache:
         self._on_oversize = on_oversize
         self._versions: dict[str, tuple[int, float]] = {}
         self.oversize_skips = 0
+        self.counters = DynamoDBCounters(self._call, self._batch_get, namespace=namespace, clock=clock)
 
     async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         return await asyncio.to_thread(self._invoke, method, {"TableName": self.table_name, **kwargs})
@@ -275,66 +277,34 @@ class DynamoDBCache:
             ),
         )
 
-    # -- counters
+    # -- counters, leases, budgets: see `dynamodb_counters`
 
-    def _counter_pk(self, key: str) -> str:
-        return f"{self._namespace}counter#{key}"
+    async def acquire_lease(self, key: str, owner: str, ttl_s: float) -> bool:
+        return await self.counters.acquire_lease(key, owner, ttl_s)
+
+    async def release_lease(self, key: str, owner: str) -> None:
+        await self.counters.release_lease(key, owner)
 
     async def incr(self, key: str, amount: int, ttl_s: int) -> int:
-        """ADD, with `ttl` set on first write; an expired item DynamoDB has not deleted yet restarts at 0."""
-        names = {"#count": "count", "#ttl": "ttl"}
-        for _ in range(3):
-            now = self._clock()
-            values = {
-                ":n": {"N": str(amount)},
-                ":ttl": {"N": str(math.ceil(now + ttl_s))},
-                ":now": {"N": repr(now)},
-            }
-            try:
-                response = await self._call(
-                    "update_item",
-                    Key={"pk": {"S": self._counter_pk(key)}},
-                    UpdateExpression="ADD #count :n SET #ttl = if_not_exists(#ttl, :ttl)",
-                    ConditionExpression="attribute_not_exists(#ttl) OR #ttl > :now",
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=values,
-                    ReturnValues="UPDATED_NEW",
-                )
-                return int(response["Attributes"]["count"]["N"])
-            except Exception as exc:
-                if aws_error_code(exc) != _CONDITION_FAILED:
-                    raise
-            try:
-                await self._call(
-                    "update_item",
-                    Key={"pk": {"S": self._counter_pk(key)}},
-                    UpdateExpression="SET #count = :n, #ttl = :ttl",
-                    ConditionExpression="#ttl <= :now",
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=values,
-                )
-                return amount
-            except Exception as exc:  # another instance restarted it first: add to theirs
-                if aws_error_code(exc) != _CONDITION_FAILED:
-                    raise
-        raise RuntimeError(f"counter {key!r} kept changing under concurrent resets")
+        return await self.counters.incr(key, amount, ttl_s)
 
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int) -> None:
-        """Concurrent UpdateItems (a transaction would conflict with other writers of the same keys)."""
-        await asyncio.gather(*(self.incr(key, amount, ttl_s) for key, amount in amounts.items()))
+    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
+        await self.counters.incr_many(amounts, ttl_s)
 
     async def read_counters(self, keys: list[str]) -> dict[str, int]:
-        if not keys:
-            return {}
-        found = await self._batch_get(
-            [self._counter_pk(key) for key in keys],
-            projection="pk, #count, #ttl",
-            names={"#count": "count", "#ttl": "ttl"},
+        return await self.counters.read_counters(keys)
+
+    async def admit(
+        self,
+        key: str,
+        units: int,
+        *,
+        limit: int,
+        window_s: float,
+        now: float,
+        counts: Mapping[str, int] | None = None,
+        ttls: Mapping[str, int] | None = None,
+    ) -> Admission:
+        return await self.counters.admit(
+            key, units, limit=limit, window_s=window_s, now=now, counts=counts, ttls=ttls
         )
-        now = self._clock()
-        counts: dict[str, int] = {}
-        for key in keys:
-            item = found.get(self._counter_pk(key))
-            live = item is not None and float(item.get("ttl", {"N": "inf"})["N"]) > now
-            counts[key] = int(item["count"]["N"]) if live and "count" in item else 0
-        return counts

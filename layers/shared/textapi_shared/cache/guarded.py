@@ -2,7 +2,8 @@
 
 After `failure_threshold` consecutive failures the backend is bypassed for `cooldown_s` (no call, so no
 timeout cost); then one call probes it (half-open) and a success closes the guard again. Counters fall
-back to an in-process store meanwhile, so rate limits still hold per instance.
+back to an in-process store meanwhile, so rate limits still hold per instance, and every single-flight
+lease is granted (each instance then shares calls only within itself).
 
 A backend may offer `describe_failure(exc) -> str` (a short, secret-free reason such as "TLS certificate
 not trusted"); failures are reported with it, else with the exception's type name.
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
 
     from textapi_shared.cache.protocol import Cache, CacheEntry, StoredSize
+    from textapi_shared.windows import Admission
 
 T = TypeVar("T")
 
@@ -118,6 +120,15 @@ class GuardedCache:
     async def set(self, key: str, value: dict[str, Any], *, ttl_s: int) -> StoredSize | None:
         return await self._call("set", lambda: self.inner.set(key, value, ttl_s=ttl_s), _none)
 
+    async def acquire_lease(self, key: str, owner: str, ttl_s: float) -> bool:
+        """Granted when the backend fails: a request never waits on a store that cannot answer."""
+        return await self._call(
+            "acquire_lease", lambda: self.inner.acquire_lease(key, owner, ttl_s), _granted
+        )
+
+    async def release_lease(self, key: str, owner: str) -> None:
+        await self._call("release_lease", lambda: self.inner.release_lease(key, owner), _none)
+
     async def incr(self, key: str, amount: int, ttl_s: int) -> int:
         return await self._call(
             "incr",
@@ -125,7 +136,7 @@ class GuardedCache:
             lambda: self._fallback.incr(key, amount, ttl_s),
         )
 
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int) -> None:
+    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
         await self._call(
             "incr_many",
             lambda: self.inner.incr_many(amounts, ttl_s),
@@ -137,6 +148,28 @@ class GuardedCache:
             "read_counters",
             lambda: self.inner.read_counters(keys),
             lambda: self._fallback.read_counters(keys),
+        )
+
+    async def admit(
+        self,
+        key: str,
+        units: int,
+        *,
+        limit: int,
+        window_s: float,
+        now: float,
+        counts: Mapping[str, int] | None = None,
+        ttls: Mapping[str, int] | None = None,
+    ) -> Admission:
+        """Counted in this process while the backend fails: a limit then holds per instance."""
+        return await self._call(
+            "admit",
+            lambda: self.inner.admit(
+                key, units, limit=limit, window_s=window_s, now=now, counts=counts, ttls=ttls
+            ),
+            lambda: self._fallback.admit(
+                key, units, limit=limit, window_s=window_s, now=now, counts=counts, ttls=ttls
+            ),
         )
 
     async def invalidate(
@@ -199,3 +232,7 @@ class GuardedCache:
 
 async def _none() -> None:
     return None
+
+
+async def _granted() -> bool:
+    return True

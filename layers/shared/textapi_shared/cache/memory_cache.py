@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from textapi_shared.config import SharedSettings
+    from textapi_shared.windows import Admission
 
 
 class _Slot(NamedTuple):
@@ -137,14 +138,35 @@ class MemoryCache:
     async def ping(self) -> float:
         return 0.0
 
+    async def acquire_lease(self, key: str, owner: str, ttl_s: float) -> bool:
+        return True  # no other instance sees this store; concurrent requests here share one call anyway
+
+    async def release_lease(self, key: str, owner: str) -> None:
+        return None
+
     async def incr(self, key: str, amount: int, ttl_s: int) -> int:
         return await self._counters.incr(key, amount, ttl_s)
 
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int) -> None:
+    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
         await self._counters.incr_many(amounts, ttl_s)
 
     async def read_counters(self, keys: list[str]) -> dict[str, int]:
         return await self._counters.read_counters(keys)
+
+    async def admit(
+        self,
+        key: str,
+        units: int,
+        *,
+        limit: int,
+        window_s: float,
+        now: float,
+        counts: Mapping[str, int] | None = None,
+        ttls: Mapping[str, int] | None = None,
+    ) -> Admission:
+        return await self._counters.admit(
+            key, units, limit=limit, window_s=window_s, now=now, counts=counts, ttls=ttls
+        )
 
     def stored_keys(self) -> list[str]:
         """The keys held, least recently used first."""

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from textapi_shared.windows import Admission
+
 
 @dataclass(frozen=True)
 class CacheEntry:
@@ -75,7 +77,8 @@ def require_invalidation_target(pattern: str | None, operation: str | None, ever
 
 
 class Cache(Protocol):
-    """A response cache that is also a `CounterStore` (fleet-wide when the backend is shared).
+    """A response cache that is also a `CounterStore` (counters, sliding-window budgets) and holds
+    single-flight leases, all fleet-wide when the backend is shared.
 
     Backends never raise `KeyError` for a miss; connectivity errors propagate and are absorbed by
     `GuardedCache`. Invalidation patterns are globs (`fnmatch`) over logical keys (`textapi:v1:...`);
@@ -106,8 +109,31 @@ class Cache(Protocol):
         """One round trip to the backend, nothing scanned: its latency in ms. Raises when unreachable."""
         ...
 
+    async def acquire_lease(self, key: str, owner: str, ttl_s: float) -> bool:
+        """Take the lease on `key` for `owner` when nobody holds a live one; it lapses after `ttl_s`.
+        A store no other instance sees (memory) grants every request: its instance shares calls itself."""
+        ...
+
+    async def release_lease(self, key: str, owner: str) -> None:
+        """Drop the lease on `key` if `owner` still holds it (a lapsed lease may belong to another now)."""
+        ...
+
     async def incr(self, key: str, amount: int, ttl_s: int) -> int: ...
 
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int) -> None: ...
+    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None: ...
 
     async def read_counters(self, keys: list[str]) -> dict[str, int]: ...
+
+    async def admit(
+        self,
+        key: str,
+        units: int,
+        *,
+        limit: int,
+        window_s: float,
+        now: float,
+        counts: Mapping[str, int] | None = None,
+        ttls: Mapping[str, int] | None = None,
+    ) -> Admission:
+        """A sliding-window spend, with counters added only when admitted (`CounterStore.admit`)."""
+        ...

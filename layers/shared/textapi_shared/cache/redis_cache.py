@@ -1,12 +1,11 @@
 """Redis / Valkey (ElastiCache) backend, single node or cluster mode (see `redis_client`).
 
-Physical keys are `{namespace}{key}`; counters live under `{namespace}textapi:counter:{key}`. A value
-is a 17-byte header (format, stored_at, expires_at) followed by the codec's bytes, written with
-`SET ... EX ttl + grace` so Redis itself drops it once it cannot even be served stale.
+Physical keys are `{namespace}{key}`. A value is a 17-byte header (format, stored_at, expires_at)
+followed by the codec's bytes, written with `SET ... EX ttl + grace` so Redis itself drops it once it
+cannot even be served stale. Counters, single-flight leases and rate-limit budgets are `RedisCounters`'.
 
-In cluster mode every command touches one hash slot: multi-key counter calls are split by slot (one
-script or MGET per slot, all slots at once), and invalidation scans every primary. Counter keys that
-belong together carry a hash tag (`{...}`, see `counters.WindowedCounters`), so they usually share one.
+In cluster mode every command touches one hash slot: invalidation scans every primary, and the
+counter calls are split by slot (see `redis_counters`).
 """
 
 from __future__ import annotations
@@ -29,31 +28,21 @@ from textapi_shared.cache.protocol import (
     require_invalidation_target,
 )
 from textapi_shared.cache.redis_client import describe_redis_failure, is_cluster, redis_client
+from textapi_shared.cache.redis_counters import RedisCounters
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from textapi_shared.cache.redis_client import RedisClient
     from textapi_shared.config import SharedSettings
+    from textapi_shared.windows import Admission
 
-COUNTER_PREFIX = "textapi:counter:"
 _HEADER = struct.Struct(">Bdd")
 _FORMAT = 1
 _SCAN_COUNT = 500
 _STATUS_SCAN_COUNT = 1000
 _STATUS_SCAN_LIMIT = 100_000
 _GLOB_CHARS = re.compile(r"[*?\[\]\\]")
-# KEYS: counters (in one slot in a cluster); ARGV: their amounts, then the TTL. Atomic per call, one round
-# trip. A script rather than MULTI/EXEC: redis-py's asyncio cluster transactions block the event loop.
-_INCR_WITH_TTL = """
-local ttl = ARGV[#ARGV]
-local values = {}
-for i, key in ipairs(KEYS) do
-  values[i] = redis.call('INCRBY', key, ARGV[i])
-  redis.call('EXPIRE', key, ttl, 'NX')
-end
-return values
-"""
 
 
 def _scan_match(namespace: str, pattern: str) -> str:
@@ -79,6 +68,7 @@ class RedisCache:
         self._clock = clock
         self._grace = settings.cache_stale_grace_seconds
         self._threshold = settings.cache_compression_threshold
+        self.counters = RedisCounters(self._client, namespace=namespace)
 
     async def _client(self) -> RedisClient:
         return self._injected if self._injected is not None else await redis_client(self._settings)
@@ -97,9 +87,6 @@ class RedisCache:
         settings = self._settings
         timeout_s = max(settings.redis_connect_timeout, settings.redis_socket_timeout)
         return describe_redis_failure(exc, tls=settings.redis_tls, timeout_s=timeout_s)
-
-    def _counter_key(self, key: str) -> str:
-        return f"{self._namespace}{COUNTER_PREFIX}{key}"
 
     async def get(self, key: str) -> CacheEntry | None:
         data = await (await self._reader()).get(self.physical_key(key))
@@ -216,47 +203,41 @@ class RedisCache:
             if visited >= _STATUS_SCAN_LIMIT:
                 return entries, False
 
-    async def incr(self, key: str, amount: int, ttl_s: int) -> int:
-        """INCRBY + EXPIRE NX in one script: the TTL is set once, by whichever call creates the key."""
-        client = await self._client()
-        (value,) = await client.eval(_INCR_WITH_TTL, 1, self._counter_key(key), amount, ttl_s)
-        return int(value)
+    async def acquire_lease(self, key: str, owner: str, ttl_s: float) -> bool:
+        return await self.counters.acquire_lease(key, owner, ttl_s)
 
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int) -> None:
-        """One script per hash slot (a single one on a single node), the slots' scripts at once."""
-        if not amounts:
-            return
-        client = await self._client()
-        physical = {self._counter_key(key): amount for key, amount in amounts.items()}
-        groups = list(_by_slot(client, physical).values()) if is_cluster(client) else [list(physical)]
-        await asyncio.gather(
-            *(
-                client.eval(_INCR_WITH_TTL, len(keys), *keys, *(physical[key] for key in keys), ttl_s)
-                for keys in groups
-            )
-        )
+    async def release_lease(self, key: str, owner: str) -> None:
+        await self.counters.release_lease(key, owner)
+
+    async def incr(self, key: str, amount: int, ttl_s: int) -> int:
+        return await self.counters.incr(key, amount, ttl_s)
+
+    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
+        await self.counters.incr_many(amounts, ttl_s)
 
     async def read_counters(self, keys: list[str]) -> dict[str, int]:
-        """One MGET (in a cluster, one per slot, pipelined per node by redis-py's `mget_nonatomic`)."""
-        if not keys:
-            return {}
-        client = await self._client()
-        physical = [self._counter_key(key) for key in keys]
-        values = await (client.mget_nonatomic(physical) if is_cluster(client) else client.mget(physical))
-        return {key: int(value) if value is not None else 0 for key, value in zip(keys, values, strict=True)}
+        return await self.counters.read_counters(keys)
+
+    async def admit(
+        self,
+        key: str,
+        units: int,
+        *,
+        limit: int,
+        window_s: float,
+        now: float,
+        counts: Mapping[str, int] | None = None,
+        ttls: Mapping[str, int] | None = None,
+    ) -> Admission:
+        return await self.counters.admit(
+            key, units, limit=limit, window_s=window_s, now=now, counts=counts, ttls=ttls
+        )
 
 
 async def _primaries(client: Any) -> list[Any]:
     """Every primary of the cluster (the slot map is loaded first if this client has not yet)."""
     await client.initialize()
     return client.get_primaries()
-
-
-def _by_slot(client: Any, keys: Mapping[str, int] | list[str]) -> dict[int, list[str]]:
-    slots: dict[int, list[str]] = {}
-    for key in keys:
-        slots.setdefault(client.keyslot(key), []).append(key)
-    return slots
 
 
 async def _ping(client: RedisClient, node: Any) -> None:

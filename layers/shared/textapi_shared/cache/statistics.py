@@ -2,7 +2,8 @@
 
 With the shared cache as the store the numbers are fleet-wide. Counters live in day-long windows
 (`window_s`); a snapshot sums the current and the previous window, i.e. the last one to two days.
-Each record is one round trip, awaited (Lambda freezes after returning).
+A record is one round trip, awaited (Lambda freezes after returning), or goes into the request's
+`CounterBatch`, written with everything else the request counted.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from textapi_shared.counters import WindowedCounters
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from textapi_shared.counters import CounterStore
+    from textapi_shared.counters import CounterBatch, CounterStore
 
 STATS_PREFIX = "textapi:stats:cache"
 _FIELDS = ("hits", "misses", "get_us", "sets", "set_us", "raw_bytes", "stored_bytes")
@@ -32,12 +33,22 @@ class CacheStatistics:
     ) -> None:
         self._counters = WindowedCounters(counters, prefix=prefix, window_s=window_s, clock=clock)
 
-    async def record(self, operation: str, *, hit: bool, get_ms: float) -> None:
+    async def record(
+        self, operation: str, *, hit: bool, get_ms: float, batch: CounterBatch | None = None
+    ) -> None:
         await self._counters.add(
-            operation, {"hits" if hit else "misses": 1, "get_us": max(0, round(get_ms * 1000))}
+            operation, {"hits" if hit else "misses": 1, "get_us": max(0, round(get_ms * 1000))}, batch=batch
         )
 
-    async def record_set(self, operation: str, *, set_ms: float, raw_bytes: int, stored_bytes: int) -> None:
+    async def record_set(
+        self,
+        operation: str,
+        *,
+        set_ms: float,
+        raw_bytes: int,
+        stored_bytes: int,
+        batch: CounterBatch | None = None,
+    ) -> None:
         await self._counters.add(
             operation,
             {
@@ -46,6 +57,7 @@ class CacheStatistics:
                 "raw_bytes": raw_bytes,
                 "stored_bytes": stored_bytes,
             },
+            batch=batch,
         )
 
     async def snapshot(self, operations: Iterable[str]) -> dict[str, Any]:

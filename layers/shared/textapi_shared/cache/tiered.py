@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
     from textapi_shared.cache.memory_cache import MemoryCache
     from textapi_shared.cache.protocol import Cache, CacheEntry, StoredSize
+    from textapi_shared.windows import Admission
 
 
 class TieredCache:
@@ -18,7 +19,7 @@ class TieredCache:
 
     An invalidation clears this instance's front tier but cannot reach other instances' fronts, so a
     front copy lives at most `front_ttl_s`: that bounds how long any instance serves a removed entry.
-    Counters always go to the back, which makes them fleet-wide.
+    Counters and leases always go to the back, which makes them fleet-wide.
     """
 
     def __init__(self, front: MemoryCache, back: Cache, *, front_ttl_s: float = 60.0) -> None:
@@ -71,11 +72,32 @@ class TieredCache:
     async def ping(self) -> float:
         return await self.back.ping()
 
+    async def acquire_lease(self, key: str, owner: str, ttl_s: float) -> bool:
+        return await self.back.acquire_lease(key, owner, ttl_s)
+
+    async def release_lease(self, key: str, owner: str) -> None:
+        await self.back.release_lease(key, owner)
+
     async def incr(self, key: str, amount: int, ttl_s: int) -> int:
         return await self.back.incr(key, amount, ttl_s)
 
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int) -> None:
+    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
         await self.back.incr_many(amounts, ttl_s)
 
     async def read_counters(self, keys: list[str]) -> dict[str, int]:
         return await self.back.read_counters(keys)
+
+    async def admit(
+        self,
+        key: str,
+        units: int,
+        *,
+        limit: int,
+        window_s: float,
+        now: float,
+        counts: Mapping[str, int] | None = None,
+        ttls: Mapping[str, int] | None = None,
+    ) -> Admission:
+        return await self.back.admit(
+            key, units, limit=limit, window_s=window_s, now=now, counts=counts, ttls=ttls
+        )

@@ -12,6 +12,10 @@ class MetricName(StrEnum):
     AI_PROMPT_TOKENS = "AIPromptTokens"
     AI_OUTPUT_TOKENS = "AIOutputTokens"
     AI_INVALID_OUTPUT = "AIInvalidOutput"
+    # A request answered by another request's AI call (the same text at the same time), not its own.
+    AI_CALLS_SHARED = "AICallsShared"
+    # A call that went on to the next model (AI_FALLBACK_MODELS) after the one before failed transiently.
+    AI_MODEL_FALLBACKS = "AIModelFallbacks"
     PROMPT_FLAGGED = "PromptFlagged"
     CACHE_HITS = "CacheHits"
     CACHE_MISSES = "CacheMisses"

@@ -16,7 +16,7 @@ from textapi_shared.counters import WindowedCounters
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from textapi_shared.counters import CounterStore
+    from textapi_shared.counters import CounterBatch, CounterStore
 
 LATENCY_BUCKETS_MS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000)
 _BUCKET_FIELDS = (*(f"le_{bound}" for bound in LATENCY_BUCKETS_MS), "le_inf")
@@ -35,8 +35,10 @@ class RequestMetrics:
     ) -> None:
         self._counters = WindowedCounters(counters, prefix=prefix, window_s=window_s, clock=clock)
 
-    async def record(self, operation: str, *, status: int, latency_ms: float) -> None:
-        """One request's outcome: a single round trip to the store."""
+    async def record(
+        self, operation: str, *, status: int, latency_ms: float, batch: CounterBatch | None = None
+    ) -> None:
+        """One request's outcome: a single round trip to the store, or into the request's `batch`."""
         bucket = _BUCKET_FIELDS[bisect.bisect_left(LATENCY_BUCKETS_MS, latency_ms)]
         await self._counters.add(
             operation,
@@ -47,6 +49,7 @@ class RequestMetrics:
                 "latency_us": max(0, round(latency_ms * 1000)),
                 bucket: 1,
             },
+            batch=batch,
         )
 
     async def snapshot(self, operations: Iterable[str]) -> dict[str, Any]:

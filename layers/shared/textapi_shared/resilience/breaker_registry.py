@@ -1,4 +1,5 @@
-"""The breakers of one app instance, one per operation, around one `BreakerStore`.
+"""The breakers of one app instance, one per operation (per operation and model with fallback models),
+around one `BreakerStore`.
 
 The registry owns what the breakers share: the store (with a timeout and a cooldown, so a dead store
 is not waited on by every call), the clock, the sync interval and the probe owner id of this instance
@@ -28,8 +29,24 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+def breaker_name(operation: str, model: str, chained: bool) -> str:
+    """`operation`, or `operation@model` when calls can fall back to other models (each has its own)."""
+    return f"{operation}@{model}" if chained else operation
+
+
+def breaker_names(models: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Every breaker's name: one per operation, or per operation and model with more than one model."""
+    chained = len(models) > 1
+    return tuple(breaker_name(op, model, chained) for op in OPERATIONS for model in (models or ("",)))
+
+
+def operation_of(name: str) -> str:
+    """The operation a breaker guards (its policy is the operation's)."""
+    return name.partition("@")[0]
+
+
 class BreakerRegistry:
-    """The breakers of one app instance (one per operation) around one store."""
+    """The breakers of one app instance (one per operation, or per operation and model) around one store."""
 
     def __init__(
         self,
@@ -42,7 +59,7 @@ class BreakerRegistry:
         store_cooldown: float = 5.0,
         probe_lease: float = 30.0,
         owner: str | None = None,
-        names: tuple[str, ...] = OPERATIONS,
+        names: tuple[str, ...] = OPERATIONS,  # see `breaker_names`
     ) -> None:
         self.store = store
         self.events = events or ResilienceEvents()

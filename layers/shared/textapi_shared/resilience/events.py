@@ -68,6 +68,24 @@ class ResilienceEvents:
         if self._obs is not None:
             self._obs.count_for(operation, MetricName.AI_RETRIES)
 
+    def model_fallback(self, operation: str, model: str, next_model: str, error: BaseException) -> None:
+        """A call went on to the next model: `model` failed transiently or its breaker was open."""
+        details = getattr(error, "details", {}) or {}
+        self._logger.warning(
+            "AI model fallback",
+            extra={
+                "operation": operation,
+                "from_model": model,
+                "to_model": next_model,
+                "error": type(error).__name__,
+                "upstream_status": details.get("upstream_status"),
+                "circuit_breaker": details.get("circuit_breaker"),
+            },
+        )
+        if self._obs is not None:
+            self._obs.count_for(operation, MetricName.AI_MODEL_FALLBACKS)
+            self._obs.count(MetricName.AI_MODEL_FALLBACKS)  # without the operation too: one dashboard line
+
     def store_error(self, action: str, exc: BaseException, cooldown_s: float) -> None:
         self._logger.warning(
             "breaker store unavailable; breakers run per instance meanwhile",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from textapi_shared.resilience.breaker_registry import BreakerRegistry
+from textapi_shared.resilience.breaker_registry import BreakerRegistry, breaker_names
 from textapi_shared.resilience.circuit_breaker import BreakerState
 from textapi_shared.resilience.config_source import ResilienceConfigSource
 from textapi_shared.resilience.events import ResilienceEvents
@@ -31,9 +31,10 @@ DEFAULT_SYNC_SECONDS = {"memory": 1.0, "redis": 1.0, "dynamodb": 5.0}
 
 
 class Resilience:
-    """A function's resilience services: configuration in force, breakers, events, breaker store name."""
+    """A function's resilience services: configuration in force, breakers, events, breaker store name,
+    and the models AI calls may use in order (empty: the provider's own, no fallback)."""
 
-    __slots__ = ("backend", "breakers", "config", "events")
+    __slots__ = ("backend", "breakers", "config", "events", "models")
 
     def __init__(
         self,
@@ -41,16 +42,22 @@ class Resilience:
         breakers: BreakerRegistry,
         events: ResilienceEvents,
         backend: str,
+        models: tuple[str, ...] = (),
     ) -> None:
         self.config = config
         self.breakers = breakers
         self.events = events
         self.backend = backend
+        self.models = models
 
     def wrap(self, provider: AIProvider) -> ResilientProvider:
         from textapi_shared.resilience.resilient_provider import ResilientProvider
 
-        return ResilientProvider(provider, config=self.config, breakers=self.breakers, events=self.events)
+        # The chain starts at the provider's own model (the offline provider has none to fall back to).
+        models = self.models if self.models and provider.model == self.models[0] else ()
+        return ResilientProvider(
+            provider, config=self.config, breakers=self.breakers, events=self.events, models=models
+        )
 
     async def health(self, *, sync: bool = False) -> ComponentHealth:
         """Breakers open / half-open / closed (this instance's view, or the store's with `sync`) and the
@@ -127,6 +134,7 @@ def build_resilience(
 ) -> Resilience:
     """The resilience services of one app. `store`, `clock` and `sync_interval` are for tests."""
     events = ResilienceEvents(observability)
+    models = fallback_chain(settings)
     if store is None:
         store = build_breaker_store(
             settings,
@@ -139,8 +147,17 @@ def build_resilience(
         events=events,
         clock=clock,
         sync_interval=DEFAULT_SYNC_SECONDS.get(store.name, 1.0) if sync_interval is None else sync_interval,
+        names=breaker_names(models),
     )
     config = ResilienceConfigSource(
         settings, presets_ssm_parameter=presets_ssm_parameter, ssm_client=ssm_client, events=events
     )
-    return Resilience(config=config, breakers=breakers, events=events, backend=store.name)
+    return Resilience(config=config, breakers=breakers, events=events, backend=store.name, models=models)
+
+
+def fallback_chain(settings: SharedSettings) -> tuple[str, ...]:
+    """`AI_MODEL` then `AI_FALLBACK_MODELS` when Gemini answers and fallbacks are set; else empty (the
+    offline provider has one model, so nothing to fall back to)."""
+    from textapi_shared.ai.factory import uses_gemini
+
+    return settings.ai_models if settings.ai_fallback_models and uses_gemini(settings) else ()

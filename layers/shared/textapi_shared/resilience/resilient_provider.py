@@ -1,9 +1,14 @@
-"""The provider seam with resilience: the effective policy of each operation, its circuit breaker, and
-retries, around any `AIProvider`.
+"""The provider seam with resilience: the effective policy of each operation, its circuit breakers,
+fallback models and retries, around any `AIProvider`.
 
-Every attempt passes through the operation's breaker, so each transient failure counts and an open
-breaker stops the retries at once. Each attempt's timeout is cut to the time left before the
-request's deadline (`AIRequest.deadline_at`, monotonic, already net of the response reserve).
+An attempt asks the models in order (`AI_MODEL`, then `AI_FALLBACK_MODELS`): a transient failure (429,
+5xx, a timeout, a transport error) or an open breaker sends it on to the next model at once, as AI
+gateways do; a permanent error (a rejected or blocked request) ends it, since another model would refuse
+it too. Each model has its own breaker per operation (`operation@model`; plain `operation` with one
+model), so each transient failure counts against the model that failed. When every model failed, the
+retry policy waits and runs the chain again; an open breaker on every model stops the retries at once.
+Each attempt's timeout is cut to the time left before the request's deadline (`AIRequest.deadline_at`,
+monotonic, already net of the response reserve).
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from textapi_shared.errors import AIUnavailableError
+from textapi_shared.resilience.breaker_registry import breaker_name
 from textapi_shared.resilience.circuit_breaker import BreakerState, counts_as_failure
 
 if TYPE_CHECKING:
@@ -29,7 +36,10 @@ if TYPE_CHECKING:
 
 
 class ResilientProvider:
-    """An `AIProvider` that applies the configuration in force to every call of the one it wraps."""
+    """An `AIProvider` that applies the configuration in force to every call of the one it wraps.
+
+    `models`: the models to try in order (the wrapped provider's own first); empty or one: no fallback.
+    """
 
     def __init__(
         self,
@@ -38,6 +48,7 @@ class ResilientProvider:
         config: ResilienceConfigSource,
         breakers: BreakerRegistry,
         events: ResilienceEvents | None = None,
+        models: tuple[str, ...] = (),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -45,6 +56,7 @@ class ResilientProvider:
         self._config = config
         self._breakers = breakers
         self._events = events or breakers.events
+        self._models = models if len(models) > 1 else (provider.model,)
         self._sleep = sleep
         self._monotonic = monotonic
 
@@ -60,12 +72,29 @@ class ResilientProvider:
     def inner(self) -> AIProvider:
         return self._provider
 
+    @property
+    def models(self) -> tuple[str, ...]:
+        return self._models
+
+    def _chain(self, operation: str) -> list[tuple[str, CircuitBreaker]]:
+        chained = len(self._models) > 1
+        return [(m, self._breakers.get(breaker_name(operation, m, chained))) for m in self._models]
+
+    def current_model(self, operation: str) -> str:
+        """The model a call for `operation` would ask first: the first whose breaker is not open (so a
+        cache read can look for that model's answer); the primary when every breaker is open."""
+        if len(self._models) > 1:
+            for model, breaker in self._chain(operation):
+                if breaker.state is not BreakerState.OPEN:
+                    return model
+        return self._models[0]
+
     async def generate(self, request: AIRequest) -> AIResponse:
         config = await self._config.get()
         operation = str(request.operation)
         policy = config.policy_for(operation)
-        breaker = self._breakers.get(operation)
-        attempt = self._attempt_fn(request, breaker, policy)
+        chain = self._chain(operation)
+        attempt = self._attempt_fn(request, chain, policy)
         started = self._monotonic()
         try:
             # The first attempt runs outside tenacity: a healthy call pays for no retry machinery.
@@ -86,9 +115,9 @@ class ResilientProvider:
             started_at=started,
             deadline_at=request.deadline_at,
             sleep=self._sleep,
-            before_sleep=lambda state: self._before_sleep(operation, breaker, state),
+            before_sleep=lambda state: self._before_sleep(operation, chain, state),
             clock=self._monotonic,
-            give_up=lambda: breaker.state is not BreakerState.CLOSED,
+            give_up=lambda: all(breaker.state is not BreakerState.CLOSED for _, breaker in chain),
         )
         async for try_ in retrying:
             with try_:
@@ -96,21 +125,35 @@ class ResilientProvider:
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     def _attempt_fn(
-        self, request: AIRequest, breaker: CircuitBreaker, policy: Strategy
+        self, request: AIRequest, chain: list[tuple[str, CircuitBreaker]], policy: Strategy
     ) -> Callable[[], Awaitable[AIResponse]]:
         deadline_at = request.deadline_at
+        operation = str(request.operation)
+        chained = len(chain) > 1
 
-        async def attempt() -> AIResponse:
-            current = request
+        async def ask(model: str, breaker: CircuitBreaker) -> AIResponse:
+            current = replace(request, model=model) if chained else request
             if deadline_at is not None:
                 left = deadline_at - self._monotonic()
                 if left < request.timeout_s:
-                    current = replace(request, timeout_s=max(0.001, left))
+                    current = replace(current, timeout_s=max(0.001, left))
             return await breaker.call(lambda: self._provider.generate(current), policy)
+
+        async def attempt() -> AIResponse:
+            for index, (model, breaker) in enumerate(chain):
+                try:
+                    return await ask(model, breaker)
+                except AIUnavailableError as exc:  # transient, or this model's breaker is open
+                    if index == len(chain) - 1:
+                        raise
+                    self._events.model_fallback(operation, model, chain[index + 1][0], exc)
+            raise AssertionError("unreachable: the chain is never empty")
 
         return attempt
 
-    def _before_sleep(self, operation: str, breaker: CircuitBreaker, state: RetryCallState) -> None:
-        breaker.count_retry()
+    def _before_sleep(
+        self, operation: str, chain: list[tuple[str, CircuitBreaker]], state: RetryCallState
+    ) -> None:
+        chain[0][1].count_retry()
         error = state.outcome.exception() if state.outcome is not None else None
         self._events.retry(operation, state.attempt_number + 1, state.upcoming_sleep or 0.0, error)

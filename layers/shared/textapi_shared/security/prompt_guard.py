@@ -41,6 +41,11 @@ from typing import NamedTuple
 
 from textapi_shared.errors import PromptRejectedError
 
+# Names the rules (prompt_guard_rules, prompt_guard_text) as they stand. A cached answer keeps the
+# verdict it was stored under, so a cache hit under the same version needs no new inspection; a rules
+# change must change this (tests/unit/test_prompt_guard.py pins it to the rules files' contents).
+RULES_VERSION = "2026-11-28.1"
+
 
 class GuardMode(StrEnum):
     """What `PromptGuard.enforce` does with a flagged text."""
@@ -76,7 +81,11 @@ class PromptGuard:
 
     def enforce(self, *texts: str) -> GuardVerdict:
         """Inspect, and in block mode raise `PromptRejectedError` naming the rules hit."""
-        verdict = self.inspect(*texts)
+        return self.apply(self.inspect(*texts))
+
+    def apply(self, verdict: GuardVerdict) -> GuardVerdict:
+        """The configured mode applied to a verdict, new or stored with a cached answer (same rules
+        version): in block mode a flagged one raises `PromptRejectedError` naming the rules hit."""
         if verdict.flagged and self.mode is GuardMode.BLOCK:
             raise PromptRejectedError(
                 f"The text was rejected as a possible prompt injection (rules: {', '.join(verdict.rules)}).",

@@ -16,6 +16,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from starlette._utils import get_route_path
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import Match
 
@@ -55,8 +56,9 @@ def _dependant_access(dependant: Dependant) -> Access | None:
     while stack:
         current = stack.pop()
         access = _ACCESS_BY_DEPENDENCY.get(current.call)  # type: ignore[arg-type]
-        if access is not None:
-            found.add(access)
+        marked = getattr(current.call, "textapi_access", None)  # `authenticates_with_api_key`
+        if access is not None or marked is not None:
+            found.add(access or Access(marked))
         stack.extend(current.dependencies)
     # The strictest requirement wins when a route declares several.
     return next((access for access in _STRICTEST_FIRST if access in found), None)
@@ -93,8 +95,12 @@ class AccessGateMiddleware:
         self._routes = tuple(
             (route, access) for route in routes if (access := route_access(route)) is not None
         )
+        self._static = _static_access(self._routes)
 
     def _access(self, scope: Scope) -> Access | None:
+        found = self._static.get((scope["method"], get_route_path(scope)))
+        if found is not None:
+            return found
         for route, access in self._routes:
             match, _ = route.matches(scope)
             if match is Match.FULL:
@@ -165,6 +171,22 @@ class AccessGateMiddleware:
             return {"type": "http.request", "body": body, "more_body": False}
 
         return replay
+
+
+def _static_access(routes: tuple[tuple[BaseRoute, Access], ...]) -> dict[tuple[str, str], Access]:
+    """(method, path) -> access for the gated routes without path parameters, each only where no earlier
+    gated route matches it too: the per-request lookup is then a dict hit, not a regex per route."""
+    found: dict[tuple[str, str], Access] = {}
+    for index, (route, access) in enumerate(routes):
+        path = getattr(route, "path", "")
+        if not path or "{" in path:
+            continue
+        for method in getattr(route, "methods", None) or ():
+            probe = {"type": "http", "path": path, "root_path": "", "method": method}
+            earlier = any(r.matches(probe)[0] is Match.FULL for r, _ in routes[:index])
+            if not earlier:
+                found.setdefault((method, path), access)
+    return found
 
 
 def _no_store(send: Send) -> Send:

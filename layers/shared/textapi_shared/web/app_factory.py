@@ -53,6 +53,9 @@ def create_api(
         openapi_url=f"{docs_prefix}/openapi.json" if docs_enabled else None,
         swagger_ui_oauth2_redirect_url=f"{docs_prefix}/docs/oauth2-redirect" if docs_enabled else None,
         debug=False,
+        # Tracing is Powertools' (X-Ray, TRACING_ENABLED); FastAPI's own OpenTelemetry would otherwise look
+        # up three global providers on every request to find out that none is configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     if settings.ssm_parameters:
         require_installed("boto3", "boto3", ", ".join(sorted(settings.ssm_parameters)))
@@ -69,9 +72,20 @@ def create_api(
     install_error_handlers(app)
     app.state.routers = tuple(routers)
     for router in app.state.routers:
-        app.include_router(router)
+        # FastAPI (0.165) includes a router as a branch matched on every request before the routes in it;
+        # these routers carry their prefix, tags and responses on their routes already, so the app takes
+        # the routes themselves: one flat list, each request matched once.
+        app.router.routes.extend(router.routes)
     routes = [route for router in app.state.routers for route in router.routes]
     document_security(app, routes)
+    # Starlette tries routes in order and FastAPI added its docs routes first, at construction: the API's
+    # routes go before them, so a request to the hot path is not matched against the docs' paths first.
+    docs = {
+        url
+        for url in (app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+        if url
+    }
+    app.router.routes.sort(key=lambda route: getattr(route, "path", None) in docs)
 
     app.add_middleware(
         AccessGateMiddleware,
@@ -85,6 +99,9 @@ def create_api(
         app.add_middleware(CorsMiddleware, allow_origins=cors_origins)
     docs_paths = frozenset(p for p in (docs_url, redoc_url) if p)
     app.add_middleware(
-        RequestContextMiddleware, logger=logger, docs_paths=docs_paths, cors_origins=cors_origins
+        RequestContextMiddleware,
+        observability=observability,
+        docs_paths=docs_paths,
+        cors_origins=cors_origins,
     )
     return app

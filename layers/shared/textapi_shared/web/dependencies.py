@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from fastapi import Request
 
 from textapi_shared.resilience.deadline import Deadline
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from textapi_shared.aws import SecureParameters
@@ -43,6 +45,15 @@ async def require_api_key(request: Request) -> Principal:
         principal = await request.app.state.authenticator.authenticate_public(request.headers)
     assert principal is not None
     return principal
+
+
+def authenticates_with_api_key(call: T) -> T:
+    """Mark a route (or a dependency of one) that gets its caller through `require_api_key` itself, so the
+    access gate and the OpenAPI document treat the route as keyed, as if it depended on `require_api_key`.
+    FastAPI spends some 15 µs a request on each dependency it solves: a hot route can check its key
+    without one."""
+    call.textapi_access = "public"  # type: ignore[attr-defined]
+    return call
 
 
 async def optional_api_key(request: Request) -> Principal | None:

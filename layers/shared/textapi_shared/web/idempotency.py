@@ -38,6 +38,18 @@ if TYPE_CHECKING:
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
+DESCRIPTION = (
+    "Send the same key to retry safely: within 24 h the first response is replayed "
+    "(`Idempotent-Replayed: true`); another body with the key is 422, a request still running 409."
+)
+# The header in an OpenAPI document, for routes that read it without a dependency (the hot path).
+OPENAPI_PARAMETER = {
+    "name": HEADER,
+    "in": "header",
+    "required": False,
+    "description": DESCRIPTION,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+}
 # A claim must outlive the request that holds it, or a retry could start while it still runs.
 LEASE_MARGIN_S = 30.0
 _REPLAYED_HEADERS = frozenset({"location"})

@@ -1,8 +1,10 @@
 """The Lambda entry point around Mangum.
 
 Mangum runs with lifespan off (a lifespan would run on every invocation). It is wrapped in a
-plain function because Powertools' decorators (and Tracer especially) cannot decorate a Mangum
-instance. Decorator order, outermost first: metrics flush, logger context, tracer.
+plain function because Powertools' Tracer cannot decorate a Mangum instance. The function gives the
+logger the invocation's context (what Powertools' `inject_lambda_context` would, minus the work this
+app does not need: the correlation id is set by the middleware), counts the request and writes the
+invocation's metrics document (`Observability.flush_metrics`) before returning.
 
 Events API Gateway never sends (another payload version, `headers: null`, a header that is not a
 string, a body that is not base64 although it says so) are answered 400 `MALFORMED_REQUEST` in the
@@ -19,9 +21,9 @@ import gc
 import json
 import time
 import uuid
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aws_lambda_powertools.logging import correlation_paths
 from mangum import Mangum
 
 from textapi_shared.errors import ApiError, InternalError, MalformedRequestError
@@ -31,7 +33,7 @@ from textapi_shared.web.errors import error_body
 from textapi_shared.web.middleware import STATIC_HEADERS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from fastapi import FastAPI
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -123,6 +125,25 @@ def _event_error(error: ApiError, event: object) -> dict[str, Any]:
     return {"statusCode": error.status_code, "headers": headers, "body": body, "isBase64Encoded": False}
 
 
+_cold_start = True  # the first invocation of this execution environment (a process) is its cold start
+
+
+@contextmanager
+def invocation(observability: Observability, context: Any) -> Iterator[None]:
+    """One invocation's bookkeeping, for every kind of handler: the context's keys and the cold-start
+    flag on its log lines, and its metrics (the ColdStart one first time) flushed before it returns:
+    Lambda freezes the environment afterwards."""
+    global _cold_start
+    cold, _cold_start = _cold_start, False
+    observability.lambda_context(context, cold_start=cold)
+    try:
+        yield
+    finally:
+        if cold:
+            observability.cold_start(getattr(context, "function_name", "") or "unknown")
+        observability.flush_metrics()
+
+
 def build_lambda_handler(
     app: FastAPI, observability: Observability
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -140,23 +161,23 @@ def build_lambda_handler(
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         started = time.perf_counter()
-        response = answer(event, context)
-        status = int(response.get("statusCode", 500))
-        observability.count(MetricName.REQUESTS)
-        observability.milliseconds(MetricName.LATENCY, (time.perf_counter() - started) * 1000)
-        if status >= 500:
-            observability.count(MetricName.SERVER_ERRORS)
-        elif status >= 400:
-            observability.count(MetricName.CLIENT_ERRORS)
-        return response
+        status = 500
+        with invocation(observability, context):
+            try:
+                response = answer(event, context)
+                status = int(response.get("statusCode", 500))
+                return response
+            finally:
+                observability.count(MetricName.REQUESTS)
+                observability.milliseconds(MetricName.LATENCY, (time.perf_counter() - started) * 1000)
+                if status >= 500:
+                    observability.count(MetricName.SERVER_ERRORS)
+                elif status >= 400:
+                    observability.count(MetricName.CLIENT_ERRORS)
 
-    handler = handle
     if observability.tracer is not None:
-        handler = observability.tracer.capture_lambda_handler(handler)
-    handler = observability.logger.inject_lambda_context(
-        handler, correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
-    )
-    return observability.metrics.log_metrics(handler, capture_cold_start_metric=True)
+        return observability.tracer.capture_lambda_handler(handle)
+    return handle
 
 
 def finish_init(build: Callable[[], T]) -> T:

@@ -1,6 +1,6 @@
-"""The outermost ASGI middleware: request id, stage root path, security headers, access log, and the
-last-resort 500 in the one error shape (with the CORS headers an allowed origin gets). The key check
-and the body limit sit innermost, in `access_gate`.
+"""The outermost ASGI middleware: request id, stage root path, security headers, access log, the
+request's metrics document off Lambda, and the last-resort 500 in the one error shape (with the CORS
+headers an allowed origin gets). The key check and the body limit sit innermost, in `access_gate`.
 
 Pure ASGI (not BaseHTTPMiddleware): it must see every response, including errors, and adds
 no task or stream overhead per request.
@@ -8,12 +8,13 @@ no task or stream overhead per request.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from starlette._utils import get_route_path
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 
 from textapi_shared.errors import InternalError
 from textapi_shared.web.errors import send_error
@@ -21,8 +22,9 @@ from textapi_shared.web.errors import send_error
 if TYPE_CHECKING:
     from collections.abc import Collection
 
-    from aws_lambda_powertools.logging import Logger
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from textapi_shared.monitoring.observability import Observability
 
 _API_CSP = "default-src 'none'; frame-ancestors 'none'"
 # Swagger UI and ReDoc load their bundles from jsDelivr and run an inline bootstrap script.
@@ -39,6 +41,30 @@ STATIC_HEADERS = (
     ("referrer-policy", "strict-origin-when-cross-origin"),
     ("content-security-policy", _API_CSP),
 )
+
+
+_RAW_STATIC = tuple((name.encode(), value.encode()) for name, value in STATIC_HEADERS)
+_RAW_CSP = {_API_CSP: _API_CSP.encode(), _DOCS_CSP: _DOCS_CSP.encode()}
+
+
+def _with_headers(
+    raw: list[tuple[bytes, bytes]], request_id: str, csp: str, *, no_store: bool
+) -> list[tuple[bytes, bytes]]:
+    """A response's raw headers plus the request id (replacing any), `Cache-Control: no-store` for a
+    keyed route's (replacing any), and each security header it does not set itself (the CSP for its path
+    first): one pass over what is there, no header object per name."""
+    present = {name.lower() for name, _ in raw}
+    replaced = {b"x-request-id", b"cache-control"} if no_store else {b"x-request-id"}
+    if present & replaced:
+        raw = [(name, value) for name, value in raw if name.lower() not in replaced]
+    headers = [*raw, (b"x-request-id", request_id.encode("latin-1"))]
+    if no_store:
+        headers.append((b"cache-control", b"no-store"))
+    if b"content-security-policy" not in present:
+        headers.append((b"content-security-policy", _RAW_CSP[csp]))
+        present.add(b"content-security-policy")
+    headers.extend(header for header in _RAW_STATIC if header[0] not in present)
+    return headers
 
 
 def _lambda_request_context(scope: Scope) -> dict[str, Any]:
@@ -58,10 +84,16 @@ def _stage_root_path(scope: Scope) -> str:
 
 class RequestContextMiddleware:
     def __init__(
-        self, app: ASGIApp, *, logger: Logger, docs_paths: frozenset[str], cors_origins: Collection[str] = ()
+        self,
+        app: ASGIApp,
+        *,
+        observability: Observability,
+        docs_paths: frozenset[str],
+        cors_origins: Collection[str] = (),
     ) -> None:
         self.app = app
-        self.logger = logger
+        self.observability = observability
+        self.logger = observability.logger
         self.docs_paths = docs_paths
         self.cors_origins = frozenset(cors_origins)
 
@@ -84,11 +116,9 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
-                headers = MutableHeaders(scope=message)
-                headers["x-request-id"] = request_id
-                headers.setdefault("content-security-policy", csp)
-                for name, value in STATIC_HEADERS:
-                    headers.setdefault(name, value)
+                message["headers"] = _with_headers(
+                    message.get("headers") or [], request_id, csp, no_store=bool(state.get("no_store"))
+                )
             await send(message)
 
         state = scope["state"]
@@ -107,10 +137,9 @@ class RequestContextMiddleware:
         finally:
             # Every 5xx is an ERROR line carrying its code: alarms, the dashboard and the saved queries
             # find handled server errors (503, 502, 500 CONFIGURATION_ERROR) as well as crashes.
-            log = self.logger.error if status >= 500 else self.logger.info
-            log(
-                "request",
-                extra={
+            self.observability.request_line(
+                logging.ERROR if status >= 500 else logging.INFO,
+                {
                     "method": scope["method"],
                     "path": get_route_path(scope),
                     "status": status,
@@ -118,3 +147,5 @@ class RequestContextMiddleware:
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },
             )
+            if "aws.event" not in scope:  # in Lambda the handler writes them, with its own request metrics
+                self.observability.flush_metrics()

@@ -1,0 +1,223 @@
+"""What the Redis backend keeps besides cache entries: counters, single-flight leases and sliding-window
+budgets, single node or cluster mode.
+
+Keys (after the backend's namespace): counters `textapi:counter:{key}`; leases `textapi:lease:{<key>}`
+(`SET NX PX`: Redis drops a lapsed one itself); a budget's spends `textapi:window:{<key>}:log` (a sorted
+set scored by time, each member `<units>:<token>`) and their sum `textapi:window:{<key>}:used`, both
+expiring a window after the last spend. A budget's two keys share the hash tag of its key, so its script
+runs on one slot; counters that belong together carry theirs (`counters.WindowedCounters`).
+
+Every multi-key call is one Lua script per hash slot (MULTI/EXEC would run through redis-py's asyncio
+cluster transactions, which block the event loop). On a single node a spend and the request's counters
+are one script, one round trip; in a cluster the counters follow the admission, a script per slot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from textapi_shared.cache.redis_client import is_cluster
+from textapi_shared.counters import ttl_for
+from textapi_shared.windows import Admission
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Mapping
+
+    from textapi_shared.cache.redis_client import RedisClient
+
+COUNTER_PREFIX = "textapi:counter:"
+LEASE_PREFIX = "textapi:lease:"
+WINDOW_PREFIX = "textapi:window:"
+
+# KEYS: counters (in one slot in a cluster); ARGV: their amounts, then their TTLs. Atomic per call. A
+# counter is created by its first INCRBY (the value is then the amount): that one sets its TTL, so a
+# request's counters cost one command each, not two.
+_INCR_WITH_TTL = """
+local n = #KEYS
+local values = {}
+for i, key in ipairs(KEYS) do
+  values[i] = redis.call('INCRBY', key, ARGV[i])
+  if values[i] == tonumber(ARGV[i]) then redis.call('EXPIRE', key, ARGV[n + i]) end
+end
+return values
+"""
+# KEYS: the lease; ARGV: its owner. Deletes it only while that owner still holds it.
+_RELEASE_LEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+# KEYS: the budget's log and sum, then counters to add once admitted (a single node only: one slot
+# otherwise). ARGV: now, window, limit, units, member, then the counters' amounts and TTLs.
+# Returns {admitted, used, reset_at, retry_at}; times as strings (a Lua number would come back an integer).
+_ADMIT = """
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+local limit, units = tonumber(ARGV[3]), tonumber(ARGV[4])
+local cutoff = now - window
+local used = tonumber(redis.call('GET', KEYS[2]) or '0')
+local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', cutoff)
+if #gone > 0 then
+  for _, member in ipairs(gone) do used = used - tonumber(string.match(member, '^(%d+):')) end
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', cutoff)
+  if used < 0 then used = 0 end
+  if used + units > limit then redis.call('SET', KEYS[2], used, 'KEEPTTL') end  -- else set below
+end
+local admitted = used + units <= limit
+if admitted then
+  local ttl = math.ceil(window) + 1
+  used = used + units
+  redis.call('ZADD', KEYS[1], now, ARGV[5])
+  redis.call('EXPIRE', KEYS[1], ttl)
+  redis.call('SET', KEYS[2], used, 'EX', ttl)
+  local n = #KEYS - 2
+  for i = 1, n do
+    if redis.call('INCRBY', KEYS[2 + i], ARGV[5 + i]) == tonumber(ARGV[5 + i]) then
+      redis.call('EXPIRE', KEYS[2 + i], ARGV[5 + n + i])
+    end
+  end
+end
+local reset_at, retry_at = now + window, now
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #first > 0 then reset_at = tonumber(first[2]) + window end
+if not admitted then
+  local need, freed, start = used + units - limit, 0, 0
+  retry_at = now + window
+  while true do
+    local page = redis.call('ZRANGE', KEYS[1], start, start + 99, 'WITHSCORES')
+    if #page == 0 then break end
+    local found = false
+    for i = 1, #page, 2 do
+      freed = freed + tonumber(string.match(page[i], '^(%d+):'))
+      if freed >= need then retry_at = tonumber(page[i + 1]) + window; found = true; break end
+    end
+    if found then break end
+    start = start + 100
+  end
+end
+return {admitted and 1 or 0, used, string.format('%.6f', reset_at), string.format('%.6f', retry_at)}
+"""
+
+
+class _Script:
+    """A Lua script sent by its SHA1 (EVALSHA: the text travels and is hashed only when a server does not
+    know it yet, after a restart or a failover), loaded again on NOSCRIPT."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.sha = hashlib.sha1(text.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA1
+
+    async def __call__(self, client: RedisClient, keys: list[str], *args: Any) -> Any:
+        from redis.exceptions import NoScriptError
+
+        try:
+            return await client.evalsha(self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            await client.script_load(self.text)  # in a cluster: on every primary
+            return await client.evalsha(self.sha, len(keys), *keys, *args)
+
+
+_INCR = _Script(_INCR_WITH_TTL)
+_RELEASE = _Script(_RELEASE_LEASE)
+_SPEND = _Script(_ADMIT)
+
+
+class RedisCounters:
+    """Counters, leases and budgets in Redis under `namespace`, through the client `client()` returns."""
+
+    def __init__(self, client: Callable[[], Awaitable[RedisClient]], *, namespace: str = "") -> None:
+        self._client = client
+        self._namespace = namespace
+
+    def counter_key(self, key: str) -> str:
+        return f"{self._namespace}{COUNTER_PREFIX}{key}"
+
+    def lease_key(self, key: str) -> str:
+        # The braces put a lease on its own key's slot, so leases spread over the shards.
+        return f"{self._namespace}{LEASE_PREFIX}{{{key}}}"
+
+    def window_keys(self, key: str) -> tuple[str, str]:
+        base = f"{self._namespace}{WINDOW_PREFIX}{{{key}}}"
+        return f"{base}:log", f"{base}:used"
+
+    async def acquire_lease(self, key: str, owner: str, ttl_s: float) -> bool:
+        client = await self._client()
+        ttl_ms = max(1, math.ceil(ttl_s * 1000))
+        return bool(await client.set(self.lease_key(key), owner, nx=True, px=ttl_ms))
+
+    async def release_lease(self, key: str, owner: str) -> None:
+        await _RELEASE(await self._client(), [self.lease_key(key)], owner)
+
+    async def incr(self, key: str, amount: int, ttl_s: int) -> int:
+        """INCRBY + EXPIRE NX in one script: the TTL is set once, by whichever call creates the key."""
+        client = await self._client()
+        (value,) = await _INCR(client, [self.counter_key(key)], amount, ttl_s)
+        return int(value)
+
+    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
+        """One script per hash slot (a single one on a single node), the slots' scripts at once."""
+        if not amounts:
+            return
+        client = await self._client()
+        physical = {self.counter_key(key): (amount, ttl_for(ttl_s, key)) for key, amount in amounts.items()}
+        groups = list(_by_slot(client, physical).values()) if is_cluster(client) else [list(physical)]
+        await asyncio.gather(
+            *(
+                _INCR(client, keys, *(physical[key][0] for key in keys), *(physical[key][1] for key in keys))
+                for keys in groups
+            )
+        )
+
+    async def read_counters(self, keys: list[str]) -> dict[str, int]:
+        """One MGET (in a cluster, one per slot, pipelined per node by redis-py's `mget_nonatomic`)."""
+        if not keys:
+            return {}
+        client = await self._client()
+        physical = [self.counter_key(key) for key in keys]
+        values = await (client.mget_nonatomic(physical) if is_cluster(client) else client.mget(physical))
+        return {key: int(value) if value is not None else 0 for key, value in zip(keys, values, strict=True)}
+
+    async def admit(
+        self,
+        key: str,
+        units: int,
+        *,
+        limit: int,
+        window_s: float,
+        now: float,
+        counts: Mapping[str, int] | None = None,
+        ttls: Mapping[str, int] | None = None,
+    ) -> Admission:
+        """One script: the spend and, on a single node, the counters; in a cluster the counters' scripts
+        follow an admitted spend (they live on other slots)."""
+        client = await self._client()
+        cluster = is_cluster(client)
+        inline = {} if cluster or not counts else counts
+        counter_keys = [self.counter_key(name) for name in inline]
+        member = f"{units}:{secrets.token_hex(6)}"
+        reply = await _SPEND(
+            client,
+            [*self.window_keys(key), *counter_keys],
+            repr(now),
+            repr(float(window_s)),
+            limit,
+            units,
+            member,
+            *inline.values(),
+            *(ttl_for(ttls or {}, name) for name in inline),
+        )
+        admission = Admission(bool(int(reply[0])), int(reply[1]), float(reply[2]), float(reply[3]))
+        if admission.admitted and counts and cluster:
+            await self.incr_many(counts, ttls or {})
+        return admission
+
+
+def _by_slot(client: Any, keys: Mapping[str, Any] | list[str]) -> dict[int, list[str]]:
+    slots: dict[int, list[str]] = {}
+    for key in keys:
+        slots.setdefault(client.keyslot(key), []).append(key)
+    return slots
