@@ -8,7 +8,7 @@ from unittest.mock import ANY
 
 import pytest
 
-from fakes.api_contract import PUBLIC_KEY, SECOND_PUBLIC_KEY, assert_error_shape
+from fakes.api_contract import ADMIN_KEY, PUBLIC_KEY, SECOND_PUBLIC_KEY, assert_error_shape
 from fakes.apigw_events import load_event, response_json, response_text
 
 SECURITY_HEADERS = {
@@ -195,3 +195,21 @@ def test_cors_preflight_allows_configured_origin(public_handler, http_event, lam
 
     other = http_event("GET", "/v1/health", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in handler(other, lambda_context)["headers"]
+
+
+def test_method_not_allowed_lists_every_method_of_the_path(public_handler, http_event, lambda_context):
+    """Starlette names only the first route that matched: the job path has a GET and a DELETE route."""
+    path = "/v1/text_processing/jobs/job_e3d924436e3049088aeb0c98c731d8c8"
+    response = public_handler()(http_event("PUT", path, headers={"X-API-Key": PUBLIC_KEY}), lambda_context)
+    assert response["statusCode"] == 405
+    assert response["headers"]["allow"] == "DELETE, GET"
+    assert_error_shape(response_json(response), "METHOD_NOT_ALLOWED")
+
+
+def test_a_path_keeps_its_own_methods_when_a_broader_template_also_matches(
+    internal_handler, http_event, lambda_context
+):
+    event = http_event("PUT", "/internal/resilience/metrics/reset", headers={"X-API-Key": ADMIN_KEY})
+    response = internal_handler()(event, lambda_context)
+    assert response["statusCode"] == 405
+    assert response["headers"]["allow"] == "POST"

@@ -187,7 +187,27 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     else:
         error = InternalError()
     error.headers.update(exc.headers or {})
+    if exc.status_code == 405:
+        error.headers["Allow"] = _allowed_methods(request) or error.headers.get("Allow", "")
     return _respond(request, error)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method of the path the request matched first. Starlette's 405 names only the first route
+    that matched, so a path served by several routes (GET and DELETE of one job) would hide the others;
+    a path that only a broader template also matches (`/metrics/reset` and `/metrics/{operation}`)
+    keeps its own methods."""
+    from starlette.routing import Match
+
+    matched = [
+        route
+        for route in request.app.router.routes
+        if getattr(route, "methods", None) and route.matches(request.scope)[0] is not Match.NONE
+    ]
+    if not matched:
+        return ""
+    path = matched[0].path
+    return ", ".join(sorted({m for route in matched if route.path == path for m in route.methods}))
 
 
 def install_error_handlers(app: FastAPI) -> None:
