@@ -3,6 +3,7 @@ submission, quota, paging, cancel, and the Location header behind a named stage.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -188,6 +189,8 @@ def test_the_location_is_reachable_behind_a_named_stage():
     status = handler(follow, FakeLambdaContext())
     assert status["statusCode"] == 200
     assert json.loads(status["body"])["job_id"] == response_json(response)["job_id"]
+    # Mangum runs no lifespan: stop the in-process worker on the loop it runs every invocation on.
+    asyncio.get_event_loop().run_until_complete(app.state.jobs.queue.close())
 
 
 @pytest.mark.parametrize(

@@ -295,8 +295,8 @@ def require_installed(module: str, distribution: str, variables: str) -> None:
         found = False
     if not found:
         raise ConfigurationError(
-            f"{variables} select a backend that needs the {distribution} package, which is not "
-            "installed in this deployment: add it to layers/shared/requirements.txt."
+            f"The settings ({variables}) need the {distribution} package, which is not installed in "
+            "this deployment: add it to layers/shared/requirements.txt."
         )
 
 

@@ -60,6 +60,15 @@ class MemoryJobQueue:
         if self._queue is not None:
             await self._queue.join()
 
+    async def close(self) -> None:
+        """Cancel the consumers, on their loop, before it closes (a loop that ends by itself, as
+        `asyncio.run`'s does, cancels them anyway): a message in progress stays pending, as it would when
+        the process stops."""
+        tasks, self._tasks, self._queue, self._loop = self._tasks, set(), None, None
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     def _started(self) -> asyncio.Queue[tuple[JobMessage, int]]:
         """The queue of the running loop, its consumers started on first use (no loop exists at init)."""
         loop = asyncio.get_running_loop()
