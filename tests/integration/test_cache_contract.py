@@ -607,6 +607,8 @@ def test_a_budget_slides_no_burst_at_any_edge_and_spends_come_back_a_window_late
         back = await spend(4, 60 + late)
         assert back.admitted
         assert back.used <= 10
+        # The oldest spend left now is the one at 10: the budget's next unit comes back a window after it.
+        assert start + 70 - 1e-3 <= back.reset_at <= start + 70 + late + 1e-3
 
     run(scenario)
 
