@@ -41,7 +41,9 @@ from public_api.services.prompts import build_ai_request  # noqa: E402
 from textapi_shared.ai.provider import Operation  # noqa: E402
 from textapi_shared.web.lambda_handler import build_lambda_handler  # noqa: E402
 
-KEY = "bench-key-0123456789"
+# A key of its own per run: its cache scope and rate-limit budget start empty in the shared Redis,
+# whatever an earlier run left there (say, entries stored under other guard rules).
+KEY = f"bench-key-{uuid.uuid4().hex}"
 PATH = "/v1/text_processing/process"
 TEXT = (
     "Serverless platforms bill per request and scale to zero when idle. Cold starts are the price of "

@@ -88,9 +88,12 @@ _ORDER = re.compile(
     r"|disclose)\b|\byou (?:must|will|should|are to|have to)\b|\byour (?:new )?(?:task|instructions|rules"
     r"|prompt|setup|configuration)\b"
 )
-_UNICODE_ESCAPES = re.compile(r"(?:\\u[0-9a-fA-F]{4} ?){6,}")
-_BINARY_OCTETS = re.compile(r"(?:[01]{8} ?){4,}")
-_MORSE = re.compile(r"(?:[.-]{1,6}(?: / | |/)){4,}[.-]{1,6}")
+# Each run's first unit is written out before its repeat: a pattern that starts with a literal or a
+# character class lets `re` skip to where one can start, instead of trying the group at every position
+# (2-20 times faster on prose, where none occurs).
+_UNICODE_ESCAPES = re.compile(r"\\u[0-9a-fA-F]{4} ?(?:\\u[0-9a-fA-F]{4} ?){5,}")
+_BINARY_OCTETS = re.compile(r"[01]{8} ?(?:[01]{8} ?){3,}")
+_MORSE = re.compile(r"[.-]{1,6}(?: / | |/)(?:[.-]{1,6}(?: / | |/)){3,}[.-]{1,6}")
 _MORSE_CODES = (
     ".- -... -.-. -.. . ..-. --. .... .. .--- -.- .-.. -- -. --- .--. --.- .-. ... - ..- ...- .-- -..- "
     "-.-- --.. ----- .---- ..--- ...-- ....- ..... -.... --... ---.. ----."
@@ -104,7 +107,7 @@ _HEX_DIGITS = re.compile(r"[0-9a-fA-F]+")
 _ESCAPED_HEX_BLOB = re.compile(rf"(?:\\x[0-9a-f]{{2}}){{{_MIN_BLOB // 2},}}")
 _URL_ESCAPE = re.compile(r"%[0-9a-f]{2}")
 _URL_ESCAPES_ONLY = re.compile(r"(?:%[0-9a-f]{2})+")
-_LONG_TOKEN = re.compile(rf"\S{{{_MIN_BLOB // 4 * 3},}}")
+_LONG_TOKEN_CHARS = _MIN_BLOB // 4 * 3
 _CONTROL = re.compile(r"[^\S \n\t]|[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]")
 _MAX_BLOB_CHARS = 64_000
 
@@ -261,8 +264,8 @@ def _decoded_payloads(text: str) -> Iterator[str]:
     """Readable text decoded from base64, hex or URL-encoded tokens; each token is decoded once."""
     yield from _spelled_payloads(text)
     budget = _MAX_BLOB_CHARS
-    for match in _LONG_TOKEN.finditer(text):
-        token = match.group()
+    # Whitespace-separated runs, as `\S+` finds them (both use str.isspace), split in C.
+    for token in (run for run in text.split() if len(run) >= _LONG_TOKEN_CHARS):
         budget -= len(token)
         if budget < 0:
             return
