@@ -1,0 +1,49 @@
+"""`make bench`: what the prompt guard costs a request whose text it must inspect (every cache miss, and a
+hit stored under other rules), on benign prose of about 1,000 characters (the hot-path bench's text) and
+of 10,000 (the API's maximum), medians of repeated calls in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+for folder in ("layers/shared", "functions/public_api", "tests", "tests/bench"):
+    sys.path.insert(0, str(ROOT / folder))
+
+from bench_hot_path import TEXT  # noqa: E402
+from unit.prompt_guard_corpus import BENIGN  # noqa: E402
+
+from textapi_shared.security.prompt_guard import GuardMode, PromptGuard  # noqa: E402
+
+
+def median_ms(guard: PromptGuard, text: str, repeat: int) -> float:
+    guard.inspect(text)  # the rules compile on first use: not a request's cost
+    taken = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        verdict = guard.inspect(text)
+        taken.append(time.perf_counter() - started)
+        assert not verdict.flagged, verdict
+    return statistics.median(taken) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=200, help="calls per text (median reported)")
+    args = parser.parse_args()
+    paragraph = " ".join(BENIGN[:3]) + " "  # as tests/unit/test_prompt_guard.py builds its long text
+    long_text = paragraph * (10_000 // len(paragraph) + 1)
+    long_text = long_text[: long_text.rindex(" ", 0, 10_000)]
+    guard = PromptGuard(GuardMode.BLOCK)
+    print(f"Prompt guard on benign prose, median of {args.repeat} calls")
+    for text in (TEXT, long_text):
+        print(f"  {len(text):>6,} characters   {median_ms(guard, text, args.repeat):6.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
