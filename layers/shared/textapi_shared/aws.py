@@ -5,6 +5,7 @@ boto3 is imported here only when a client is first needed, never at cold start.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -45,6 +46,61 @@ def aws_client(settings: SharedSettings, service: str) -> Any:
         settings.aws_connect_timeout,
         settings.aws_read_timeout,
     )
+
+
+_BATCH_GET_KEYS = 100  # DynamoDB's limit per BatchGetItem
+_BATCH_ATTEMPTS = 5
+
+
+class DynamoDBTable:
+    """One DynamoDB table through the low-level client. Every call runs in a worker thread, and so does
+    the client's first build (boto3's import and session take tens of milliseconds the event loop must
+    not wait for); `client` is an injected one, else the execution environment's."""
+
+    __slots__ = ("_client", "_settings", "name")
+
+    def __init__(self, settings: SharedSettings, name: str, client: Any | None = None) -> None:
+        self._settings = settings
+        self.name = name
+        self._client = client
+
+    async def call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        """`method` (put_item, query, ...) on this table."""
+        return await asyncio.to_thread(self._invoke, method, {"TableName": self.name, **kwargs})
+
+    async def call_batch(self, method: str, request_items: dict[str, Any]) -> dict[str, Any]:
+        """A batch operation (`RequestItems`, keyed by table name)."""
+        return await asyncio.to_thread(self._invoke, method, {"RequestItems": request_items})
+
+    async def batch_get(
+        self, keys: list[dict[str, Any]], *, projection: str, names: dict[str, str]
+    ) -> list[dict[str, Any]]:
+        """The items at `keys` (consistent reads; missing ones are absent), 100 keys a request, unprocessed
+        keys asked again with a short back-off."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), _BATCH_GET_KEYS):
+            request: dict[str, Any] = {
+                self.name: {
+                    "Keys": keys[start : start + _BATCH_GET_KEYS],
+                    "ConsistentRead": True,
+                    "ProjectionExpression": projection,
+                    "ExpressionAttributeNames": names,
+                }
+            }
+            for attempt in range(_BATCH_ATTEMPTS):
+                response = await self.call_batch("batch_get_item", request)
+                found.extend(response.get("Responses", {}).get(self.name, []))
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                await asyncio.sleep(0.02 * 2**attempt)
+            else:
+                raise RuntimeError("DynamoDB left keys unprocessed after retries")
+        return found
+
+    def _invoke(self, method: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        client = self._client if self._client is not None else aws_client(self._settings, "dynamodb")
+        return getattr(client, method)(**kwargs)
 
 
 def aws_error_code(exc: BaseException | None) -> str | None:

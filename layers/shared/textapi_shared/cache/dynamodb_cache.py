@@ -23,7 +23,7 @@ import math
 import time
 from typing import TYPE_CHECKING, Any
 
-from textapi_shared.aws import aws_client, aws_error_code
+from textapi_shared.aws import DynamoDBTable, aws_error_code
 from textapi_shared.cache.codec import decode, encode
 from textapi_shared.cache.dynamodb_counters import DynamoDBCounters
 from textapi_shared.cache.keys import operation_of
@@ -31,24 +31,23 @@ from textapi_shared.cache.protocol import (
     CacheEntry,
     CacheStatus,
     InvalidationResult,
+    KeptByCounters,
     StoredSize,
     require_invalidation_target,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
     from textapi_shared.config import SharedSettings
-    from textapi_shared.windows import Admission
 
 MAX_ITEM_VALUE_BYTES = 350_000  # DynamoDB's item limit is 400 KB, attribute names included
 _META = "meta#namespace"
-_BATCH_GET_KEYS = 100
 _BATCH_WRITE_ITEMS = 25
 _BATCH_ATTEMPTS = 5
 
 
-class DynamoDBCache:
+class DynamoDBCache(KeptByCounters):
     name = "dynamodb"
 
     def __init__(
@@ -64,9 +63,8 @@ class DynamoDBCache:
         scan_limit: int = 10_000,
         on_oversize: Callable[[str, int], None] | None = None,
     ) -> None:
-        self._settings = settings
-        self._injected = client
         self.table_name = table_name or settings.cache_table_name
+        self._table = DynamoDBTable(settings, self.table_name, client)
         self._namespace = namespace
         self._clock = clock
         self._grace = settings.cache_stale_grace_seconds
@@ -77,17 +75,7 @@ class DynamoDBCache:
         self._on_oversize = on_oversize
         self._versions: dict[str, tuple[int, float]] = {}
         self.oversize_skips = 0
-        self.counters = DynamoDBCounters(self._call, self._batch_get, namespace=namespace, clock=clock)
-
-    async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
-        return await asyncio.to_thread(self._invoke, method, {"TableName": self.table_name, **kwargs})
-
-    async def _call_batch(self, method: str, request_items: dict[str, Any]) -> dict[str, Any]:
-        return await asyncio.to_thread(self._invoke, method, {"RequestItems": request_items})
-
-    def _invoke(self, method: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-        client = self._injected if self._injected is not None else aws_client(self._settings, "dynamodb")
-        return getattr(client, method)(**kwargs)
+        self.counters = DynamoDBCounters(self._table.call, self._batch_get, namespace=namespace, clock=clock)
 
     # -- keys and namespace versions
 
@@ -111,33 +99,14 @@ class DynamoDBCache:
 
     async def _batch_get(self, pks: list[str], *, projection: str, names: dict[str, str]) -> dict[str, Any]:
         """Items by pk (consistent reads); missing items are absent from the result."""
-        found: dict[str, Any] = {}
-        unique = list(dict.fromkeys(pks))
-        for start in range(0, len(unique), _BATCH_GET_KEYS):
-            request: dict[str, Any] = {
-                self.table_name: {
-                    "Keys": [{"pk": {"S": pk}} for pk in unique[start : start + _BATCH_GET_KEYS]],
-                    "ConsistentRead": True,
-                    "ProjectionExpression": projection,
-                    "ExpressionAttributeNames": names,
-                }
-            }
-            for attempt in range(_BATCH_ATTEMPTS):
-                response = await self._call_batch("batch_get_item", request)
-                for item in response.get("Responses", {}).get(self.table_name, []):
-                    found[item["pk"]["S"]] = item
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                await asyncio.sleep(0.02 * 2**attempt)
-            else:
-                raise RuntimeError("DynamoDB left keys unprocessed after retries")
-        return found
+        keys = [{"pk": {"S": pk}} for pk in dict.fromkeys(pks)]
+        items = await self._table.batch_get(keys, projection=projection, names=names)
+        return {item["pk"]["S"]: item for item in items}
 
     # -- entries
 
     async def get(self, key: str) -> CacheEntry | None:
-        response = await self._call("get_item", Key={"pk": {"S": await self.physical_key(key)}})
+        response = await self._table.call("get_item", Key={"pk": {"S": await self.physical_key(key)}})
         item = response.get("Item")
         if item is None:
             return None
@@ -168,7 +137,7 @@ class DynamoDBCache:
         }
         if operation:
             item["operation"] = {"S": operation}
-        await self._call("put_item", Item=item)
+        await self._table.call("put_item", Item=item)
         return StoredSize(encoded.raw_bytes, encoded.stored_bytes)
 
     async def invalidate(
@@ -181,7 +150,7 @@ class DynamoDBCache:
 
     async def _bump(self, operation: str | None) -> InvalidationResult:
         meta = self._meta_pk(operation)
-        response = await self._call(
+        response = await self._table.call(
             "update_item",
             Key={"pk": {"S": meta}},
             UpdateExpression="ADD #version :one",
@@ -210,7 +179,7 @@ class DynamoDBCache:
         }
         scanned = removed = 0
         while True:
-            page = await self._call("scan", **kwargs)
+            page = await self._table.call("scan", **kwargs)
             scanned += page.get("ScannedCount", 0)
             doomed = [
                 item["pk"]["S"]
@@ -240,7 +209,8 @@ class DynamoDBCache:
             ]
             pending: dict[str, Any] = {self.table_name: requests}
             for attempt in range(_BATCH_ATTEMPTS):
-                pending = (await self._call_batch("batch_write_item", pending)).get("UnprocessedItems") or {}
+                response = await self._table.call_batch("batch_write_item", pending)
+                pending = response.get("UnprocessedItems") or {}
                 if not pending:
                     break
                 await asyncio.sleep(0.02 * 2**attempt)
@@ -250,16 +220,16 @@ class DynamoDBCache:
 
     async def ping(self) -> float:
         started = time.perf_counter()
-        await self._call("get_item", Key={"pk": {"S": self._meta_pk(None)}})
+        await self._table.call("get_item", Key={"pk": {"S": self._meta_pk(None)}})
         return round((time.perf_counter() - started) * 1000, 2)
 
     async def status(self) -> CacheStatus:
         """A timed GetItem as the ping; DescribeTable's item count and size (refreshed ~6-hourly)."""
         try:
             started = time.perf_counter()
-            await self._call("get_item", Key={"pk": {"S": self._meta_pk(None)}})
+            await self._table.call("get_item", Key={"pk": {"S": self._meta_pk(None)}})
             latency_ms = round((time.perf_counter() - started) * 1000, 2)
-            table = (await self._call("describe_table"))["Table"]
+            table = (await self._table.call("describe_table"))["Table"]
         except Exception as exc:  # status reports a failure, it never raises it
             code = aws_error_code(exc)
             detail = f"unreachable: {type(exc).__name__}" + (f" ({code})" if code else "")
@@ -275,36 +245,4 @@ class DynamoDBCache:
                 f"table {self.table_name} {table.get('TableStatus', '?')}: ~{items} items, ~{size} bytes "
                 f"(approximate); {self.oversize_skips} oversize values skipped"
             ),
-        )
-
-    # -- counters, leases, budgets: see `dynamodb_counters`
-
-    async def acquire_lease(self, key: str, owner: str, ttl_s: float) -> bool:
-        return await self.counters.acquire_lease(key, owner, ttl_s)
-
-    async def release_lease(self, key: str, owner: str) -> None:
-        await self.counters.release_lease(key, owner)
-
-    async def incr(self, key: str, amount: int, ttl_s: int) -> int:
-        return await self.counters.incr(key, amount, ttl_s)
-
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
-        await self.counters.incr_many(amounts, ttl_s)
-
-    async def read_counters(self, keys: list[str]) -> dict[str, int]:
-        return await self.counters.read_counters(keys)
-
-    async def admit(
-        self,
-        key: str,
-        units: int,
-        *,
-        limit: int,
-        window_s: float,
-        now: float,
-        counts: Mapping[str, int] | None = None,
-        ttls: Mapping[str, int] | None = None,
-    ) -> Admission:
-        return await self.counters.admit(
-            key, units, limit=limit, window_s=window_s, now=now, counts=counts, ttls=ttls
         )

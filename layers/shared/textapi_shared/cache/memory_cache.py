@@ -18,16 +18,16 @@ from textapi_shared.cache.protocol import (
     CacheEntry,
     CacheStatus,
     InvalidationResult,
+    KeptByCounters,
     StoredSize,
     require_invalidation_target,
 )
 from textapi_shared.counters import MemoryCounterStore
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
     from textapi_shared.config import SharedSettings
-    from textapi_shared.windows import Admission
 
 
 class _Slot(NamedTuple):
@@ -37,7 +37,7 @@ class _Slot(NamedTuple):
     keep_until: float  # after this the slot is gone, stale or not
 
 
-class MemoryCache:
+class MemoryCache(KeptByCounters):
     name = "memory"
 
     def __init__(
@@ -56,7 +56,7 @@ class MemoryCache:
         self._threshold = compression_threshold
         self._grace = stale_grace_s
         self._clock = clock
-        self._counters = MemoryCounterStore()
+        self.counters = MemoryCounterStore()
         self.evictions = 0
 
     @classmethod
@@ -143,30 +143,6 @@ class MemoryCache:
 
     async def release_lease(self, key: str, owner: str) -> None:
         return None
-
-    async def incr(self, key: str, amount: int, ttl_s: int) -> int:
-        return await self._counters.incr(key, amount, ttl_s)
-
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
-        await self._counters.incr_many(amounts, ttl_s)
-
-    async def read_counters(self, keys: list[str]) -> dict[str, int]:
-        return await self._counters.read_counters(keys)
-
-    async def admit(
-        self,
-        key: str,
-        units: int,
-        *,
-        limit: int,
-        window_s: float,
-        now: float,
-        counts: Mapping[str, int] | None = None,
-        ttls: Mapping[str, int] | None = None,
-    ) -> Admission:
-        return await self._counters.admit(
-            key, units, limit=limit, window_s=window_s, now=now, counts=counts, ttls=ttls
-        )
 
     def stored_keys(self) -> list[str]:
         """The keys held, least recently used first."""

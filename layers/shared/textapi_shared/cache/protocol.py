@@ -137,3 +137,40 @@ class Cache(Protocol):
     ) -> Admission:
         """A sliding-window spend, with counters added only when admitted (`CounterStore.admit`)."""
         ...
+
+
+class KeptByCounters:
+    """The counter, lease and budget part of `Cache` for a shared backend whose `counters` object keeps
+    them (`RedisCounters`, `DynamoDBCounters`): each call is passed on as it is."""
+
+    counters: Any
+
+    async def acquire_lease(self, key: str, owner: str, ttl_s: float) -> bool:
+        return await self.counters.acquire_lease(key, owner, ttl_s)
+
+    async def release_lease(self, key: str, owner: str) -> None:
+        await self.counters.release_lease(key, owner)
+
+    async def incr(self, key: str, amount: int, ttl_s: int) -> int:
+        return await self.counters.incr(key, amount, ttl_s)
+
+    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
+        await self.counters.incr_many(amounts, ttl_s)
+
+    async def read_counters(self, keys: list[str]) -> dict[str, int]:
+        return await self.counters.read_counters(keys)
+
+    async def admit(
+        self,
+        key: str,
+        units: int,
+        *,
+        limit: int,
+        window_s: float,
+        now: float,
+        counts: Mapping[str, int] | None = None,
+        ttls: Mapping[str, int] | None = None,
+    ) -> Admission:
+        return await self.counters.admit(
+            key, units, limit=limit, window_s=window_s, now=now, counts=counts, ttls=ttls
+        )

@@ -24,6 +24,7 @@ from textapi_shared.cache.protocol import (
     CacheEntry,
     CacheStatus,
     InvalidationResult,
+    KeptByCounters,
     StoredSize,
     require_invalidation_target,
 )
@@ -31,11 +32,10 @@ from textapi_shared.cache.redis_client import describe_redis_failure, is_cluster
 from textapi_shared.cache.redis_counters import RedisCounters
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
     from textapi_shared.cache.redis_client import RedisClient
     from textapi_shared.config import SharedSettings
-    from textapi_shared.windows import Admission
 
 _HEADER = struct.Struct(">Bdd")
 _FORMAT = 1
@@ -51,7 +51,7 @@ def _scan_match(namespace: str, pattern: str) -> str:
     return _GLOB_CHARS.sub(lambda m: "\\" + m.group(0), namespace + literal) + "*"
 
 
-class RedisCache:
+class RedisCache(KeptByCounters):
     name = "redis"
 
     def __init__(
@@ -202,36 +202,6 @@ class RedisCache:
                 return entries, True
             if visited >= _STATUS_SCAN_LIMIT:
                 return entries, False
-
-    async def acquire_lease(self, key: str, owner: str, ttl_s: float) -> bool:
-        return await self.counters.acquire_lease(key, owner, ttl_s)
-
-    async def release_lease(self, key: str, owner: str) -> None:
-        await self.counters.release_lease(key, owner)
-
-    async def incr(self, key: str, amount: int, ttl_s: int) -> int:
-        return await self.counters.incr(key, amount, ttl_s)
-
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
-        await self.counters.incr_many(amounts, ttl_s)
-
-    async def read_counters(self, keys: list[str]) -> dict[str, int]:
-        return await self.counters.read_counters(keys)
-
-    async def admit(
-        self,
-        key: str,
-        units: int,
-        *,
-        limit: int,
-        window_s: float,
-        now: float,
-        counts: Mapping[str, int] | None = None,
-        ttls: Mapping[str, int] | None = None,
-    ) -> Admission:
-        return await self.counters.admit(
-            key, units, limit=limit, window_s=window_s, now=now, counts=counts, ttls=ttls
-        )
 
 
 async def _primaries(client: Any) -> list[Any]:

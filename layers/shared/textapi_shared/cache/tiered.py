@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from textapi_shared.cache.protocol import CacheStatus, InvalidationResult
+from textapi_shared.cache.protocol import CacheStatus, InvalidationResult, KeptByCounters
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from textapi_shared.cache.memory_cache import MemoryCache
     from textapi_shared.cache.protocol import Cache, CacheEntry, StoredSize
-    from textapi_shared.windows import Admission
 
 
-class TieredCache:
+class TieredCache(KeptByCounters):
     """Reads try the front, then the back (a back hit is copied to the front with its remaining TTL).
 
     An invalidation clears this instance's front tier but cannot reach other instances' fronts, so a
@@ -25,6 +22,7 @@ class TieredCache:
     def __init__(self, front: MemoryCache, back: Cache, *, front_ttl_s: float = 60.0) -> None:
         self.front = front
         self.back = back
+        self.counters = back  # counters, leases and budgets are the shared tier's alone
         self.name = f"tiered({front.name}+{back.name})"
         self._front_ttl_s = front_ttl_s
 
@@ -71,33 +69,3 @@ class TieredCache:
 
     async def ping(self) -> float:
         return await self.back.ping()
-
-    async def acquire_lease(self, key: str, owner: str, ttl_s: float) -> bool:
-        return await self.back.acquire_lease(key, owner, ttl_s)
-
-    async def release_lease(self, key: str, owner: str) -> None:
-        await self.back.release_lease(key, owner)
-
-    async def incr(self, key: str, amount: int, ttl_s: int) -> int:
-        return await self.back.incr(key, amount, ttl_s)
-
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
-        await self.back.incr_many(amounts, ttl_s)
-
-    async def read_counters(self, keys: list[str]) -> dict[str, int]:
-        return await self.back.read_counters(keys)
-
-    async def admit(
-        self,
-        key: str,
-        units: int,
-        *,
-        limit: int,
-        window_s: float,
-        now: float,
-        counts: Mapping[str, int] | None = None,
-        ttls: Mapping[str, int] | None = None,
-    ) -> Admission:
-        return await self.back.admit(
-            key, units, limit=limit, window_s=window_s, now=now, counts=counts, ttls=ttls
-        )

@@ -7,12 +7,11 @@ items late, so the claim's condition treats an expired record as absent and read
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from typing import TYPE_CHECKING, Any
 
-from textapi_shared.aws import aws_client, aws_error_code
+from textapi_shared.aws import DynamoDBTable, aws_error_code
 from textapi_shared.idempotency.store import IdempotencyRecord
 
 if TYPE_CHECKING:
@@ -37,18 +36,13 @@ class DynamoDBIdempotencyStore:
         namespace: str = "",
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._settings = settings
-        self._injected = client
         self.table_name = table_name or settings.cache_table_name
+        self._table = DynamoDBTable(settings, self.table_name, client)
         self._namespace = namespace
         self._clock = clock
 
     def physical_key(self, key: str) -> str:
         return f"{self._namespace}{KEY_PREFIX}{key}"
-
-    async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
-        client = self._injected if self._injected is not None else aws_client(self._settings, "dynamodb")
-        return await asyncio.to_thread(getattr(client, method), TableName=self.table_name, **kwargs)
 
     def _item(self, key: str, record: IdempotencyRecord, expires_at: float) -> dict[str, Any]:
         return {
@@ -62,7 +56,7 @@ class DynamoDBIdempotencyStore:
         for _ in range(_CLAIM_ATTEMPTS):
             now = self._clock()
             try:
-                await self._call(
+                await self._table.call(
                     "put_item",
                     Item=self._item(key, IdempotencyRecord(fingerprint), now + lease_s),
                     ConditionExpression="attribute_not_exists(pk) OR expires_at <= :now",
@@ -72,7 +66,7 @@ class DynamoDBIdempotencyStore:
             except Exception as exc:
                 if aws_error_code(exc) != _CONDITION_FAILED:
                     raise
-            found = await self._call(
+            found = await self._table.call(
                 "get_item", Key={"pk": {"S": self.physical_key(key)}}, ConsistentRead=True
             )
             item = found.get("Item")
@@ -82,7 +76,7 @@ class DynamoDBIdempotencyStore:
         raise RuntimeError(f"idempotency key {key!r} kept changing while being claimed")
 
     async def complete(self, key: str, record: IdempotencyRecord, *, ttl_s: int) -> None:
-        await self._call("put_item", Item=self._item(key, record, self._clock() + ttl_s))
+        await self._table.call("put_item", Item=self._item(key, record, self._clock() + ttl_s))
 
     async def release(self, key: str) -> None:
-        await self._call("delete_item", Key={"pk": {"S": self.physical_key(key)}})
+        await self._table.call("delete_item", Key={"pk": {"S": self.physical_key(key)}})

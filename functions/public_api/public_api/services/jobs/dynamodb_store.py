@@ -9,13 +9,12 @@ worker threads.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
 from public_api.services.jobs import dynamodb_rows as rows
 from public_api.services.jobs.records import ACTIVE, CANCELLED, QUEUED, RUNNING
-from textapi_shared.aws import aws_client, aws_error_code
+from textapi_shared.aws import DynamoDBTable, aws_error_code
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _NAMES = {"#status": "status", "#finished": "finished_at", "#updated": "updated_at", "#done": "groups_done"}
-_BATCH_GET_KEYS = 100
 
 
 class DynamoDBJobStore:
@@ -37,23 +35,16 @@ class DynamoDBJobStore:
         table_name: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._settings = settings
-        self._injected = client
         self.table_name = table_name or settings.jobs_table_name
+        self._table = DynamoDBTable(settings, self.table_name, client)
         self._threshold = settings.cache_compression_threshold
         self._clock = clock
         # Every row of a job expires with it: the expiry of each job this instance has seen.
         self._expiry: dict[str, float] = {}
 
-    def _client(self) -> Any:
-        return self._injected if self._injected is not None else aws_client(self._settings, "dynamodb")
-
-    async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
-        return await asyncio.to_thread(getattr(self._client(), method), TableName=self.table_name, **kwargs)
-
     async def _put_once(self, row: dict[str, Any]) -> bool:
         try:
-            await self._call("put_item", Item=row, ConditionExpression="attribute_not_exists(pk)")
+            await self._table.call("put_item", Item=row, ConditionExpression="attribute_not_exists(pk)")
         except Exception as exc:
             if aws_error_code(exc) == _CONDITION_FAILED:
                 return False
@@ -62,7 +53,7 @@ class DynamoDBJobStore:
 
     async def _update_job(self, job_id: str, expression: str, condition: str, values: dict[str, Any]) -> bool:
         try:
-            await self._call(
+            await self._table.call(
                 "update_item",
                 Key=rows.job_key(job_id),
                 UpdateExpression=expression,
@@ -88,7 +79,7 @@ class DynamoDBJobStore:
         while True:
             if limit is not None:
                 kwargs["Limit"] = limit - len(found)
-            page = await self._call("query", **kwargs)
+            page = await self._table.call("query", **kwargs)
             found.extend(page.get("Items", []))
             if "LastEvaluatedKey" not in page or (limit is not None and len(found) >= limit):
                 return found
@@ -96,26 +87,7 @@ class DynamoDBJobStore:
 
     async def _batch_get(self, keys: list[dict[str, Any]], projection: str) -> list[dict[str, Any]]:
         """Rows by key (consistent reads), in no particular order; absent rows are left out."""
-        found: list[dict[str, Any]] = []
-        for start in range(0, len(keys), _BATCH_GET_KEYS):
-            pending: dict[str, Any] = {
-                self.table_name: {
-                    "Keys": keys[start : start + _BATCH_GET_KEYS],
-                    "ConsistentRead": True,
-                    "ProjectionExpression": projection,
-                    "ExpressionAttributeNames": {"#status": "status"},
-                }
-            }
-            for attempt in range(5):
-                response = await asyncio.to_thread(self._client().batch_get_item, RequestItems=pending)
-                found.extend(response.get("Responses", {}).get(self.table_name, []))
-                pending = response.get("UnprocessedKeys") or {}
-                if not pending:
-                    break
-                await asyncio.sleep(0.02 * 2**attempt)
-            else:
-                raise RuntimeError("DynamoDB left keys unprocessed after retries")
-        return found
+        return await self._table.batch_get(keys, projection=projection, names={"#status": "status"})
 
     async def _expires_at(self, job_id: str) -> float:
         if job_id not in self._expiry:
@@ -129,7 +101,7 @@ class DynamoDBJobStore:
         self._expiry[job.job_id] = job.expires_at
 
     async def get(self, job_id: str) -> JobRecord | None:
-        found = await self._call("get_item", Key=rows.job_key(job_id), ConsistentRead=True)
+        found = await self._table.call("get_item", Key=rows.job_key(job_id), ConsistentRead=True)
         if "Item" not in found:
             return None
         job = rows.job_from(found["Item"])
@@ -190,7 +162,7 @@ class DynamoDBJobStore:
     async def mark_group_done(self, job_id: str, group: int) -> int:
         """`ADD` to a number set: atomic, and adding a group twice changes nothing."""
         try:
-            response = await self._call(
+            response = await self._table.call(
                 "update_item",
                 Key=rows.job_key(job_id),
                 UpdateExpression="ADD #done :group",

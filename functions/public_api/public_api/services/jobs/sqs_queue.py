@@ -61,9 +61,9 @@ class SqsJobQueue:
     async def delay(self, receipt_handle: str, seconds: float) -> None:
         """Make a received message visible again only after `seconds` (its retry back-off)."""
         visibility = max(0, min(_MAX_VISIBILITY_S, round(seconds)))
+        # The client is built (on first use) in the worker thread too, not on the event loop.
         await asyncio.to_thread(
-            self._client().change_message_visibility,
-            QueueUrl=self.queue_url,
-            ReceiptHandle=receipt_handle,
-            VisibilityTimeout=visibility,
+            lambda: self._client().change_message_visibility(
+                QueueUrl=self.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=visibility
+            )
         )
