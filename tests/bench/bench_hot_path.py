@@ -57,7 +57,6 @@ TEXT = (
     "Measure in the same run, take medians, and name the machine's load next to every figure you report. "
     "A benchmark that cannot fail is only a printout, so every target here is checked when the run ends."
 )
-CONTEXT = FakeLambdaContext()
 
 
 def handler_for(**overrides: object):
@@ -67,24 +66,51 @@ def handler_for(**overrides: object):
 
 
 def medians(contenders: dict[str, object], rounds: int, warmup: int = 50, between=None) -> dict[str, float]:
-    """Median seconds per call of each contender, taken in turn each round; `between()` runs after each
+    """Median seconds per call of each contender, taken in turn each round; `between()` runs before each
     call, off the clock."""
     samples: dict[str, list[float]] = {name: [] for name in contenders}
     for index in range(warmup + rounds):
         for name, call in contenders.items():
+            if between is not None:
+                between()
             started = time.perf_counter()
             call()
             if index >= warmup:
                 samples[name].append(time.perf_counter() - started)
-            if between is not None:
-                between()
     return {name: statistics.median(taken) for name, taken in samples.items()}
 
 
-def event_stream(body: bytes, headers: dict[str, str], count: int):
-    """Events built before the clock starts (the handler may change the one it is given)."""
-    template = build_http_event("POST", PATH, headers=headers, body=body)
-    return iter([copy.deepcopy(template) for _ in range(count)])
+class Invocations:
+    """What a contender's handler is called with, each time: an event built before the clock starts (the
+    handler may change the one it is given) and a new Lambda context, as Lambda gives every invocation
+    (its deadline starts when it is made: one context for the whole run would run out on a slow host).
+    `ready()` makes the next pair off the clock; `medians` calls it before every call."""
+
+    def __init__(self, events: list[dict]) -> None:
+        self._events = iter(events)
+        self._next: tuple[dict, FakeLambdaContext] | None = None
+
+    @classmethod
+    def copies(cls, body: bytes | str, headers: dict[str, str], count: int) -> Invocations:
+        template = build_http_event("POST", PATH, headers=headers, body=body)
+        return cls([copy.deepcopy(template) for _ in range(count)])
+
+    def ready(self) -> None:
+        if self._next is None:
+            self._next = (next(self._events), FakeLambdaContext())
+
+    def call(self, handler) -> dict:
+        self.ready()
+        (event, context), self._next = self._next, None
+        return handler(event, context)
+
+
+def ready_all(*streams: Invocations):
+    def ready() -> None:
+        for stream in streams:
+            stream.ready()
+
+    return ready
 
 
 def round_trip(redis_url: str):
@@ -121,17 +147,17 @@ def bench_hits(redis_url: str, rounds: int) -> tuple[list[str], list[Target]]:
     }
     for handler in handlers.values():  # the first call fills the cache; the second must hit it
         for _ in range(2):
-            response = handler(build_http_event("POST", PATH, headers={"x-api-key": KEY}, body=body), CONTEXT)
+            response = Invocations.copies(body, {"x-api-key": KEY}, 1).call(handler)
             assert response["statusCode"] == 200, response
         assert json.loads(response["body"])["cache_hit"] is True
     gc.freeze()  # as `finish_cold_start` does at the end of init: what init built is not collected again
     count = rounds + 60
-    keyed = {name: event_stream(body, {"x-api-key": KEY}, count) for name in handlers}
-    bare = event_stream(body, {}, count)
+    keyed = {name: Invocations.copies(body, {"x-api-key": KEY}, count) for name in handlers}
+    bare = Invocations.copies(body, {}, count)
 
-    def call(handler, events):
+    def call(handler, stream: Invocations):
         def run() -> None:
-            response = handler(next(events), CONTEXT)
+            response = stream.call(handler)
             assert response["statusCode"] == 200, response
 
         return run
@@ -143,6 +169,7 @@ def bench_hits(redis_url: str, rounds: int) -> tuple[list[str], list[Target]]:
             "round trip": round_trip(redis_url),
         },
         rounds,
+        between=ready_all(bare, *keyed.values()),
     )
     base = taken["bare"]
     lines = [
@@ -191,7 +218,7 @@ def bench_miss(rounds: int) -> tuple[list[str], list[Target]]:
         )
         count = rounds + 60
         # A new text every time: each call misses the cache and reaches the fake server.
-        events = iter(
+        invocations = Invocations(
             [
                 build_http_event(
                     "POST",
@@ -204,7 +231,7 @@ def bench_miss(rounds: int) -> tuple[list[str], list[Target]]:
         )
 
         def miss() -> None:
-            response = handler(next(events), CONTEXT)
+            response = invocations.call(handler)
             assert response["statusCode"] == 200, response
             assert json.loads(response["body"])["cache_hit"] is False
 
@@ -230,6 +257,7 @@ def bench_miss(rounds: int) -> tuple[list[str], list[Target]]:
             # Whatever either left on the loop runs off the clock, or each contender would pay the other's.
             for _ in range(3):
                 loop.run_until_complete(asyncio.sleep(0))
+            invocations.ready()
 
         miss()  # the handler's first Gemini call builds its client (imports the SDK): not a request's cost
         direct()

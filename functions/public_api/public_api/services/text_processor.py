@@ -162,7 +162,8 @@ class TextProcessor:
         texts = (request.text, request.question) if request.question else (request.text,)
         options = request.resolved_options()
         # The entry of the model that would answer: the primary's unless its breaker is open.
-        key = self._key(request, options, scope, self._provider.current_model(operation))
+        model = self._provider.current_model(operation)
+        key = self._key(request, options, scope, model)
         entry: CacheEntry | None = None
         get_ms = 0.0
         if read_cache:
@@ -184,7 +185,7 @@ class TextProcessor:
 
         async def fill() -> TextProcessingResponse:
             return await self._fill(
-                key, request, options, verdict, deadline, scope, counts, started, not_before
+                (key, model), request, options, verdict, deadline, scope, counts, started, not_before
             )
 
         try:
@@ -232,7 +233,7 @@ class TextProcessor:
 
     async def _fill(
         self,
-        key: str,
+        keyed: tuple[str, str],
         request: TextProcessingRequest,
         options: dict[str, int],
         verdict: GuardVerdict,
@@ -243,7 +244,9 @@ class TextProcessor:
         not_before: float,
     ) -> TextProcessingResponse:
         """The one computation of `key` in this instance: another instance's answer if it comes while
-        this one waits for the lease, else a new AI call, stored, with the lease given up after."""
+        this one waits for the lease, else a new AI call, stored, with the lease given up after.
+        `keyed`: the key and the model it names."""
+        key, key_model = keyed
         remaining = deadline.remaining()
         claim = await self._flights.claim(
             key,
@@ -258,7 +261,8 @@ class TextProcessor:
             response = await self._answers.answer(self._provider, request, options, deadline, started)
             # Kept under the model that answered: a fallback's answer is never read as the primary's.
             model = response.metadata["model"]
-            await self._write(self._key(request, options, scope, model), response, verdict, counts)
+            entry_key = key if model == key_model else self._key(request, options, scope, model)
+            await self._write(entry_key, response, verdict, counts)
             return response
         finally:
             await self._flights.release(key, claim)

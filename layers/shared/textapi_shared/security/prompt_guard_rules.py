@@ -576,26 +576,39 @@ def _trigger_regex(words: Iterable[str], symbols: Iterable[str]) -> re.Pattern[s
 @dataclass(frozen=True)
 class Matcher:
     trigger: re.Pattern[str]
-    # trigger word -> the compiled pattern of every rule that has a pattern starting with it
+    # trigger word -> (rule, pattern) for each pattern that can match where the trigger is found, of every
+    # rule with a pattern that starts with it
     by_trigger: dict[str, tuple[tuple[str, re.Pattern[str]], ...]]
+
+
+def _can_start_at(lead_words: frozenset[str], trigger: str) -> bool:
+    """Whether a pattern whose leads start with `lead_words` can match where the scan found `trigger`.
+
+    A pattern matches from its lead's first word on (what comes before it is a lookbehind), so where
+    the text starts with `trigger` it can only match if one of those words is a prefix of the trigger
+    or the trigger a prefix of it: every other pattern fails there, and trying it would only cost time.
+    """
+    return any(word.startswith(trigger) or trigger.startswith(word) for word in lead_words)
 
 
 @functools.cache
 def matcher() -> Matcher:
-    # One regex per rule: at a trigger its branches with other leads fail on their first character.
-    rules: dict[str, list[str]] = {}
-    for name, _, regex in _SOURCES:
-        rules.setdefault(name, []).append(f"(?:{regex})")
-    compiled = {name: re.compile("|".join(parts)) for name, parts in rules.items()}
-    by_trigger: dict[str, dict[str, re.Pattern[str]]] = {}
-    for name, triggers, _ in _SOURCES:
-        for trigger in triggers:
-            by_trigger.setdefault(trigger, {})[name] = compiled[name]
+    # At a trigger, only the patterns that can match there are tried, each compiled once: at a common
+    # word ("the", "for") a rule tries the one or two patterns that start with it, not all it has.
+    compiled = [(name, lead_words, re.compile(regex)) for name, lead_words, regex in _SOURCES]
+    by_trigger: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {}
+    for trigger in sorted({trigger for _, lead_words, _ in _SOURCES for trigger in lead_words}):
+        rules = {name for name, lead_words, _ in compiled if trigger in lead_words}
+        by_trigger[trigger] = tuple(
+            (name, pattern)
+            for name, lead_words, pattern in compiled
+            if name in rules and _can_start_at(lead_words, trigger)
+        )
     return Matcher(
         trigger=_trigger_regex(
             (t for t in by_trigger if t[0].isalnum()), (t for t in by_trigger if not t[0].isalnum())
         ),
-        by_trigger={trigger: tuple(per_rule.items()) for trigger, per_rule in by_trigger.items()},
+        by_trigger=by_trigger,
     )
 
 
