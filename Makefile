@@ -24,7 +24,7 @@ export AWS_REGION ?= us-east-1
 export AWS_DEFAULT_REGION ?= $(AWS_REGION)
 
 .PHONY: help install run test test-artifact fuzz lint format validate build deploy outputs logs delete \
-	local bench bench-instructions clean list-resil-presets show-resil-preset validate-resil-config \
+	local bench bench-instructions bench-miss-breakdown clean list-resil-presets show-resil-preset validate-resil-config \
 	recommend-resil-preset
 
 help: ## List the targets
@@ -104,6 +104,9 @@ bench: $(VENV)/.installed ## Cold start, hot path and per-request overhead vs a 
 
 bench-instructions: $(VENV)/.installed ## Cold start counted in CPU instructions (valgrind): machine load cannot move it
 	$(PY) tests/bench/bench_cold_start.py --instructions
+
+bench-miss-breakdown: $(VENV)/.installed ## Where a cache miss's time goes, segment by segment (a diagnostic, no target)
+	$(PY) tests/bench/miss_breakdown.py
 
 list-resil-presets: $(VENV)/.installed ## The bundled resilience presets
 	PYTHONPATH=$(CODE_PATH) $(PY) infra/resilience_cli.py list

@@ -202,8 +202,9 @@ def test_issue_11_tuning_set_rates():
 # was stored under and a hit under the same version is not inspected again: changing a rule without a new
 # RULES_VERSION would let entries stored under the old rules answer unchecked. Change both together. The
 # one exception is a change that provably gives every text the verdict it had (a faster pattern for
-# exactly the same matches): it updates this hash alone, and its commit says how that was shown, since a
-# new RULES_VERSION would make every cached answer be inspected again on each hit until it expires.
+# exactly the same matches): it updates this hash alone, and its commit says how that was shown (with
+# `python tests/unit/prompt_guard_equivalence.py <the commit before>`), since a new RULES_VERSION would make
+# every cached answer be inspected again on each hit until it expires.
 RULES_FILES_SHA256 = "2ac8c5f2640b78cebc81d2ebf86035a3b0fda7cf9aa9d8599f943c550f54d77e"
 
 
