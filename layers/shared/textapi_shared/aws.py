@@ -50,6 +50,8 @@ def aws_client(settings: SharedSettings, service: str) -> Any:
 
 _BATCH_GET_KEYS = 100  # DynamoDB's limit per BatchGetItem
 _BATCH_ATTEMPTS = 5
+# Where a batch operation's response holds the requests DynamoDB did not process (to send again).
+_UNPROCESSED = {"batch_get_item": "UnprocessedKeys", "batch_write_item": "UnprocessedItems"}
 
 
 class DynamoDBTable:
@@ -68,18 +70,27 @@ class DynamoDBTable:
         """`method` (put_item, query, ...) on this table."""
         return await asyncio.to_thread(self._invoke, method, {"TableName": self.name, **kwargs})
 
-    async def call_batch(self, method: str, request_items: dict[str, Any]) -> dict[str, Any]:
-        """A batch operation (`RequestItems`, keyed by table name)."""
-        return await asyncio.to_thread(self._invoke, method, {"RequestItems": request_items})
+    async def call_batch(self, method: str, request_items: dict[str, Any]) -> list[dict[str, Any]]:
+        """A batch operation (`RequestItems`, keyed by table name), with what DynamoDB leaves unprocessed
+        sent again after a short back-off: the response of every attempt."""
+        leftover = _UNPROCESSED[method]
+        responses: list[dict[str, Any]] = []
+        for attempt in range(_BATCH_ATTEMPTS):
+            response = await asyncio.to_thread(self._invoke, method, {"RequestItems": request_items})
+            responses.append(response)
+            request_items = response.get(leftover) or {}
+            if not request_items:
+                return responses
+            await asyncio.sleep(0.02 * 2**attempt)
+        raise RuntimeError(f"DynamoDB left items unprocessed after {_BATCH_ATTEMPTS} attempts ({method})")
 
     async def batch_get(
         self, keys: list[dict[str, Any]], *, projection: str, names: dict[str, str]
     ) -> list[dict[str, Any]]:
-        """The items at `keys` (consistent reads; missing ones are absent), 100 keys a request, unprocessed
-        keys asked again with a short back-off."""
+        """The items at `keys` (consistent reads; missing ones are absent), 100 keys a request."""
         found: list[dict[str, Any]] = []
         for start in range(0, len(keys), _BATCH_GET_KEYS):
-            request: dict[str, Any] = {
+            request = {
                 self.name: {
                     "Keys": keys[start : start + _BATCH_GET_KEYS],
                     "ConsistentRead": True,
@@ -87,15 +98,8 @@ class DynamoDBTable:
                     "ExpressionAttributeNames": names,
                 }
             }
-            for attempt in range(_BATCH_ATTEMPTS):
-                response = await self.call_batch("batch_get_item", request)
+            for response in await self.call_batch("batch_get_item", request):
                 found.extend(response.get("Responses", {}).get(self.name, []))
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                await asyncio.sleep(0.02 * 2**attempt)
-            else:
-                raise RuntimeError("DynamoDB left keys unprocessed after retries")
         return found
 
     def _invoke(self, method: str, kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,6 @@ boto3's client is synchronous: every call runs in a worker thread.
 
 from __future__ import annotations
 
-import asyncio
 import fnmatch
 import math
 import time
@@ -44,7 +43,6 @@ if TYPE_CHECKING:
 MAX_ITEM_VALUE_BYTES = 350_000  # DynamoDB's item limit is 400 KB, attribute names included
 _META = "meta#namespace"
 _BATCH_WRITE_ITEMS = 25
-_BATCH_ATTEMPTS = 5
 
 
 class DynamoDBCache(KeptByCounters):
@@ -207,15 +205,7 @@ class DynamoDBCache(KeptByCounters):
                 {"DeleteRequest": {"Key": {"pk": {"S": pk}}}}
                 for pk in pks[start : start + _BATCH_WRITE_ITEMS]
             ]
-            pending: dict[str, Any] = {self.table_name: requests}
-            for attempt in range(_BATCH_ATTEMPTS):
-                response = await self._table.call_batch("batch_write_item", pending)
-                pending = response.get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                await asyncio.sleep(0.02 * 2**attempt)
-            else:
-                raise RuntimeError("DynamoDB left deletes unprocessed after retries")
+            await self._table.call_batch("batch_write_item", {self.table_name: requests})
         return len(pks)
 
     async def ping(self) -> float:
