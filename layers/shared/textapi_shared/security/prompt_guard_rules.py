@@ -597,7 +597,7 @@ def matcher() -> Matcher:
     # word ("the", "for") a rule tries the one or two patterns that start with it, not all it has.
     compiled = [(name, lead_words, re.compile(regex)) for name, lead_words, regex in _SOURCES]
     by_trigger: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {}
-    for trigger in sorted({trigger for _, lead_words, _ in _SOURCES for trigger in lead_words}):
+    for trigger in sorted(TRIGGERS):
         rules = {name for name, lead_words, _ in compiled if trigger in lead_words}
         by_trigger[trigger] = tuple(
             (name, pattern)
