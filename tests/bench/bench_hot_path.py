@@ -17,7 +17,6 @@ import asyncio
 import copy
 import gc
 import json
-import os
 import statistics
 import sys
 import time
@@ -29,7 +28,7 @@ for folder in ("layers/shared", "functions/public_api", "infra/local", "tests", 
     sys.path.insert(0, str(ROOT / folder))
 
 import baseline_route  # noqa: E402
-from targets import Target, finish  # noqa: E402
+from targets import Target, finish, load_average, report_stream  # noqa: E402
 
 from fakes.apigw_events import build_http_event  # noqa: E402
 from fakes.gemini_server import FakeGeminiServer, Reply  # noqa: E402
@@ -57,6 +56,7 @@ TEXT = (
     "Measure in the same run, take medians, and name the machine's load next to every figure you report. "
     "A benchmark that cannot fail is only a printout, so every target here is checked when the run ends."
 )
+ANSWER = "Serverless trades cold starts for elasticity; caches and limits help."  # the fake Gemini's
 
 
 def handler_for(**overrides: object):
@@ -103,6 +103,45 @@ class Invocations:
         self.ready()
         (event, context), self._next = self._next, None
         return handler(event, context)
+
+
+def miss_invocations(count: int) -> Invocations:
+    """`count` summarize requests, each with a text of its own: every one misses the cache."""
+    return Invocations(
+        [
+            build_http_event(
+                "POST",
+                PATH,
+                headers={"x-api-key": KEY},
+                body=json.dumps({"text": f"{TEXT} Run {uuid.uuid4().hex}.", "operation": "summarize"}),
+            )
+            for _ in range(count)
+        ]
+    )
+
+
+def settle(loop: asyncio.AbstractEventLoop) -> None:
+    """Run what the last call left on the loop (a connection's close, which the fake's HTTP/1.0 answer
+    starts), off the clock: or the next call would pay for it."""
+    for _ in range(3):
+        loop.run_until_complete(asyncio.sleep(0))
+
+
+def direct_client(gemini: FakeGeminiServer):
+    """A google-genai client of the fake, configured as the provider's (no SDK retries): the direct call
+    a miss is compared with."""
+    from google import genai
+    from google.genai import types
+
+    return genai.Client(
+        api_key=gemini.api_key,
+        http_options=types.HttpOptions(
+            base_url=gemini.base_url,
+            api_version="v1beta",
+            timeout=25_000,
+            retry_options=types.HttpRetryOptions(attempts=1),
+        ),
+    ).aio
 
 
 def ready_all(*streams: Invocations):
@@ -190,24 +229,15 @@ def bench_hits(redis_url: str, rounds: int) -> tuple[list[str], list[Target]]:
 
 
 def bench_miss(rounds: int) -> tuple[list[str], list[Target]]:
-    from google import genai
     from google.genai import types
 
     with FakeGeminiServer() as gemini:
-        gemini.default = Reply(text="Serverless trades cold starts for elasticity; caches and limits help.")
+        gemini.default = Reply(text=ANSWER)
         handler = handler_for(
             ai_provider="gemini", gemini_api_key=gemini.api_key, gemini_base_url=gemini.base_url
         )
         loop = asyncio.get_event_loop()  # the loop Mangum runs every invocation on
-        client = genai.Client(
-            api_key=gemini.api_key,
-            http_options=types.HttpOptions(
-                base_url=gemini.base_url,
-                api_version="v1beta",
-                timeout=25_000,
-                retry_options=types.HttpRetryOptions(attempts=1),
-            ),
-        ).aio
+        client = direct_client(gemini)
         prompt = build_ai_request(
             Operation.SUMMARIZE,
             TEXT,
@@ -216,19 +246,7 @@ def bench_miss(rounds: int) -> tuple[list[str], list[Target]]:
             temperature=0.7,
             timeout_s=25,
         )
-        count = rounds + 60
-        # A new text every time: each call misses the cache and reaches the fake server.
-        invocations = Invocations(
-            [
-                build_http_event(
-                    "POST",
-                    PATH,
-                    headers={"x-api-key": KEY},
-                    body=json.dumps({"text": f"{TEXT} Run {uuid.uuid4().hex}.", "operation": "summarize"}),
-                )
-                for _ in range(count)
-            ]
-        )
+        invocations = miss_invocations(rounds + 60)
 
         def miss() -> None:
             response = invocations.call(handler)
@@ -253,16 +271,15 @@ def bench_miss(rounds: int) -> tuple[list[str], list[Target]]:
         def direct() -> None:
             loop.run_until_complete(generate())
 
-        def settle() -> None:
+        def between() -> None:
             # Whatever either left on the loop runs off the clock, or each contender would pay the other's.
-            for _ in range(3):
-                loop.run_until_complete(asyncio.sleep(0))
+            settle(loop)
             invocations.ready()
 
         miss()  # the handler's first Gemini call builds its client (imports the SDK): not a request's cost
         direct()
         gc.freeze()
-        taken = medians({"direct": direct, "miss": miss}, rounds, between=settle)
+        taken = medians({"direct": direct, "miss": miss}, rounds, between=between)
     added_ms = (taken["miss"] - taken["direct"]) * 1000
     lines = [
         f"cache miss, {len(TEXT)}-character text, memory backend, fake Gemini (no delay), {rounds} rounds:",
@@ -277,11 +294,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1500, help="rounds of the hit comparison")
     parser.add_argument("--miss-rounds", type=int, default=300, help="rounds of the miss comparison")
     args = parser.parse_args()
-    # Powertools writes JSON logs and EMF to stdout: send fd 1 to /dev/null, report on a copy of it.
-    report = os.fdopen(os.dup(1), "w")
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    lines = [f"Python {sys.version.split()[0]}, load average {load} (1, 5, 15 min)"]
+    report = report_stream()
+    lines = [f"Python {sys.version.split()[0]}, load average {load_average()} (1, 5, 15 min)"]
     with redis_server() as redis_url:
         hit_lines, hit_targets = bench_hits(redis_url, args.rounds)
     miss_lines, miss_targets = bench_miss(args.miss_rounds)

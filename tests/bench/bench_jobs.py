@@ -42,6 +42,8 @@ for folder in ("layers/shared", "functions/public_api", "infra/local", "tests"):
 # As in Lambda: Powertools' batch processor then keeps one event loop per execution environment.
 os.environ.setdefault("LAMBDA_TASK_ROOT", str(ROOT / "functions/public_api"))
 
+from targets import report_stream  # noqa: E402
+
 from fakes.cfn_template import load_template  # noqa: E402
 from fakes.lambda_context import FakeLambdaContext  # noqa: E402
 from fakes.loops import run  # noqa: E402
@@ -296,8 +298,7 @@ def main() -> int:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     batch_size = int(load_template()["Resources"]["PublicApiWorkerEventSource"]["Properties"]["BatchSize"])
     default_limit = PublicApiSettings.model_fields["batch_ai_concurrency_limit"].default
-    report = os.fdopen(os.dup(1), "w")
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # JSON logs and EMF lines go to stdout
+    report = report_stream()
     with gemini_process() as gemini:
         runs = [
             run_job(gemini, args.items, args.environments, batch_size, limit)

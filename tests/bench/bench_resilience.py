@@ -26,7 +26,7 @@ for folder in ("layers/shared", "tests"):
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 
-from targets import Target, finish  # noqa: E402
+from targets import Target, finish, report_stream  # noqa: E402
 
 from fakes.services import moto_server, redis_server  # noqa: E402
 from textapi_shared.ai.provider import AIRequest, AIResponse, Operation  # noqa: E402
@@ -191,9 +191,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=3.0, help="length of the amortised run per store")
     args = parser.parse_args()
-    # Powertools and the events log to stdout/stderr: report on a copy of fd 1.
-    report = os.fdopen(os.dup(1), "w")
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    report = report_stream()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the moto server's access log
     finish(*asyncio.run(run(args.calls, args.seconds)), out=report)
 

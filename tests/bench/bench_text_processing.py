@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -17,7 +16,7 @@ for folder in ("layers/shared", "functions/public_api", "infra/local", "tests", 
     sys.path.insert(0, str(ROOT / folder))
 
 import baseline_app  # noqa: E402
-from targets import Target, finish  # noqa: E402
+from targets import Target, finish, report_stream  # noqa: E402
 
 from fakes.apigw_events import build_http_event  # noqa: E402
 from fakes.gemini_server import Delay, FakeGeminiServer, Reply  # noqa: E402
@@ -123,9 +122,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--batches", type=int, default=5)
     args = parser.parse_args()
-    # Powertools writes JSON logs and EMF to stdout: send fd 1 to /dev/null, report on a copy of it.
-    report = os.fdopen(os.dup(1), "w")
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    report = report_stream()
     batch_lines, targets = bench_batch(args.batches)
     finish(bench_process(args.rounds) + batch_lines, targets, out=report)
 

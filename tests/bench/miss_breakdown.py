@@ -20,11 +20,9 @@ import asyncio
 import functools
 import gc
 import json
-import os
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,9 +31,8 @@ for folder in ("layers/shared", "functions/public_api", "infra/local", "tests", 
 
 import baseline_route  # noqa: E402
 import bench_hot_path as hot  # noqa: E402
-from google import genai  # noqa: E402
-from google.genai import types  # noqa: E402
 from google.genai.models import AsyncModels  # noqa: E402
+from targets import load_average, report_stream  # noqa: E402
 
 from fakes.gemini_server import FakeGeminiServer, Reply  # noqa: E402
 from public_api.services.text_processor import TextProcessor  # noqa: E402
@@ -88,24 +85,12 @@ def breakdown(gemini: FakeGeminiServer) -> list[str]:
     handler = hot.handler_for(
         ai_provider="gemini", gemini_api_key=gemini.api_key, gemini_base_url=gemini.base_url
     )
-    body = {"operation": "summarize"}
-    invocations = hot.Invocations(
-        [
-            hot.build_http_event(
-                "POST",
-                hot.PATH,
-                headers={"x-api-key": hot.KEY},
-                body=json.dumps({**body, "text": f"{hot.TEXT} {uuid.uuid4().hex}"}),
-            )
-            for _ in range(ROUNDS + 50)
-        ]
-    )
+    invocations = hot.miss_invocations(ROUNDS + 50)
     loop = asyncio.get_event_loop()
     taken: dict[str, list[float]] = {name: [] for name, _, _ in SEGMENTS}
     whole: list[float] = []
     for index in range(ROUNDS + 50):
-        for _ in range(3):  # what the last call left on the loop runs off the clock
-            loop.run_until_complete(asyncio.sleep(0))
+        hot.settle(loop)
         invocations.ready()
         _marks.clear()
         _marks["start"] = time.perf_counter()
@@ -125,12 +110,7 @@ def breakdown(gemini: FakeGeminiServer) -> list[str]:
 
 
 def bare_after_sdk(gemini: FakeGeminiServer) -> list[str]:
-    client = genai.Client(
-        api_key=gemini.api_key,
-        http_options=types.HttpOptions(
-            base_url=gemini.base_url, retry_options=types.HttpRetryOptions(attempts=1)
-        ),
-    ).aio
+    client = hot.direct_client(gemini)
     loop = asyncio.get_event_loop()
 
     async def generate() -> None:
@@ -164,13 +144,11 @@ def bare_after_sdk(gemini: FakeGeminiServer) -> list[str]:
 
 
 def main() -> None:
-    report = os.fdopen(os.dup(1), "w")  # Powertools writes JSON logs and EMF to stdout
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    report = report_stream()
     with FakeGeminiServer() as gemini:
-        gemini.default = Reply(text="Serverless trades cold starts for elasticity; caches and limits help.")
+        gemini.default = Reply(text=hot.ANSWER)
         lines = [
-            f"Python {sys.version.split()[0]}, load average {load}",
+            f"Python {sys.version.split()[0]}, load average {load_average()}",
             *bare_after_sdk(gemini),
             *breakdown(gemini),
         ]

@@ -3,8 +3,22 @@ exits 1 when one is missed, so `make bench` fails (it runs every script first, t
 
 from __future__ import annotations
 
+import os
 import sys
-from typing import NamedTuple
+from typing import NamedTuple, TextIO
+
+
+def report_stream() -> TextIO:
+    """Where a bench reports: a copy of stdout, with fd 1 itself sent to /dev/null, since Powertools (and
+    the events) write JSON logs and EMF there."""
+    report = os.fdopen(os.dup(1), "w")
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    return report
+
+
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load, to print beside timings."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 class Target(NamedTuple):
