@@ -140,8 +140,9 @@ class Cache(Protocol):
 
 
 class KeptByCounters:
-    """The counter, lease and budget part of `Cache` for a shared backend whose `counters` object keeps
-    them (`RedisCounters`, `DynamoDBCounters`): each call is passed on as it is."""
+    """The counter, lease and budget part of `Cache`, each call passed on as it is to the backend's
+    `counters`: `RedisCounters` or `DynamoDBCounters`, the in-process `MemoryCounterStore` (whose cache
+    overrides the leases: one instance needs none), or a tiered cache's shared tier."""
 
     counters: Any
 
