@@ -12,11 +12,9 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from public_api.services.jobs.factory import build_jobs
+from public_api.composition import build_services
 from public_api.services.jobs.records import InvalidJobMessageError, JobMessage
 from public_api.services.jobs.sqs_queue import SqsJobQueue
-from public_api.services.processing import build_processing
-from textapi_shared.aws import SecureParameters
 from textapi_shared.errors import ConfigurationError
 from textapi_shared.monitoring.metric_names import MetricName
 from textapi_shared.monitoring.observability import build_observability
@@ -91,9 +89,7 @@ def create_worker(
     if settings.jobs_backend != "sqs":
         raise ConfigurationError("The job worker consumes SQS: it needs JOBS_BACKEND=sqs.")
     observability = build_observability(settings)
-    secrets = SecureParameters(settings, logger=observability.logger)
-    processing = build_processing(settings, observability, secrets)
-    jobs = build_jobs(settings, processing, observability, store=store)
-    assert isinstance(jobs.queue, SqsJobQueue)  # JOBS_BACKEND=sqs builds it
-    consumer = JobConsumer(jobs.worker, jobs.queue, settings, observability)
+    services = build_services(settings, observability, job_store=store)
+    assert isinstance(services.job_queue, SqsJobQueue)  # JOBS_BACKEND=sqs builds it
+    consumer = JobConsumer(services.job_worker, services.job_queue, settings, observability)
     return build_sqs_handler(observability, consumer.record_handler_for)

@@ -102,6 +102,14 @@ class DynamoDBTable:
                 found.extend(response.get("Responses", {}).get(self.name, []))
         return found
 
+    async def items_by_pk(
+        self, pks: list[str], *, projection: str, names: dict[str, str]
+    ) -> dict[str, dict[str, Any]]:
+        """`batch_get` for a table keyed by `pk` alone: the items found, by pk."""
+        keys = [{"pk": {"S": pk}} for pk in dict.fromkeys(pks)]
+        items = await self.batch_get(keys, projection=projection, names=names)
+        return {item["pk"]["S"]: item for item in items}
+
     def _invoke(self, method: str, kwargs: dict[str, Any]) -> dict[str, Any]:
         client = self._client if self._client is not None else aws_client(self._settings, "dynamodb")
         return getattr(client, method)(**kwargs)

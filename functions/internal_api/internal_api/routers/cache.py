@@ -6,13 +6,16 @@ from internal_api.cache_schemas import (
     CacheMetricsResponse,
     CacheStatusResponse,
 )
-from internal_api.dependencies import AdminKey, CacheStats, SharedCache
+from internal_api.dependencies import Services
 from textapi_shared.ai.provider import Operation
 from textapi_shared.cache.keys import matches_every_entry
 from textapi_shared.errors import InputValidationError
+from textapi_shared.web.dependencies import ADMIN_KEY
 from textapi_shared.web.openapi import ADMIN, WITH_BODY, error_responses
 
-router = APIRouter(prefix="/internal/cache", tags=["cache"], responses=error_responses(*ADMIN))
+router = APIRouter(
+    prefix="/internal/cache", tags=["cache"], dependencies=[ADMIN_KEY], responses=error_responses(*ADMIN)
+)
 OPERATIONS = [operation.value for operation in Operation]
 
 
@@ -23,26 +26,25 @@ def _refused(message: str, field: str, reason: str, kind: str) -> InputValidatio
 
 
 @router.get("/status", response_model=CacheStatusResponse)
-async def cache_status(_admin: AdminKey, cache: SharedCache, statistics: CacheStats) -> CacheStatusResponse:
+async def cache_status(services: Services) -> CacheStatusResponse:
     """Backend, connectivity (probed, with latency), entries or memory, and the fleet-wide hit ratio."""
-    status = (await cache.status()).as_dict()
-    snapshot = await statistics.snapshot(OPERATIONS)
+    status = (await services.cache.status()).as_dict()
+    snapshot = await services.cache_statistics.snapshot(OPERATIONS)
     return CacheStatusResponse(**status, hit_ratio=snapshot["totals"]["hit_ratio"])
 
 
 @router.get("/metrics", response_model=CacheMetricsResponse)
-async def cache_metrics(_admin: AdminKey, cache: SharedCache, statistics: CacheStats) -> CacheMetricsResponse:
+async def cache_metrics(services: Services) -> CacheMetricsResponse:
     """Hits and misses per operation, get/set latency and compression ratio, fleet-wide."""
-    snapshot = await statistics.snapshot(OPERATIONS)
-    return CacheMetricsResponse(backend=cache.name, **snapshot)
+    snapshot = await services.cache_statistics.snapshot(OPERATIONS)
+    return CacheMetricsResponse(backend=services.cache.name, **snapshot)
 
 
 @router.post("/invalidate", response_model=CacheInvalidateResponse, responses=error_responses(*WITH_BODY))
-async def cache_invalidate(
-    body: CacheInvalidateRequest, _admin: AdminKey, cache: SharedCache
-) -> CacheInvalidateResponse:
-    """Remove entries by `pattern` and/or `operation` (everything only with `all: true`); 503 if the
-    backend failed, since then it did not happen."""
+async def cache_invalidate(body: CacheInvalidateRequest, services: Services) -> CacheInvalidateResponse:
+    """Remove entries by `pattern` and/or `operation` (everything only with `all: true`); every instance
+    stops serving them from memory at its next request; 503 if the backend failed, since then it did not
+    happen."""
     if not (body.pattern or body.operation or body.everything):
         raise _refused(
             "Say what to invalidate: a `pattern`, an `operation`, or `all: true` to wipe everything.",
@@ -64,7 +66,9 @@ async def cache_invalidate(
             "matches every entry; send all: true to wipe everything",
             "match_everything",
         )
-    result = await cache.invalidate(
+    result = await services.cache.invalidate(
         pattern=body.pattern, operation=body.operation, everything=body.everything
     )
-    return CacheInvalidateResponse(removed=result.removed, method=result.method, detail=result.detail)
+    generation = await services.generation.bump(services.fleet)
+    detail = f"{result.detail}; cache generation {generation}: other instances drop their memory tier"
+    return CacheInvalidateResponse(removed=result.removed, method=result.method, detail=detail)

@@ -2,16 +2,7 @@ from functools import partial
 
 from fastapi import APIRouter
 
-from internal_api.dependencies import (
-    AdminKey,
-    Authenticator,
-    CacheStats,
-    ResilienceServices,
-    Secrets,
-    Settings,
-    SharedCache,
-    TrafficMetrics,
-)
+from internal_api.dependencies import Services
 from internal_api.schemas import MonitoringHealthResponse, MonitoringMetricsResponse
 from textapi_shared.ai.provider import Operation
 from textapi_shared.monitoring.health import (
@@ -22,29 +13,29 @@ from textapi_shared.monitoring.health import (
 )
 from textapi_shared.resilience.config_source import ssm_check
 from textapi_shared.timestamps import utc_timestamp
+from textapi_shared.web.dependencies import ADMIN_KEY
 from textapi_shared.web.openapi import ADMIN, error_responses
 
-router = APIRouter(prefix="/internal/monitoring", tags=["monitoring"], responses=error_responses(*ADMIN))
+router = APIRouter(
+    prefix="/internal/monitoring",
+    tags=["monitoring"],
+    dependencies=[ADMIN_KEY],
+    responses=error_responses(*ADMIN),
+)
 
 
 @router.get("/health", response_model=MonitoringHealthResponse)
-async def monitoring_health(
-    _admin: AdminKey,
-    settings: Settings,
-    authenticator: Authenticator,
-    secrets: Secrets,
-    cache: SharedCache,
-    resilience: ResilienceServices,
-) -> MonitoringHealthResponse:
+async def monitoring_health(services: Services) -> MonitoringHealthResponse:
     """Every component checked for real: key sources and the Gemini key re-read from SSM, the cache
     backend probed, breakers synced from the store, the resilience parameters read."""
+    settings, resilience = services.settings, services.resilience
     overall, components = await run_checks(
         {
             "authentication": authentication_check(
-                authenticator, production=settings.is_production, force=True
+                services.authenticator, production=settings.is_production, force=True
             ),
-            "ai": ai_configuration_check(settings, secrets, force=True),
-            "cache": cache_check(cache),
+            "ai": ai_configuration_check(settings, services.secrets, force=True),
+            "cache": cache_check(services.cache),
             "resilience": partial(resilience.health, sync=True),
             "ssm": ssm_check(resilience.config),
         }
@@ -59,19 +50,17 @@ async def monitoring_health(
 
 
 @router.get("/metrics", response_model=MonitoringMetricsResponse)
-async def monitoring_metrics(
-    _admin: AdminKey, settings: Settings, traffic: TrafficMetrics, cache_statistics: CacheStats
-) -> MonitoringMetricsResponse:
+async def monitoring_metrics(services: Services) -> MonitoringMetricsResponse:
     """Requests, errors, latency percentiles and cache hit ratio per operation, fleet-wide."""
     operations = [operation.value for operation in Operation]
-    requests = await traffic.snapshot(operations)
-    cache = await cache_statistics.snapshot(operations)
+    requests = await services.request_metrics.snapshot(operations)
+    cache = await services.cache_statistics.snapshot(operations)
     per_operation = {
         op: {**requests["operations"][op], "cache_hit_ratio": cache["operations"][op]["hit_ratio"]}
         for op in operations
     }
     return MonitoringMetricsResponse(
-        scope="instance" if settings.cache_backend == "memory" else "fleet",
+        scope="instance" if services.settings.cache_backend == "memory" else "fleet",
         window_s=requests["window_s"],
         operations=per_operation,
         totals={**requests["totals"], "cache_hit_ratio": cache["totals"]["hit_ratio"]},

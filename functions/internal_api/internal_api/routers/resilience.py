@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from internal_api.dependencies import AdminKey, ResilienceServices
+from internal_api.dependencies import ResilienceServices
 from internal_api.resilience_schemas import (
     ActiveConfigRequest,
     ActiveConfigResponse,
@@ -39,9 +39,15 @@ from textapi_shared.resilience.presets import (
     templates,
 )
 from textapi_shared.timestamps import utc_timestamp
+from textapi_shared.web.dependencies import ADMIN_KEY
 from textapi_shared.web.openapi import ADMIN, WITH_BODY, error_responses
 
-router = APIRouter(prefix="/internal/resilience", tags=["resilience"], responses=error_responses(*ADMIN))
+router = APIRouter(
+    prefix="/internal/resilience",
+    tags=["resilience"],
+    dependencies=[ADMIN_KEY],
+    responses=error_responses(*ADMIN),
+)
 # Routes with a path parameter: FastAPI documents a 422 for them (in its own schema unless we do).
 _NAMED = error_responses(404, 422)
 # A POST without a body param still has its body bounded (413); nothing parses it.
@@ -97,7 +103,7 @@ def _invalid(message: str, field: str, errors: list[str], **extra: Any) -> Input
 
 
 @router.get("/health", response_model=ResilienceHealthResponse)
-async def resilience_health(_admin: AdminKey, resilience: ResilienceServices) -> ResilienceHealthResponse:
+async def resilience_health(resilience: ResilienceServices) -> ResilienceHealthResponse:
     """Circuit breakers open, half-open and closed, fleet-wide, and the configuration source."""
     health = await resilience.health(sync=True)
     return ResilienceHealthResponse(
@@ -113,13 +119,13 @@ async def resilience_health(_admin: AdminKey, resilience: ResilienceServices) ->
 
 
 @router.get("/config", response_model=ResilienceConfigResponse)
-async def resilience_config(_admin: AdminKey, resilience: ResilienceServices) -> ResilienceConfigResponse:
+async def resilience_config(resilience: ResilienceServices) -> ResilienceConfigResponse:
     """The configuration actually in force, where it came from and when it was loaded."""
     return _config_response(await resilience.config.get(), resilience)
 
 
 @router.get("/config/presets", response_model=PresetListResponse)
-async def list_presets(_admin: AdminKey, resilience: ResilienceServices) -> PresetListResponse:
+async def list_presets(resilience: ResilienceServices) -> PresetListResponse:
     """Every preset, with the policy each operation gets under it."""
     config = await resilience.config.get()
     presets = [_preset_response(p) for p in config.presets.values()]
@@ -127,7 +133,7 @@ async def list_presets(_admin: AdminKey, resilience: ResilienceServices) -> Pres
 
 
 @router.get("/config/presets/{name}", response_model=PresetResponse, responses=_NAMED)
-async def get_preset(name: str, _admin: AdminKey, resilience: ResilienceServices) -> PresetResponse:
+async def get_preset(name: str, resilience: ResilienceServices) -> PresetResponse:
     """One preset; 404 for an unknown name."""
     config = await resilience.config.get()
     if name not in config.presets:
@@ -136,13 +142,13 @@ async def get_preset(name: str, _admin: AdminKey, resilience: ResilienceServices
 
 
 @router.get("/config/templates", response_model=TemplateListResponse)
-async def list_templates(_admin: AdminKey) -> TemplateListResponse:
+async def list_templates() -> TemplateListResponse:
     """Starting points for a custom configuration."""
     return TemplateListResponse(templates=[TemplateResponse(id=k, **v) for k, v in templates().items()])
 
 
 @router.get("/config/templates/{name}", response_model=TemplateResponse, responses=_NAMED)
-async def get_template(name: str, _admin: AdminKey) -> TemplateResponse:
+async def get_template(name: str) -> TemplateResponse:
     """One template; 404 for an unknown name."""
     if name not in templates():
         raise NotFoundError(f"No template named {name[:40]!r}.", details={"available": list(templates())})
@@ -154,14 +160,14 @@ async def get_template(name: str, _admin: AdminKey) -> TemplateResponse:
     response_model=PresetRecommendationResponse,
     responses=error_responses(422),
 )
-async def recommend(environment: str, _admin: AdminKey) -> PresetRecommendationResponse:
+async def recommend(environment: str) -> PresetRecommendationResponse:
     """The preset suited to an environment name (development, staging, production, ...)."""
     recommendation = recommend_preset(environment).as_dict()
     return PresetRecommendationResponse(**recommendation, available_presets=list(PRESET_NAMES))
 
 
 @router.post("/config/validate", response_model=ValidationResponse, responses=error_responses(*WITH_BODY))
-async def validate_config(body: ValidateConfigRequest, _admin: AdminKey) -> ValidationResponse:
+async def validate_config(body: ValidateConfigRequest) -> ValidationResponse:
     """Errors, warnings and suggestions for a custom configuration; nothing is applied."""
     if isinstance(body.configuration, str):
         _, result = validate_custom_json(body.configuration)
@@ -172,7 +178,7 @@ async def validate_config(body: ValidateConfigRequest, _admin: AdminKey) -> Vali
 
 @router.put("/config/active", response_model=ActiveConfigResponse, responses=error_responses(*WITH_BODY, 409))
 async def set_active_config(
-    body: ActiveConfigRequest, _admin: AdminKey, resilience: ResilienceServices
+    body: ActiveConfigRequest, resilience: ResilienceServices
 ) -> ActiveConfigResponse:
     """Validate, then write the active preset and/or custom configuration to SSM; every instance
     applies it within the parameter cache age (this one at once)."""
@@ -208,7 +214,7 @@ async def set_active_config(
 
 
 @router.get("/circuit-breakers", response_model=CircuitBreakerListResponse)
-async def list_breakers(_admin: AdminKey, resilience: ResilienceServices) -> CircuitBreakerListResponse:
+async def list_breakers(resilience: ResilienceServices) -> CircuitBreakerListResponse:
     """Every circuit breaker (per operation, or per operation@model with fallback models), as the shared
     store sees it."""
     await resilience.breakers.sync_all()
@@ -218,7 +224,7 @@ async def list_breakers(_admin: AdminKey, resilience: ResilienceServices) -> Cir
 
 
 @router.get("/circuit-breakers/{name}", response_model=CircuitBreakerResponse, responses=_NAMED)
-async def get_breaker(name: str, _admin: AdminKey, resilience: ResilienceServices) -> CircuitBreakerResponse:
+async def get_breaker(name: str, resilience: ResilienceServices) -> CircuitBreakerResponse:
     """One circuit breaker (`operation`, or `operation@model` with fallback models); 404 if unknown."""
     breaker = resilience.breakers.require(name)
     await breaker.sync()
@@ -228,7 +234,7 @@ async def get_breaker(name: str, _admin: AdminKey, resilience: ResilienceService
 @router.post(
     "/circuit-breakers/{name}/reset", response_model=BreakerResetResponse, responses={**_NAMED, **_EMPTY_POST}
 )
-async def reset_breaker(name: str, _admin: AdminKey, resilience: ResilienceServices) -> BreakerResetResponse:
+async def reset_breaker(name: str, resilience: ResilienceServices) -> BreakerResetResponse:
     """Close a circuit breaker for every instance (seen at their next sync); 503 if the store failed."""
     breaker = resilience.breakers.require(name)
     await breaker.sync()  # so the reset is logged as the transition the fleet sees
@@ -238,7 +244,7 @@ async def reset_breaker(name: str, _admin: AdminKey, resilience: ResilienceServi
 
 
 @router.get("/metrics", response_model=ResilienceMetricsResponse)
-async def resilience_metrics(_admin: AdminKey, resilience: ResilienceServices) -> ResilienceMetricsResponse:
+async def resilience_metrics(resilience: ResilienceServices) -> ResilienceMetricsResponse:
     """Calls, successes, transient failures, retries, rejections and breaker openings per operation."""
     stats = await resilience.breakers.fleet_stats()
     totals = {f: sum(s.get(f, 0) for s in stats.values()) for f in STAT_FIELDS}
@@ -251,7 +257,7 @@ async def resilience_metrics(_admin: AdminKey, resilience: ResilienceServices) -
 
 
 @router.post("/metrics/reset", response_model=MetricsResetResponse, responses=_EMPTY_POST)
-async def reset_metrics(_admin: AdminKey, resilience: ResilienceServices) -> MetricsResetResponse:
+async def reset_metrics(resilience: ResilienceServices) -> MetricsResetResponse:
     """Zero the resilience metrics of every operation (breaker states are untouched)."""
     await resilience.breakers.reset_stats()
     return MetricsResetResponse(reset=True, timestamp=utc_timestamp())
@@ -259,9 +265,7 @@ async def reset_metrics(_admin: AdminKey, resilience: ResilienceServices) -> Met
 
 # After `/metrics/reset`: an OPTIONS there must be answered from the reset route (Allow: POST).
 @router.get("/metrics/{operation}", response_model=OperationMetricsResponse, responses=_NAMED)
-async def operation_metrics(
-    operation: str, _admin: AdminKey, resilience: ResilienceServices
-) -> OperationMetricsResponse:
+async def operation_metrics(operation: str, resilience: ResilienceServices) -> OperationMetricsResponse:
     """The resilience metrics of one operation (summed over its models' breakers with fallback models)
     or of one breaker (`operation@model`); 404 for an unknown name."""
     names = [n for n in resilience.breakers.names if operation in (n, operation_of(n))]

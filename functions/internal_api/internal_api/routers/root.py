@@ -1,7 +1,8 @@
 from fastapi import APIRouter, Request
 from fastapi.routing import APIRoute
 
-from internal_api.dependencies import Settings
+from internal_api.dependencies import Services
+from internal_api.routers import INDEXED
 from internal_api.schemas import EndpointInfo, ServiceInfoResponse
 from textapi_shared.web.openapi import error_responses
 
@@ -11,7 +12,7 @@ router = APIRouter(prefix="/internal", tags=["service"], responses=error_respons
 # `/internal` matches the HTTP API route `ANY /internal` exactly; `/internal/` is served too.
 @router.get("", response_model=ServiceInfoResponse)
 @router.get("/", response_model=ServiceInfoResponse, include_in_schema=False)
-async def service_info(request: Request, settings: Settings) -> ServiceInfoResponse:
+async def service_info(request: Request, services: Services) -> ServiceInfoResponse:
     """Service information and the index of internal endpoints (no key needed)."""
     # From the routers themselves: building the OpenAPI document would cost ~100 ms on a cold start.
     endpoints = [
@@ -20,14 +21,14 @@ async def service_info(request: Request, settings: Settings) -> ServiceInfoRespo
             methods=sorted(route.methods),
             summary=route.summary or route.name.replace("_", " ").title(),
         )
-        for router in request.app.state.routers
-        for route in router.routes
+        for indexed in (router, *INDEXED)
+        for route in indexed.routes
         if isinstance(route, APIRoute) and route.include_in_schema
     ]
     return ServiceInfoResponse(
-        service=settings.service_name,
-        version=settings.version,
-        stage=settings.stage,
+        service=services.settings.service_name,
+        version=services.settings.version,
+        stage=services.settings.stage,
         docs_url=request.app.docs_url,
         endpoints=endpoints,
     )

@@ -7,29 +7,19 @@ import re
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from public_api.dependencies import (
-    ApiKey,
-    CacheScope,
-    Idempotency,
-    Jobs,
-    Limiter,
-    RateLimitSubject,
-    Settings,
-    check_job_size,
-)
+from public_api.dependencies import Context, Idempotency, Services, check_job_size, owner_of
 from public_api.job_schemas import JobStatusResponse, JobSubmitRequest, JobSubmittedResponse
 from public_api.schemas import BatchItemResult, TextProcessingResponse
 from public_api.services.jobs.service import JobView
 from public_api.services.text_processor import check_lengths
 from textapi_shared.errors import InputValidationError, NotFoundError
 from textapi_shared.timestamps import utc_timestamp
+from textapi_shared.web.dependencies import METERED_READ, PUBLIC_KEY
 from textapi_shared.web.idempotency import model_response
 from textapi_shared.web.openapi import KEYED, WITH_BODY, error_responses
 
 PREFIX = "/v1/text_processing/jobs"
-router = APIRouter(prefix=PREFIX, tags=["jobs"], responses=error_responses(*KEYED))
-# Submitting spends one request of the per-minute budget, and a refused submission a quarter of one.
-METERED_ROUTES = (("POST", PREFIX),)
+router = APIRouter(prefix=PREFIX, tags=["jobs"], dependencies=[PUBLIC_KEY], responses=error_responses(*KEYED))
 _JOB_ID = re.compile(r"^job_[0-9a-f]{32}$")
 MAX_PAGE = 500
 
@@ -106,22 +96,16 @@ def _status(view: JobView) -> JobStatusResponse:
     responses=error_responses(*WITH_BODY, 409, 429),
 )
 async def submit_job(
-    body: JobSubmitRequest,
-    request: Request,
-    subject: RateLimitSubject,
-    scope: CacheScope,
-    limiter: Limiter,
-    jobs: Jobs,
-    settings: Settings,
-    idempotency: Idempotency,
+    body: JobSubmitRequest, request: Request, ctx: Context, services: Services, idempotency: Idempotency
 ) -> Response:
     """Queue a batch as an asynchronous job (202 and a Location to poll); submitting costs one request."""
-    check_lengths([(("body", "requests", i), item) for i, item in enumerate(body.requests)], settings)
+    check_lengths(
+        [(("body", "requests", i), item) for i, item in enumerate(body.requests)], services.settings
+    )
 
     async def submit() -> Response:
-        state = await limiter.consume(subject)
-        job = await jobs.submit(
-            subject, body.requests, batch_id=body.batch_id, callback_url=body.callback_url, cache_scope=scope
+        job = await services.jobs.submit(
+            ctx, owner_of(ctx), body.requests, batch_id=body.batch_id, callback_url=body.callback_url
         )
         submitted = JobSubmittedResponse(
             job_id=job.job_id,
@@ -133,28 +117,36 @@ async def submit_job(
         )
         # root_path is the stage prefix behind a named stage (`/dev`), so the Location is reachable.
         location = f"{request.scope.get('root_path', '')}{PREFIX}/{job.job_id}"
-        return model_response(submitted, status_code=202, headers={"Location": location, **state.headers()})
+        return model_response(submitted, status_code=202, headers={"Location": location})
 
     return await idempotency.run(submit)
 
 
-@router.get("/{job_id}", response_model=JobStatusResponse, responses=error_responses(404, 422))
+@router.get(
+    "/{job_id}",
+    response_model=JobStatusResponse,
+    dependencies=[METERED_READ],
+    responses=error_responses(404, 422, 429),
+)
 async def get_job(
     job_id: str,
-    _caller: ApiKey,
-    subject: RateLimitSubject,
-    jobs: Jobs,
+    ctx: Context,
+    services: Services,
     limit: int = Query(100, ge=1, le=MAX_PAGE, description="results per page"),
     next_token: str | None = Query(None, max_length=200),
 ) -> JobStatusResponse:
-    """Status, counts and a page of results (index order) of one of your jobs."""
-    view = await jobs.view(subject, _checked_id(job_id), start=_start(next_token), limit=limit)
+    """Status, counts and a page of results (index order) of one of your jobs; costs a quarter request."""
+    view = await services.jobs.view(owner_of(ctx), _checked_id(job_id), start=_start(next_token), limit=limit)
     return _status(view)
 
 
-@router.delete("/{job_id}", response_model=JobStatusResponse, responses=error_responses(404, 422))
-async def cancel_job(
-    job_id: str, _caller: ApiKey, subject: RateLimitSubject, jobs: Jobs
-) -> JobStatusResponse:
-    """Cancel one of your jobs: items not started yet never run (a finished job is left as it is)."""
-    return _status(await jobs.cancel(subject, _checked_id(job_id)))
+@router.delete(
+    "/{job_id}",
+    response_model=JobStatusResponse,
+    dependencies=[METERED_READ],
+    responses=error_responses(404, 422, 429),
+)
+async def cancel_job(job_id: str, ctx: Context, services: Services) -> JobStatusResponse:
+    """Cancel one of your jobs: items not started yet never run (a finished job is left as it is); costs a
+    quarter request."""
+    return _status(await services.jobs.cancel(owner_of(ctx), _checked_id(job_id)))

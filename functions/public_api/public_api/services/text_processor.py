@@ -1,44 +1,41 @@
-"""One text operation from validated request to response: limits, cache, prompt guard, one AI call per
-distinct text (single-flight), metrics.
+"""One text operation from validated request to response: cached? → guard → share or call → validate →
+store → record.
 
 The hot path is a cache hit: one key, one read, no prompt-guard pass when the entry was stored under
-the same guard rules (its verdict is kept with it), and the request's fleet counters written in one
-batch. A miss inspects the text, then shares the AI call with every concurrent request for the same
-key, in this instance and (through a lease in the shared store) in the others.
+the same guard rules (its verdict is kept with it), and the request's charge and fleet counters written
+in one round trip. A miss inspects the text, spends the charge, then shares the AI call with every
+concurrent request for the same key, in this instance and (through a lease in the fleet state) in the
+others.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from public_api.services.answer_generation import AnswerGenerator
 from public_api.services.cached_answers import from_cache, shared_copy, stored_value, stored_verdict
 from public_api.services.prompts import PROMPT_VERSION
 from textapi_shared.ai.provider import Operation
 from textapi_shared.cache.keys import cache_key, ttl_for
-from textapi_shared.counters import CounterBatch
 from textapi_shared.errors import ApiError, GatewayTimeoutError, InputValidationError, ServiceUnavailableError
 from textapi_shared.monitoring.metric_names import MetricName
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     from aws_lambda_powertools.logging import Logger
 
     from public_api.config import PublicApiSettings
     from public_api.schemas import TextProcessingRequest, TextProcessingResponse
-    from textapi_shared.cache.protocol import Cache, CacheEntry
+    from public_api.services.context import RequestContext
+    from textapi_shared.cache.generation import CacheGeneration
+    from textapi_shared.cache.protocol import CacheEntry, ResponseCache
     from textapi_shared.cache.single_flight import SingleFlight
     from textapi_shared.cache.statistics import CacheStatistics
     from textapi_shared.monitoring.observability import Observability
     from textapi_shared.monitoring.request_metrics import RequestMetrics
-    from textapi_shared.resilience.deadline import Deadline
     from textapi_shared.resilience.resilient_provider import ResilientProvider
     from textapi_shared.security.prompt_guard import GuardVerdict, PromptGuard
-    from textapi_shared.security.rate_limiter import Charge
 
 
 def check_lengths(
@@ -67,6 +64,17 @@ def check_lengths(
         raise InputValidationError(f"Invalid request: {summary}", details={"errors": errors})
 
 
+class Lookup(NamedTuple):
+    """A request as the cache and the AI see it: the answer's key names the model that would answer."""
+
+    request: TextProcessingRequest
+    operation: Operation
+    texts: tuple[str, ...]  # what the prompt guard inspects
+    options: dict[str, int]
+    model: str
+    key: str
+
+
 class TextProcessor:
     def __init__(
         self,
@@ -75,61 +83,37 @@ class TextProcessor:
         guard: PromptGuard,
         settings: PublicApiSettings,
         observability: Observability,
-        cache: Cache,
+        cache: ResponseCache,
+        generation: CacheGeneration,
         statistics: CacheStatistics,
         request_metrics: RequestMetrics,
         flights: SingleFlight,
     ) -> None:
-        self._provider = provider
+        self.provider = provider
         self._guard = guard
         self._settings = settings
         self._obs = observability
         self._cache = cache
+        self._generation = generation
         self._statistics = statistics
         self._request_metrics = request_metrics
         self._flights = flights
         self._answers = AnswerGenerator(settings, observability)
 
     @property
-    def provider(self) -> ResilientProvider:
-        return self._provider
-
-    @property
     def logger(self) -> Logger:
         return self._obs.logger
 
-    @contextlib.asynccontextmanager
-    async def counting(self) -> AsyncIterator[CounterBatch]:
-        """The fleet counters of a request with several items (a batch), written together on exit."""
-        batch = CounterBatch(self._cache)
-        try:
-            yield batch
-        finally:
-            await batch.flush()
-
-    async def process(
-        self,
-        request: TextProcessingRequest,
-        *,
-        deadline: Deadline,
-        read_cache: bool = True,
-        scope: str,
-        counts: CounterBatch | None = None,
-        charge: Charge | None = None,
-    ) -> TextProcessingResponse:
+    async def process(self, request: TextProcessingRequest, ctx: RequestContext) -> TextProcessingResponse:
         """Cached answer if fresh; else the AI's (then cached); a stale answer only when the AI is down.
 
-        `scope` is whose cache entries and single-flight leases the call may use (`key:<hash>`, `open` or
-        `shared`). Every outcome is counted per operation for the fleet-wide metrics: into `counts` when
-        the caller gathers a batch's, else written before this returns. `charge`, the request's rate-limit
-        charge if not spent yet, is spent before the AI is asked or a lease taken, and otherwise (a cache
-        hit) with the counters, in one store round trip; a refused charge is a 429.
+        Every outcome is counted per operation into `ctx.counts`, which the request's owner writes
+        (`RequestContext.finish`) once it is done with every item.
         """
         started = time.perf_counter()
-        batch = counts if counts is not None else CounterBatch(self._cache)
         status = 500
         try:
-            response = await self._process(request, deadline, read_cache, started, scope, batch, charge)
+            response = await self._answer(request, ctx, started)
             status = 200
             return response
         except ApiError as exc:
@@ -141,64 +125,46 @@ class TextProcessor:
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
             await self._request_metrics.record(
-                request.operation, status=status, latency_ms=elapsed_ms, batch=batch
+                request.operation, status=status, latency_ms=elapsed_ms, batch=ctx.counts
             )
-            if charge is not None:
-                await charge.settle(batch)
-            elif counts is None:
-                await batch.flush()
 
-    async def _process(
-        self,
-        request: TextProcessingRequest,
-        deadline: Deadline,
-        read_cache: bool,
-        started: float,
-        scope: str,
-        counts: CounterBatch,
-        charge: Charge | None,
+    async def _answer(
+        self, request: TextProcessingRequest, ctx: RequestContext, started: float
     ) -> TextProcessingResponse:
-        operation = Operation(request.operation)
-        texts = (request.text, request.question) if request.question else (request.text,)
-        options = request.resolved_options()
-        # The entry of the model that would answer: the primary's unless its breaker is open.
-        model = self._provider.current_model(operation)
-        key = self._key(request, options, scope, model)
+        lookup = self._lookup(request, ctx.scope)
         entry: CacheEntry | None = None
         get_ms = 0.0
-        if read_cache:
-            read_started = time.perf_counter()
-            entry = await self._cache.get(key)
-            get_ms = (time.perf_counter() - read_started) * 1000
+        if ctx.read_cache:
+            entry, get_ms = await self._cached(lookup, ctx)
             if entry is not None and entry.fresh:
-                self._pass_cached(operation, entry, texts)
-                await self._statistics.record(operation, hit=True, get_ms=get_ms, batch=counts)
-                self._obs.count_for(operation, MetricName.CACHE_HITS)
                 return from_cache(entry.value, started, stale=False)
-        verdict = self._inspect(operation, texts)
-        if read_cache:
-            await self._statistics.record(operation, hit=False, get_ms=get_ms, batch=counts)
-            self._obs.count_for(operation, MetricName.CACHE_MISSES)
-        not_before = 0.0 if read_cache else time.time()  # no-cache: only an answer newer than the request
-        if charge is not None:
-            await charge.now()  # before a lease or an AI call: a refused request must cause neither
-
-        async def fill() -> TextProcessingResponse:
-            return await self._fill(
-                (key, model), request, options, verdict, deadline, scope, counts, started, not_before
-            )
-
+        verdict = self._inspect(lookup.operation, lookup.texts)
+        if ctx.read_cache:
+            await self._statistics.record(lookup.operation, hit=False, get_ms=get_ms, batch=ctx.counts)
+            self._obs.count_for(lookup.operation, MetricName.CACHE_MISSES)
+        await ctx.spend()  # before a lease or an AI call: a refused request must cause neither
+        not_before = 0.0 if ctx.read_cache else time.time()  # no-cache: only an answer newer than the request
         try:
-            response, joined = await self._flights.share(key, fill)
+            response, joined = await self._flights.share(
+                lookup.key, lambda: self._call(lookup, verdict, ctx, started, not_before)
+            )
         except (ServiceUnavailableError, GatewayTimeoutError):
             if entry is None:
                 raise
-            self._obs.count_for(operation, MetricName.CACHE_STALE_SERVED)
+            self._obs.count_for(lookup.operation, MetricName.CACHE_STALE_SERVED)
             return from_cache(entry.value, started, stale=True)
         if joined:  # another request here made the call: the same answer, this request's timing
-            self._obs.count_for(operation, MetricName.AI_CALLS_SHARED)
+            self._obs.count_for(lookup.operation, MetricName.AI_CALLS_SHARED)
             return shared_copy(response, started)
         return response
+
+    def _lookup(self, request: TextProcessingRequest, scope: str) -> Lookup:
+        operation = Operation(request.operation)
+        options = request.resolved_options()
+        # The entry of the model that would answer: the primary's unless its breaker is open.
+        model = self.provider.current_model(operation)
+        texts = (request.text, request.question) if request.question else (request.text,)
+        return Lookup(request, operation, texts, options, model, self._key(request, options, scope, model))
 
     def _key(self, request: TextProcessingRequest, options: dict[str, int], scope: str, model: str) -> str:
         return cache_key(
@@ -206,11 +172,34 @@ class TextProcessor:
             text=request.text,
             options=options,
             question=request.question,
-            provider=self._provider.name,
+            provider=self.provider.name,
             model=model,
             prompt_version=PROMPT_VERSION,
             scope=scope,
         )
+
+    async def _cached(self, lookup: Lookup, ctx: RequestContext) -> tuple[CacheEntry | None, float]:
+        """The entry for `lookup` (fresh or stale) and the read's milliseconds. A fresh one is served only
+        once the charge confirms the fleet's cache generation has not moved since it was read; if it has,
+        the read is done again under the new one."""
+        expected = self._generation.seen
+        entry, get_ms = await self._read(lookup.key)
+        if entry is None or not entry.fresh:
+            return entry, get_ms
+        self._pass_cached(lookup.operation, entry, lookup.texts)
+        await self._statistics.record(lookup.operation, hit=True, get_ms=get_ms, batch=ctx.counts)
+        if not await ctx.confirm(expected):
+            entry, get_ms = await self._read(lookup.key)
+            if entry is None or not entry.fresh:
+                return entry, get_ms
+            await self._statistics.record(lookup.operation, hit=True, get_ms=get_ms, batch=ctx.counts)
+        self._obs.count_for(lookup.operation, MetricName.CACHE_HITS)
+        return entry, get_ms
+
+    async def _read(self, key: str) -> tuple[CacheEntry | None, float]:
+        read_started = time.perf_counter()
+        entry = await self._cache.get(key)
+        return entry, (time.perf_counter() - read_started) * 1000
 
     def _inspect(self, operation: Operation, texts: tuple[str, ...]) -> GuardVerdict:
         verdict = self._guard.enforce(*texts)
@@ -231,44 +220,39 @@ class TextProcessor:
         self._obs.logger.warning("prompt guard flagged text", extra={"rules": list(verdict.rules)})
         self._obs.count_for(operation, MetricName.PROMPT_FLAGGED)
 
-    async def _fill(
-        self,
-        keyed: tuple[str, str],
-        request: TextProcessingRequest,
-        options: dict[str, int],
-        verdict: GuardVerdict,
-        deadline: Deadline,
-        scope: str,
-        counts: CounterBatch,
-        started: float,
-        not_before: float,
+    async def _call(
+        self, lookup: Lookup, verdict: GuardVerdict, ctx: RequestContext, started: float, not_before: float
     ) -> TextProcessingResponse:
-        """The one computation of `key` in this instance: another instance's answer if it comes while
-        this one waits for the lease, else a new AI call, stored, with the lease given up after.
-        `keyed`: the key and the model it names."""
-        key, key_model = keyed
-        remaining = deadline.remaining()
+        """The one computation of the key in this instance: another instance's answer if it comes while
+        this one waits for the lease, else a new AI call, stored, with the lease given up after."""
+        remaining = ctx.deadline.remaining()
         claim = await self._flights.claim(
-            key,
+            lookup.key,
             lease_s=max(1.0, remaining),  # its holder cannot be working on it any longer than that
             wait_s=min(self._settings.single_flight_wait_seconds, remaining / 2),
             not_before=not_before,
         )
         if claim.entry is not None:
-            self._obs.count_for(request.operation, MetricName.AI_CALLS_SHARED)
+            self._obs.count_for(lookup.operation, MetricName.AI_CALLS_SHARED)
             return from_cache(claim.entry.value, started, stale=False)
         try:
-            response = await self._answers.answer(self._provider, request, options, deadline, started)
+            response = await self._answers.answer(
+                self.provider, lookup.request, lookup.options, ctx.deadline, started
+            )
             # Kept under the model that answered: a fallback's answer is never read as the primary's.
             model = response.metadata["model"]
-            entry_key = key if model == key_model else self._key(request, options, scope, model)
-            await self._write(entry_key, response, verdict, counts)
+            key = (
+                lookup.key
+                if model == lookup.model
+                else self._key(lookup.request, lookup.options, ctx.scope, model)
+            )
+            await self._store(key, response, verdict, ctx)
             return response
         finally:
-            await self._flights.release(key, claim)
+            await self._flights.release(lookup.key, claim)
 
-    async def _write(
-        self, key: str, response: TextProcessingResponse, verdict: GuardVerdict, counts: CounterBatch
+    async def _store(
+        self, key: str, response: TextProcessingResponse, verdict: GuardVerdict, ctx: RequestContext
     ) -> None:
         operation = response.operation
         started = time.perf_counter()
@@ -280,5 +264,5 @@ class TextProcessor:
                 set_ms=(time.perf_counter() - started) * 1000,
                 raw_bytes=stored.raw_bytes,
                 stored_bytes=stored.stored_bytes,
-                batch=counts,
+                batch=ctx.counts,
             )

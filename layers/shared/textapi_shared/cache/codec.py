@@ -6,12 +6,14 @@ import json
 import zlib
 from typing import Any, NamedTuple
 
+from textapi_shared.backend_guard import DecodeFailure
+
 JSON_MARKER = b"J"
 ZLIB_MARKER = b"Z"
 _COMPRESSION_LEVEL = 6
 
 
-class CacheDecodeError(ValueError):
+class CacheDecodeError(DecodeFailure, ValueError):
     """Stored bytes that are not a value this codec wrote (a data problem, not an outage)."""
 
 

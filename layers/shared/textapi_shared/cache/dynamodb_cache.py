@@ -11,7 +11,8 @@ caches the versions for `version_cache_s`, so other instances see a bump within 
 usually costs one GetItem. Pattern invalidation is a Scan bounded by `scan_limit` items (a table
 larger than that is reported as partially invalidated): use operation or everything at scale.
 
-Counters, single-flight leases and rate-limit budgets are items too (`dynamodb_counters`).
+Counters, leases and budgets are items of the same table, kept by the fleet state
+(`fleet.dynamodb_state`), never by the cache.
 boto3's client is synchronous: every call runs in a worker thread.
 """
 
@@ -24,13 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 from textapi_shared.aws import DynamoDBTable, aws_error_code
 from textapi_shared.cache.codec import decode, encode
-from textapi_shared.cache.dynamodb_counters import DynamoDBCounters
 from textapi_shared.cache.keys import operation_of
 from textapi_shared.cache.protocol import (
     CacheEntry,
     CacheStatus,
     InvalidationResult,
-    KeptByCounters,
     StoredSize,
     require_invalidation_target,
 )
@@ -45,7 +44,7 @@ _META = "meta#namespace"
 _BATCH_WRITE_ITEMS = 25
 
 
-class DynamoDBCache(KeptByCounters):
+class DynamoDBCache:
     name = "dynamodb"
 
     def __init__(
@@ -73,7 +72,6 @@ class DynamoDBCache(KeptByCounters):
         self._on_oversize = on_oversize
         self._versions: dict[str, tuple[int, float]] = {}
         self.oversize_skips = 0
-        self.counters = DynamoDBCounters(self._table.call, self._batch_get, namespace=namespace, clock=clock)
 
     # -- keys and namespace versions
 
@@ -96,10 +94,11 @@ class DynamoDBCache(KeptByCounters):
         return self._versions[names[0]][0], self._versions[names[-1]][0] if operation else 0
 
     async def _batch_get(self, pks: list[str], *, projection: str, names: dict[str, str]) -> dict[str, Any]:
-        """Items by pk (consistent reads); missing items are absent from the result."""
-        keys = [{"pk": {"S": pk}} for pk in dict.fromkeys(pks)]
-        items = await self._table.batch_get(keys, projection=projection, names=names)
-        return {item["pk"]["S"]: item for item in items}
+        return await self._table.items_by_pk(pks, projection=projection, names=names)
+
+    def forget_versions(self) -> None:
+        """Read the namespace versions again on the next call (the fleet's cache generation moved)."""
+        self._versions.clear()
 
     # -- entries
 

@@ -18,11 +18,9 @@ from textapi_shared.cache.protocol import (
     CacheEntry,
     CacheStatus,
     InvalidationResult,
-    KeptByCounters,
     StoredSize,
     require_invalidation_target,
 )
-from textapi_shared.counters import MemoryCounterStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -37,7 +35,7 @@ class _Slot(NamedTuple):
     keep_until: float  # after this the slot is gone, stale or not
 
 
-class MemoryCache(KeptByCounters):
+class MemoryCache:
     name = "memory"
 
     def __init__(
@@ -56,7 +54,6 @@ class MemoryCache(KeptByCounters):
         self._threshold = compression_threshold
         self._grace = stale_grace_s
         self._clock = clock
-        self.counters = MemoryCounterStore()
         self.evictions = 0
 
     @classmethod
@@ -109,8 +106,7 @@ class MemoryCache(KeptByCounters):
         require_invalidation_target(pattern, operation, everything)
         if everything:
             removed = len(self._slots)
-            self._slots.clear()
-            self._bytes = 0
+            self.clear()
             return InvalidationResult(removed, "memory_clear", f"removed {removed} entries")
         doomed = [
             key
@@ -138,11 +134,10 @@ class MemoryCache(KeptByCounters):
     async def ping(self) -> float:
         return 0.0
 
-    async def acquire_lease(self, key: str, owner: str, ttl_s: float) -> bool:
-        return True  # no other instance sees this store; concurrent requests here share one call anyway
-
-    async def release_lease(self, key: str, owner: str) -> None:
-        return None
+    def clear(self) -> None:
+        """Drop every entry (the fleet's cache generation moved: another instance invalidated)."""
+        self._slots.clear()
+        self._bytes = 0
 
     def stored_keys(self) -> list[str]:
         """The keys held, least recently used first."""

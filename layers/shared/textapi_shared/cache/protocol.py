@@ -1,15 +1,10 @@
-"""The cache port: entries, results and the `Cache` protocol every backend implements."""
+"""The response-cache port: entries, results and the `ResponseCache` protocol every backend implements."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from textapi_shared.windows import Admission
+from typing import Any, NamedTuple, Protocol
 
 
 @dataclass(frozen=True)
@@ -76,13 +71,13 @@ def require_invalidation_target(pattern: str | None, operation: str | None, ever
         raise ValueError("invalidate needs a pattern, an operation, or everything=True")
 
 
-class Cache(Protocol):
-    """A response cache that is also a `CounterStore` (counters, sliding-window budgets) and holds
-    single-flight leases, all fleet-wide when the backend is shared.
+class ResponseCache(Protocol):
+    """Cached answers: a memory LRU, Redis, DynamoDB, or the memory tier in front of one of them.
 
     Backends never raise `KeyError` for a miss; connectivity errors propagate and are absorbed by
     `GuardedCache`. Invalidation patterns are globs (`fnmatch`) over logical keys (`textapi:v1:...`);
-    pattern and operation together select entries matching both.
+    pattern and operation together select entries matching both. Counters, budgets and leases are not
+    the cache's: they are the fleet state's (`textapi_shared.fleet`).
     """
 
     name: str
@@ -108,70 +103,3 @@ class Cache(Protocol):
     async def ping(self) -> float:
         """One round trip to the backend, nothing scanned: its latency in ms. Raises when unreachable."""
         ...
-
-    async def acquire_lease(self, key: str, owner: str, ttl_s: float) -> bool:
-        """Take the lease on `key` for `owner` when nobody holds a live one; it lapses after `ttl_s`.
-        A store no other instance sees (memory) grants every request: its instance shares calls itself."""
-        ...
-
-    async def release_lease(self, key: str, owner: str) -> None:
-        """Drop the lease on `key` if `owner` still holds it (a lapsed lease may belong to another now)."""
-        ...
-
-    async def incr(self, key: str, amount: int, ttl_s: int) -> int: ...
-
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None: ...
-
-    async def read_counters(self, keys: list[str]) -> dict[str, int]: ...
-
-    async def admit(
-        self,
-        key: str,
-        units: int,
-        *,
-        limit: int,
-        window_s: float,
-        now: float,
-        counts: Mapping[str, int] | None = None,
-        ttls: Mapping[str, int] | None = None,
-    ) -> Admission:
-        """A sliding-window spend, with counters added only when admitted (`CounterStore.admit`)."""
-        ...
-
-
-class KeptByCounters:
-    """The counter, lease and budget part of `Cache`, each call passed on as it is to the backend's
-    `counters`: `RedisCounters` or `DynamoDBCounters`, the in-process `MemoryCounterStore` (whose cache
-    overrides the leases: one instance needs none), or a tiered cache's shared tier."""
-
-    counters: Any
-
-    async def acquire_lease(self, key: str, owner: str, ttl_s: float) -> bool:
-        return await self.counters.acquire_lease(key, owner, ttl_s)
-
-    async def release_lease(self, key: str, owner: str) -> None:
-        await self.counters.release_lease(key, owner)
-
-    async def incr(self, key: str, amount: int, ttl_s: int) -> int:
-        return await self.counters.incr(key, amount, ttl_s)
-
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
-        await self.counters.incr_many(amounts, ttl_s)
-
-    async def read_counters(self, keys: list[str]) -> dict[str, int]:
-        return await self.counters.read_counters(keys)
-
-    async def admit(
-        self,
-        key: str,
-        units: int,
-        *,
-        limit: int,
-        window_s: float,
-        now: float,
-        counts: Mapping[str, int] | None = None,
-        ttls: Mapping[str, int] | None = None,
-    ) -> Admission:
-        return await self.counters.admit(
-            key, units, limit=limit, window_s=window_s, now=now, counts=counts, ttls=ttls
-        )

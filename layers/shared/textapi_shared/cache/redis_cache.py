@@ -2,10 +2,10 @@
 
 Physical keys are `{namespace}{key}`. A value is a 17-byte header (format, stored_at, expires_at)
 followed by the codec's bytes, written with `SET ... EX ttl + grace` so Redis itself drops it once it
-cannot even be served stale. Counters, single-flight leases and rate-limit budgets are `RedisCounters`'.
+cannot even be served stale. Counters, leases and budgets on the same server are the fleet state's
+(`fleet.redis_state`), never the cache's.
 
-In cluster mode every command touches one hash slot: invalidation scans every primary, and the
-counter calls are split by slot (see `redis_counters`).
+In cluster mode every command touches one hash slot: invalidation scans every primary.
 """
 
 from __future__ import annotations
@@ -24,18 +24,16 @@ from textapi_shared.cache.protocol import (
     CacheEntry,
     CacheStatus,
     InvalidationResult,
-    KeptByCounters,
     StoredSize,
     require_invalidation_target,
 )
-from textapi_shared.cache.redis_client import describe_redis_failure, is_cluster, redis_client
-from textapi_shared.cache.redis_counters import RedisCounters
+from textapi_shared.redis_client import describe_redis_failure, is_cluster, redis_client
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from textapi_shared.cache.redis_client import RedisClient
     from textapi_shared.config import SharedSettings
+    from textapi_shared.redis_client import RedisClient
 
 _HEADER = struct.Struct(">Bdd")
 _FORMAT = 1
@@ -51,7 +49,7 @@ def _scan_match(namespace: str, pattern: str) -> str:
     return _GLOB_CHARS.sub(lambda m: "\\" + m.group(0), namespace + literal) + "*"
 
 
-class RedisCache(KeptByCounters):
+class RedisCache:
     name = "redis"
 
     def __init__(
@@ -68,7 +66,6 @@ class RedisCache(KeptByCounters):
         self._clock = clock
         self._grace = settings.cache_stale_grace_seconds
         self._threshold = settings.cache_compression_threshold
-        self.counters = RedisCounters(self._client, namespace=namespace)
 
     async def _client(self) -> RedisClient:
         return self._injected if self._injected is not None else await redis_client(self._settings)

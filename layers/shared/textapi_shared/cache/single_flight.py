@@ -6,9 +6,10 @@ computation takes a short lease on the key in the shared store (`claim`); an ins
 while another holds it waits a bounded time for the cache to fill and answers from it, or goes on
 by itself when the lease lapses, its holder gives it up without an answer, or the wait is over.
 
-Nothing here fails a request: a store that cannot answer grants the lease (`GuardedCache`), a lease
-outlives its holder by at most its TTL, and a wait never exceeds what the caller allows. With the
-memory backend every lease is granted: sharing stays within the instance.
+Leases are the fleet state's, answers the cache's. Nothing here fails a request: a store that cannot
+answer grants the lease (`GuardedFleetState`), a lease outlives its holder by at most its TTL, and a
+wait never exceeds what the caller allows. With the memory backend every lease is granted: sharing
+stays within the instance.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from textapi_shared.cache.protocol import Cache, CacheEntry
+    from textapi_shared.cache.protocol import CacheEntry, ResponseCache
+    from textapi_shared.fleet.protocol import FleetState
 
 T = TypeVar("T")
 
@@ -36,7 +38,8 @@ class Claim(NamedTuple):
 class SingleFlight:
     def __init__(
         self,
-        cache: Cache,
+        cache: ResponseCache,
+        fleet: FleetState,
         *,
         poll_min_s: float = 0.02,
         poll_max_s: float = 0.25,
@@ -44,6 +47,7 @@ class SingleFlight:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._cache = cache
+        self._fleet = fleet
         self._poll_min_s = poll_min_s
         self._poll_max_s = poll_max_s
         self._sleep = sleep
@@ -94,11 +98,11 @@ class SingleFlight:
         give_up_at = self._monotonic() + max(0.0, wait_s)
         pause = self._poll_min_s
         while True:
-            acquired = await self._cache.acquire_lease(key, owner, lease_s)
+            acquired = await self._fleet.acquire_lease(key, owner, lease_s)
             entry = await self._cache.get(key)
             if entry is not None and entry.fresh and entry.stored_at >= not_before:
                 if acquired:
-                    await self._cache.release_lease(key, owner)
+                    await self._fleet.release_lease(key, owner)
                 return Claim(entry=entry)
             if acquired:
                 return Claim(owner=owner)
@@ -111,4 +115,4 @@ class SingleFlight:
     async def release(self, key: str, claim: Claim) -> None:
         """Give up the lease `claim` holds, if any (after the answer is stored, or the call failed)."""
         if claim.owner is not None:
-            await self._cache.release_lease(key, claim.owner)
+            await self._fleet.release_lease(key, claim.owner)

@@ -1,4 +1,4 @@
-"""Cache hit/miss, latency and compression statistics kept as integer counters in a `CounterStore`.
+"""Cache hit/miss, latency and compression statistics kept as integer counters in a `FleetState`.
 
 With the shared cache as the store the numbers are fleet-wide. Counters live in day-long windows
 (`window_s`); a snapshot sums the current and the previous window, i.e. the last one to two days.
@@ -11,12 +11,13 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from textapi_shared.counters import WindowedCounters
+from textapi_shared.fleet.counters import WindowedCounters
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from textapi_shared.counters import CounterBatch, CounterStore
+    from textapi_shared.fleet.counters import CounterBatch
+    from textapi_shared.fleet.protocol import FleetState
 
 STATS_PREFIX = "textapi:stats:cache"
 _FIELDS = ("hits", "misses", "get_us", "sets", "set_us", "raw_bytes", "stored_bytes")
@@ -25,7 +26,7 @@ _FIELDS = ("hits", "misses", "get_us", "sets", "set_us", "raw_bytes", "stored_by
 class CacheStatistics:
     def __init__(
         self,
-        counters: CounterStore,
+        counters: FleetState,
         *,
         window_s: int = 86_400,
         prefix: str = STATS_PREFIX,

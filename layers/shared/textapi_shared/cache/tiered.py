@@ -4,25 +4,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from textapi_shared.cache.protocol import CacheStatus, InvalidationResult, KeptByCounters
+from textapi_shared.cache.protocol import CacheStatus, InvalidationResult
 
 if TYPE_CHECKING:
     from textapi_shared.cache.memory_cache import MemoryCache
-    from textapi_shared.cache.protocol import Cache, CacheEntry, StoredSize
+    from textapi_shared.cache.protocol import CacheEntry, ResponseCache, StoredSize
 
 
-class TieredCache(KeptByCounters):
+class TieredCache:
     """Reads try the front, then the back (a back hit is copied to the front with its remaining TTL).
 
-    An invalidation clears this instance's front tier but cannot reach other instances' fronts, so a
-    front copy lives at most `front_ttl_s`: that bounds how long any instance serves a removed entry.
-    Counters and leases always go to the back, which makes them fleet-wide.
+    An invalidation clears this instance's front tier and the back; other instances clear their fronts
+    when they see the fleet's cache generation move (`cache.generation`), on the next request's round
+    trip. A front copy also lives at most `front_ttl_s`.
     """
 
-    def __init__(self, front: MemoryCache, back: Cache, *, front_ttl_s: float = 60.0) -> None:
+    def __init__(self, front: MemoryCache, back: ResponseCache, *, front_ttl_s: float = 60.0) -> None:
         self.front = front
         self.back = back
-        self.counters = back  # counters, leases and budgets are the shared tier's alone
         self.name = f"tiered({front.name}+{back.name})"
         self._front_ttl_s = front_ttl_s
 
@@ -50,8 +49,7 @@ class TieredCache(KeptByCounters):
         return InvalidationResult(
             shared.removed,
             shared.method,
-            f"{shared.detail}; front tier: {local.removed} local entries removed "
-            f"(other instances' copies expire within {self._front_ttl_s:g} s)",
+            f"{shared.detail}; front tier: {local.removed} local entries removed",
         )
 
     async def status(self) -> CacheStatus:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from textapi_shared.cache.redis_client import RedisClient
     from textapi_shared.config import SharedSettings
     from textapi_shared.idempotency.store import IdempotencyStore
+    from textapi_shared.redis_client import RedisClient
 
 
 def build_idempotency_store(settings: SharedSettings) -> IdempotencyStore:
@@ -18,7 +18,7 @@ def build_idempotency_store(settings: SharedSettings) -> IdempotencyStore:
         from textapi_shared.idempotency.redis_store import RedisIdempotencyStore
 
         async def client() -> RedisClient:  # the running loop's client (see redis_client)
-            from textapi_shared.cache.redis_client import redis_client
+            from textapi_shared.redis_client import redis_client
 
             return await redis_client(settings)
 

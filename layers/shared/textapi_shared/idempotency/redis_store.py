@@ -15,7 +15,7 @@ from textapi_shared.idempotency.store import IdempotencyRecord
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from textapi_shared.cache.redis_client import RedisClient
+    from textapi_shared.redis_client import RedisClient
 
 KEY_PREFIX = "textapi:idempotency:"
 _CLAIM_ATTEMPTS = 3

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
 
     from textapi_shared.aws import SecureParameters
-    from textapi_shared.cache.protocol import Cache
+    from textapi_shared.cache.protocol import ResponseCache
     from textapi_shared.config import SharedSettings
     from textapi_shared.security.api_keys import ApiKeyAuthenticator
 
@@ -120,7 +120,7 @@ def ai_configuration_check(settings: SharedSettings, secrets: SecureParameters, 
     return check
 
 
-def cache_check(cache: Cache):
+def cache_check(cache: ResponseCache):
     """The cache backend really probed (ping with latency, entries); down is `degraded`: requests work."""
 
     async def check() -> ComponentHealth:
@@ -132,7 +132,7 @@ def cache_check(cache: Cache):
     return check
 
 
-def cache_ping_check(cache: Cache):
+def cache_ping_check(cache: ResponseCache):
     """One round trip to the backend, no scan: the check public health can afford on every refresh."""
 
     async def check() -> ComponentHealth:

@@ -1,4 +1,4 @@
-"""Per-operation request counts, errors and latency percentiles, fleet-wide through a `CounterStore`.
+"""Per-operation request counts, errors and latency percentiles, fleet-wide through a `FleetState`.
 
 CloudWatch has the same figures per function (EMF); these exist so `/internal/monitoring/metrics`
 can answer for the whole fleet without CloudWatch permissions or its delay. Latency goes into fixed
@@ -11,12 +11,13 @@ import bisect
 import time
 from typing import TYPE_CHECKING, Any
 
-from textapi_shared.counters import WindowedCounters
+from textapi_shared.fleet.counters import WindowedCounters
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from textapi_shared.counters import CounterBatch, CounterStore
+    from textapi_shared.fleet.counters import CounterBatch
+    from textapi_shared.fleet.protocol import FleetState
 
 LATENCY_BUCKETS_MS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000)
 _BUCKET_FIELDS = (*(f"le_{bound}" for bound in LATENCY_BUCKETS_MS), "le_inf")
@@ -27,7 +28,7 @@ PERCENTILES = (50, 95, 99)
 class RequestMetrics:
     def __init__(
         self,
-        counters: CounterStore,
+        counters: FleetState,
         *,
         window_s: int = 3600,
         prefix: str = "textapi:stats:requests",

@@ -19,10 +19,10 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from textapi_shared.ai.provider import AIProvider
-    from textapi_shared.cache.redis_client import RedisClient
     from textapi_shared.config import SharedSettings
     from textapi_shared.monitoring.health import ComponentHealth
     from textapi_shared.monitoring.observability import Observability
+    from textapi_shared.redis_client import RedisClient
     from textapi_shared.resilience.breaker_store import BreakerStore
     from textapi_shared.resilience.resilient_provider import ResilientProvider
 
@@ -99,7 +99,7 @@ def build_breaker_store(
         if redis_client_factory is None:
 
             async def redis_client_factory() -> RedisClient:
-                from textapi_shared.cache.redis_client import redis_client
+                from textapi_shared.redis_client import redis_client
 
                 return await redis_client(settings)
 

@@ -19,7 +19,7 @@ from textapi_shared.resilience.breaker_store import STAT_FIELDS, SharedState
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from textapi_shared.cache.redis_client import RedisClient
+    from textapi_shared.redis_client import RedisClient
 
 DEFAULT_PREFIX = "textapi:resilience:"
 

@@ -1,14 +1,18 @@
-"""The access gate: checks the key of a keyed route *before* the body is read, then bounds the body.
+"""The access gate: checks the key of a keyed route *before* the body is read, bounds the body, and meters
+the caller's request.
 
-Which routes need which key comes from the routes themselves: a route whose dependencies include
-`require_api_key`, `optional_api_key` or `require_admin_key` is gated accordingly, so the security
-dependency in its signature stays the one declaration (and documents the route in OpenAPI). The
-dependency then finds the caller the gate left in `scope["state"]["principal"]`.
+Which routes need which key is what their routers declare (`PUBLIC_KEY`, `OPTIONAL_KEY` or `ADMIN_KEY` from
+`web.dependencies` in a router's `dependencies`, which FastAPI puts on each of its routes); the same
+dependency in the route then returns the caller the gate left in `scope["state"]["principal"]`. An
+unauthenticated caller gets its 401 without a byte of its body being received or parsed: a 2 MB body
+costs no more to refuse than an empty one. Responses of keyed routes carry `Cache-Control: no-store`; a
+body over `MAX_REQUEST_SIZE` is 413.
 
-An unauthenticated caller gets its 401 without a byte of its body being received or parsed: a 2 MB
-body costs no more to refuse than an empty one. Responses of keyed routes carry
-`Cache-Control: no-store`; a body over `MAX_REQUEST_SIZE` is 413 (charged as a rejected request on
-metered routes).
+Metering (with a rate limiter, the public API): a caller of a `PUBLIC` route gets its request's
+`Charge` in `scope["state"]["charge"]`. The route spends it when it knows the cost (an AI call, a batch,
+a job, a read); a request refused as invalid (422, 400 malformed, 413) whose charge was not spent spends
+a quarter request here, and a refused spend turns the response into the 429. Every response whose charge
+was admitted carries the `X-RateLimit-*` headers.
 """
 
 from __future__ import annotations
@@ -16,24 +20,28 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from starlette._utils import get_route_path
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import Match
 
 from textapi_shared.errors import ApiError, RequestTooLargeError
+from textapi_shared.security.rate_limiter import INVALID_REQUEST_COST, rate_limit_subject
 from textapi_shared.web import dependencies
 from textapi_shared.web.errors import send_error
+from textapi_shared.web.paths import route_path
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from fastapi.dependencies.models import Dependant
     from starlette.routing import BaseRoute
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-    from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal
+    from textapi_shared.security.api_keys import Principal
+    from textapi_shared.security.rate_limiter import Charge
+    from textapi_shared.web.services import WebServices
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Refusals of an invalid request: a quarter request when nothing else was charged.
+_INVALID_CODES = frozenset({"VALIDATION_ERROR", "MALFORMED_REQUEST", "REQUEST_TOO_LARGE"})
 
 
 class Access(StrEnum):
@@ -42,63 +50,35 @@ class Access(StrEnum):
     ADMIN = "admin"
 
 
-_STRICTEST_FIRST = (Access.ADMIN, Access.PUBLIC, Access.OPTIONAL)
-_ACCESS_BY_DEPENDENCY = {
+_DECLARED = {
     dependencies.require_admin_key: Access.ADMIN,
     dependencies.require_api_key: Access.PUBLIC,
     dependencies.optional_api_key: Access.OPTIONAL,
 }
-
-
-def _dependant_access(dependant: Dependant) -> Access | None:
-    found: set[Access] = set()
-    stack = [dependant]
-    while stack:
-        current = stack.pop()
-        access = _ACCESS_BY_DEPENDENCY.get(current.call)  # type: ignore[arg-type]
-        marked = getattr(current.call, "textapi_access", None)  # `authenticates_with_api_key`
-        if access is not None or marked is not None:
-            found.add(access or Access(marked))
-        stack.extend(current.dependencies)
-    # The strictest requirement wins when a route declares several.
-    return next((access for access in _STRICTEST_FIRST if access in found), None)
+_STRICTEST_FIRST = (Access.ADMIN, Access.PUBLIC, Access.OPTIONAL)
 
 
 def route_access(route: BaseRoute) -> Access | None:
-    """The key a route requires, from its dependencies; None for an open route."""
-    dependant = getattr(route, "dependant", None)
-    return _dependant_access(dependant) if dependant is not None else None
-
-
-async def _authenticate(
-    authenticator: ApiKeyAuthenticator, access: Access, headers: Headers
-) -> Principal | None:
-    if access is Access.ADMIN:
-        return await authenticator.authenticate_admin(headers)
-    return await authenticator.authenticate_public(headers, required=access is Access.PUBLIC)
+    """The key a route requires, from its declared dependencies; None for an open route."""
+    found = {_DECLARED[d.dependency] for d in getattr(route, "dependencies", ()) if d.dependency in _DECLARED}
+    return next((access for access in _STRICTEST_FIRST if access in found), None)
 
 
 class AccessGateMiddleware:
     """Innermost middleware (inside CORS, so its refusals carry the CORS headers of the origin)."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        authenticator: ApiKeyAuthenticator,
-        routes: Iterable[BaseRoute],
-        max_body_bytes: int,
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, services: WebServices, routes: Iterable[BaseRoute]) -> None:
         self.app = app
-        self.authenticator = authenticator
-        self.max_body_bytes = max_body_bytes
+        self.authenticator = services.authenticator
+        self.limiter = services.limiter
+        self.max_body_bytes = services.settings.max_request_size
         self._routes = tuple(
             (route, access) for route in routes if (access := route_access(route)) is not None
         )
         self._static = _static_access(self._routes)
 
     def _access(self, scope: Scope) -> Access | None:
-        found = self._static.get((scope["method"], get_route_path(scope)))
+        found = self._static.get((scope["method"], route_path(scope)))
         if found is not None:
             return found
         for route, access in self._routes:
@@ -116,10 +96,16 @@ class AccessGateMiddleware:
         if access is not None:
             send = _no_store(send)
             try:
-                state["principal"] = await _authenticate(self.authenticator, access, Headers(scope=scope))
+                principal = await self._authenticate(access, Headers(scope=scope))
             except ApiError as refused:
                 await send_error(refused, scope, receive, send)
                 return
+            state["principal"] = principal
+            if access is Access.PUBLIC and self.limiter is not None and principal is not None:
+                client = scope.get("client")
+                subject = rate_limit_subject(principal, client[0] if client else None)
+                state["charge"] = charge = self.limiter.charge(subject)
+                send = _metered(charge, scope, receive, send)
         try:
             body_receive = await self._buffered_receive(scope, receive)
         except ApiError as unreadable:  # e.g. a Lambda event's body that is not the base64 it claims
@@ -130,15 +116,14 @@ class AccessGateMiddleware:
                 f"The request body exceeds the limit of {self.max_body_bytes} bytes.",
                 details={"max_bytes": self.max_body_bytes},
             )
-            meter = getattr(scope["app"].state, "rejection_meter", None)
-            if meter is not None:
-                try:
-                    error.headers.update(await meter(scope, error))
-                except ApiError as limited:
-                    error = limited
             await send_error(error, scope, receive, send)
             return
         await self.app(scope, body_receive, send)
+
+    async def _authenticate(self, access: Access, headers: Headers) -> Principal | None:
+        if access is Access.ADMIN:
+            return await self.authenticator.authenticate_admin(headers)
+        return await self.authenticator.authenticate_public(headers, required=access is Access.PUBLIC)
 
     async def _buffered_receive(self, scope: Scope, receive: Receive) -> Receive | None:
         """Read the body up to the limit (None when over it) and replay it to the app."""
@@ -171,6 +156,35 @@ class AccessGateMiddleware:
             return {"type": "http.request", "body": body, "more_body": False}
 
         return replay
+
+
+def _metered(charge: Charge, scope: Scope, receive: Receive, send: Send) -> Send:
+    """`send`, with the charge settled as the response starts: a quarter request for an invalid request
+    that spent nothing, the budget's headers when admitted, the 429 instead when the budget is spent."""
+    answered = False
+
+    async def send_metered(message: Message) -> None:
+        nonlocal answered
+        if answered:  # the app's own response was replaced by the 429
+            return
+        if message["type"] == "http.response.start":
+            state = scope["state"]
+            if not charge.spent and not charge.waived and state.get("error_code") in _INVALID_CODES:
+                try:
+                    await charge.spend(cost=INVALID_REQUEST_COST)
+                except ApiError as refused:
+                    answered = True
+                    await send_error(refused, scope, receive, send)
+                    return
+            if charge.spent and charge.admission is not None and charge.admission.admitted:
+                budget = charge.state
+                assert budget is not None
+                headers = MutableHeaders(scope=message)
+                for name, value in budget.headers().items():
+                    headers.setdefault(name, value)
+        await send(message)
+
+    return send_metered
 
 
 def _static_access(routes: tuple[tuple[BaseRoute, Access], ...]) -> dict[tuple[str, str], Access]:

@@ -1,37 +1,29 @@
 """FastAPI dependencies both apps use; each function aliases them with `Annotated` in its own
 `dependencies.py`. All are async: a sync dependency costs a thread-pool hop on every request.
+
+A router declares who may call its routes with one of `PUBLIC_KEY`, `OPTIONAL_KEY` or `ADMIN_KEY` in its
+`dependencies`; the access gate (`web.access_gate`) reads that declaration and authenticates the caller
+before the body is read, and the dependency then returns the caller the gate found.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from textapi_shared.resilience.deadline import Deadline
-
-T = TypeVar("T")
+from textapi_shared.security.rate_limiter import READ_COST
 
 if TYPE_CHECKING:
-    from textapi_shared.aws import SecureParameters
-    from textapi_shared.cache.protocol import Cache
-    from textapi_shared.config import SharedSettings
-    from textapi_shared.resilience.factory import Resilience
-    from textapi_shared.security.api_keys import ApiKeyAuthenticator, Principal
+    from textapi_shared.security.api_keys import Principal
+    from textapi_shared.security.rate_limiter import Charge
+    from textapi_shared.web.services import WebServices
 
 
-async def app_settings(request: Request) -> SharedSettings:
-    """The function's own settings; each function's alias names its subclass."""
-    return request.app.state.settings
-
-
-async def authenticator(request: Request) -> ApiKeyAuthenticator:
-    return request.app.state.authenticator
-
-
-# The access gate (`web.access_gate`) finds routes by these three dependencies and authenticates the
-# caller before the body is read; they return what it found (and check themselves only if it did not
-# run, e.g. an app built without it).
+async def app_services(request: Request) -> WebServices:
+    """The app's services; each function's alias names its own subclass."""
+    return request.app.state.services
 
 
 def _gated(request: Request) -> tuple[bool, Principal | None]:
@@ -41,19 +33,10 @@ def _gated(request: Request) -> tuple[bool, Principal | None]:
 
 async def require_api_key(request: Request) -> Principal:
     gated, principal = _gated(request)
-    if not gated:
-        principal = await request.app.state.authenticator.authenticate_public(request.headers)
+    if not gated:  # an app built without the gate (never in the functions)
+        principal = await request.app.state.services.authenticator.authenticate_public(request.headers)
     assert principal is not None
     return principal
-
-
-def authenticates_with_api_key(call: T) -> T:
-    """Mark a route (or a dependency of one) that gets its caller through `require_api_key` itself, so the
-    access gate and the OpenAPI document treat the route as keyed, as if it depended on `require_api_key`.
-    FastAPI spends some 15 µs a request on each dependency it solves: a hot route can check its key
-    without one."""
-    call.textapi_access = "public"  # type: ignore[attr-defined]
-    return call
 
 
 async def optional_api_key(request: Request) -> Principal | None:
@@ -61,19 +44,31 @@ async def optional_api_key(request: Request) -> Principal | None:
     gated, principal = _gated(request)
     if gated:
         return principal
-    return await request.app.state.authenticator.authenticate_public(request.headers, required=False)
+    return await request.app.state.services.authenticator.authenticate_public(request.headers, required=False)
 
 
 async def require_admin_key(request: Request) -> Principal:
     gated, principal = _gated(request)
     if gated and principal is not None:
         return principal
-    return await request.app.state.authenticator.authenticate_admin(request.headers)
+    return await request.app.state.services.authenticator.authenticate_admin(request.headers)
+
+
+def request_charge(request: Request) -> Charge | None:
+    """The request's rate-limit charge, made by the access gate for a metered caller."""
+    return (request.scope.get("state") or {}).get("charge")
+
+
+async def spend_read(request: Request) -> None:
+    """A read of stored results (job status, usage) spends a quarter request before it runs."""
+    charge = request_charge(request)
+    if charge is not None:
+        await charge.spend(cost=READ_COST)
 
 
 async def invocation_deadline(request: Request) -> Deadline:
     """When this request must be done: Lambda's remaining time, or a stand-in off Lambda."""
-    settings = request.app.state.settings
+    settings = request.app.state.services.settings
     return Deadline.for_invocation(
         request.scope.get("aws.context"),
         reserve_s=settings.deadline_reserve_seconds,
@@ -81,13 +76,8 @@ async def invocation_deadline(request: Request) -> Deadline:
     )
 
 
-async def app_secrets(request: Request) -> SecureParameters:
-    return request.app.state.secrets
-
-
-async def app_cache(request: Request) -> Cache:
-    return request.app.state.cache
-
-
-async def app_resilience(request: Request) -> Resilience:
-    return request.app.state.resilience
+# What a router puts in its `dependencies` to say who may call it (the access gate reads these).
+PUBLIC_KEY = Depends(require_api_key)
+OPTIONAL_KEY = Depends(optional_api_key)
+ADMIN_KEY = Depends(require_admin_key)
+METERED_READ = Depends(spend_read)

@@ -103,25 +103,8 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return fields
 
 
-async def rejection_response(request: Request, error: ApiError) -> JSONResponse:
-    """The response to a request refused as invalid, charged by the app's rejection meter if it has one.
-
-    The meter (the public API's rate limiter) may answer instead with a 429 when the caller's budget
-    is spent; see `textapi_shared.security.rate_limiter.RejectionMeter`.
-    """
-    meter = getattr(request.app.state, "rejection_meter", None)
-    if meter is not None:
-        try:
-            error.headers.update(await meter(request.scope, error))
-        except ApiError as refused:
-            error = refused
-    return _respond(request, error)
-
-
 async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    if isinstance(exc, InputValidationError | MalformedRequestError):
-        return await rejection_response(request, exc)
     return _respond(request, exc)
 
 
@@ -141,11 +124,11 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     assert isinstance(exc, RequestValidationError)
     malformed = _malformed_json(exc)
     if malformed is not None:
-        return await rejection_response(request, malformed)
+        return _respond(request, malformed)
     fields = _field_errors(exc)
     summary = "; ".join(f"{f['field'] or 'body'}: {f['message']}" for f in fields[:5])
     error = InputValidationError(f"Invalid request: {summary}", details={"errors": fields})
-    return await rejection_response(request, error)
+    return _respond(request, error)
 
 
 # Why FastAPI could not parse a body (it raises a bare 400 from the parser's exception).
@@ -174,7 +157,7 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     malformed = _unreadable_body(exc)
     if malformed is not None:
-        return await rejection_response(request, malformed)
+        return _respond(request, malformed)
     # Starlette's own 404/405 carry only the status phrase; keep a route's specific text.
     detail = exc.detail if isinstance(exc.detail, str) else None
     message = None if detail == HTTPStatus(exc.status_code).phrase else detail

@@ -203,6 +203,6 @@ def finish_cold_start(
 
     def build() -> tuple[FastAPI, Callable[[dict[str, Any], Any], dict[str, Any]]]:
         app = build_app()
-        return app, build_lambda_handler(app, app.state.observability)
+        return app, build_lambda_handler(app, app.state.services.observability)
 
     return finish_init(build)

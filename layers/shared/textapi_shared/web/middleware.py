@@ -13,11 +13,11 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from starlette._utils import get_route_path
 from starlette.datastructures import Headers
 
 from textapi_shared.errors import InternalError
 from textapi_shared.web.errors import send_error
+from textapi_shared.web.paths import route_path
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -106,7 +106,7 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         self.logger.set_correlation_id(request_id)
 
-        csp = _DOCS_CSP if get_route_path(scope) in self.docs_paths else _API_CSP
+        csp = _DOCS_CSP if route_path(scope) in self.docs_paths else _API_CSP
         started = time.perf_counter()
         status = 500
         response_started = False
@@ -141,7 +141,7 @@ class RequestContextMiddleware:
                 logging.ERROR if status >= 500 else logging.INFO,
                 {
                     "method": scope["method"],
-                    "path": get_route_path(scope),
+                    "path": route_path(scope),
                     "status": status,
                     "error_code": state.get("error_code"),
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),

@@ -1,5 +1,5 @@
 """`JOB_ITEMS_PER_HOUR`: the items a key may submit as jobs per hour (a fixed window), counted in
-the cache's shared counters like the per-minute rate limit, and kept apart from it."""
+the fleet state like the per-minute rate limit, and kept apart from it."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from textapi_shared.errors import InputValidationError, RateLimitExceededError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from textapi_shared.counters import CounterStore
+    from textapi_shared.fleet.protocol import FleetState
 
 WINDOW_S = 3600
 
 
 class JobQuota:
-    def __init__(self, store: CounterStore, *, per_hour: int, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: FleetState, *, per_hour: int, clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self._limit = per_hour
         self._clock = clock

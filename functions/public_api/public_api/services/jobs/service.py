@@ -7,7 +7,12 @@ import uuid
 from typing import TYPE_CHECKING, NamedTuple
 
 from public_api.services.jobs.records import QUEUED, ItemTooLargeError, JobCounts, JobRecord, pack_messages
-from textapi_shared.errors import InputValidationError, NotFoundError, ServiceUnavailableError
+from textapi_shared.errors import (
+    InputValidationError,
+    NotFoundError,
+    RateLimitExceededError,
+    ServiceUnavailableError,
+)
 from textapi_shared.monitoring.metric_names import MetricName
 from textapi_shared.security.outbound import UnsafeUrlError
 
@@ -16,6 +21,7 @@ if TYPE_CHECKING:
 
     from public_api.config import PublicApiSettings
     from public_api.schemas import TextProcessingRequest
+    from public_api.services.context import RequestContext
     from public_api.services.jobs.callback import CallbackSender
     from public_api.services.jobs.queue import JobQueue
     from public_api.services.jobs.quota import JobQuota
@@ -71,14 +77,15 @@ class JobService:
 
     async def submit(
         self,
+        ctx: RequestContext,
         owner: str,
         requests: Sequence[TextProcessingRequest],
         *,
         batch_id: str | None,
         callback_url: str | None,
-        cache_scope: str,
     ) -> JobRecord:
-        """Check, charge the quota, record the job and queue its items; 422 for a job that cannot run."""
+        """Check, charge the item quota then the request's charge, record the job and queue its items;
+        422 for a job that cannot run. A job refused by either quota is charged by neither."""
         limit = self._settings.max_job_requests
         if len(requests) > limit:
             raise _field_error("requests", f"at most {limit} requests per job (MAX_JOB_REQUESTS)", "too_long")
@@ -96,6 +103,11 @@ class JobService:
                 f"requests.{exc.index}", "too large to queue (at most about 240 KB)", "too_long"
             ) from exc
         await self._quota.consume(owner, len(requests))
+        try:
+            await ctx.spend()
+        except RateLimitExceededError:
+            await self._quota.refund(owner, len(requests))
+            raise
         now = self._clock()
         job = JobRecord(
             job_id=job_id,
@@ -108,7 +120,7 @@ class JobService:
             updated_at=now,
             expires_at=now + self._settings.job_retention_days * _DAY_S,
             callback_url=callback_url,
-            cache_scope=cache_scope,
+            cache_scope=ctx.scope,
         )
         try:
             await self._store.create(job)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from public_api.schemas import TextProcessingRequest
 from public_api.services.batch_runner import DEADLINE_EXCEEDED, run_batch
+from public_api.services.context import RequestContext
 from public_api.services.jobs.records import CANCELLED, QUEUED, RUNNING, GroupSummary, ItemRecord, JobCounts
 from textapi_shared.errors import ApiError
 from textapi_shared.monitoring.metric_names import MetricName
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from public_api.services.jobs.records import JobItem, JobMessage, JobRecord
     from public_api.services.jobs.store import JobStore
     from public_api.services.text_processor import TextProcessor
+    from textapi_shared.cache.generation import CacheGeneration
+    from textapi_shared.fleet.protocol import FleetState
     from textapi_shared.monitoring.observability import Observability
 
 # Outcomes worth another attempt later; anything else is final for the item.
@@ -106,6 +109,8 @@ class JobWorker:
         *,
         store: JobStore,
         processor: TextProcessor,
+        fleet: FleetState,
+        generation: CacheGeneration,
         observability: Observability,
         callbacks: CallbackSender | None,
         concurrency: int,
@@ -115,6 +120,8 @@ class JobWorker:
     ) -> None:
         self._store = store
         self._processor = processor
+        self._fleet = fleet
+        self._generation = generation
         self._obs = observability
         self._callbacks = callbacks
         self._concurrency = concurrency
@@ -206,13 +213,16 @@ class JobWorker:
         """Run `todo`, recording each final outcome; the transient failures are returned."""
         transient: list[tuple[JobItem, BatchItemResult]] = []
         requests = [TextProcessingRequest.model_validate(item.request) for item in todo]
+        # No charge per item (the job was charged when submitted): the generation is read here instead.
+        await self._generation.refresh(self._fleet)
+        ctx = RequestContext(
+            deadline=deadline, scope=job.cache_scope, generation=self._generation, fleet=self._fleet
+        )
 
         async def run_one(request: TextProcessingRequest) -> TextProcessingResponse:
             if await watch.cancelled():
                 raise JobCancelledError()
-            return await self._processor.process(
-                request, deadline=deadline, read_cache=True, scope=job.cache_scope
-            )
+            return await self._processor.process(request, ctx)
 
         async def on_result(result: BatchItemResult) -> None:
             item = todo[result.request_index]
@@ -223,15 +233,18 @@ class JobWorker:
                 return
             await self._record(job, _item_record(item.index, result), outcomes)
 
-        await run_batch(
-            requests,
-            run_one,
-            concurrency=self._concurrency,
-            semaphore=semaphore,
-            deadline=deadline,
-            logger=self._obs.logger,
-            on_result=on_result,
-        )
+        try:
+            await run_batch(
+                requests,
+                run_one,
+                concurrency=self._concurrency,
+                semaphore=semaphore,
+                deadline=deadline,
+                logger=self._obs.logger,
+                on_result=on_result,
+            )
+        finally:
+            await ctx.finish()
         return transient
 
     async def _record(self, job: JobRecord, item: ItemRecord, outcomes: _Outcomes) -> None:

@@ -1,7 +1,7 @@
-"""What the Redis backend keeps besides cache entries: counters, single-flight leases and sliding-window
-budgets, single node or cluster mode.
+"""The fleet state in Redis / Valkey (ElastiCache): counters, single-flight leases and sliding-window
+budgets, single node or cluster mode, on the same client as the Redis response cache.
 
-Keys (after the backend's namespace): counters `textapi:counter:{key}`; leases `textapi:lease:{<key>}`
+Keys (after the namespace): counters `textapi:counter:{key}`; leases `textapi:lease:{<key>}`
 (`SET NX PX`: Redis drops a lapsed one itself); a budget's spends `textapi:window:{<key>}:log` (a sorted
 set scored by time, each member `<units>:<token>`) and their sum `textapi:window:{<key>}:used`, both
 expiring a window after the last spend. A budget's two keys share the hash tag of its key, so its script
@@ -20,14 +20,16 @@ import math
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from textapi_shared.cache.redis_client import is_cluster
-from textapi_shared.counters import ttl_for
-from textapi_shared.windows import Admission
+from textapi_shared.fleet.protocol import counts_apply, ttl_for
+from textapi_shared.fleet.windows import Admission
+from textapi_shared.redis_client import is_cluster, redis_client
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import Mapping
 
-    from textapi_shared.cache.redis_client import RedisClient
+    from textapi_shared.config import SharedSettings
+    from textapi_shared.fleet.protocol import Watch
+    from textapi_shared.redis_client import RedisClient
 
 COUNTER_PREFIX = "textapi:counter:"
 LEASE_PREFIX = "textapi:lease:"
@@ -52,13 +54,22 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
-# KEYS: the budget's log and sum, then counters to add once admitted (a single node only: one slot
-# otherwise). ARGV[1]: "now window limit units member"; ARGV[2]: "amount ttl" for each counter, in KEYS
-# order. Two arguments, not one per value: redis-py packs every argument in Python, about 2 µs each.
-# Returns {admitted, used, reset_at, retry_at}; times as strings (a Lua number would come back an integer).
+# KEYS: the budget's log and sum, the watched counter when ARGV[3] is not '-', then counters to add once
+# admitted (a single node only: one slot otherwise). ARGV[1]: "now window limit units member"; ARGV[2]:
+# "amount ttl" for each counter, in KEYS order; ARGV[3]: '-' (nothing watched), '' (watched, counts
+# unconditional) or the value the watched counter must hold for the counts to be added. Few arguments,
+# not one per value: redis-py packs every argument in Python, about 2 µs each.
+# Returns {admitted, used, reset_at, retry_at, watched}; times as strings (a Lua number would come back
+# an integer).
 _ADMIT = """
 local now, window, limit, units, member = string.match(ARGV[1], '^(%S+) (%S+) (%S+) (%S+) (%S+)$')
 now, window, limit, units = tonumber(now), tonumber(window), tonumber(limit), tonumber(units)
+local watched, first_counter = 0, 3
+if ARGV[3] ~= '-' then
+  watched = tonumber(redis.call('GET', KEYS[3]) or '0')
+  first_counter = 4
+end
+local counts_apply = ARGV[3] == '-' or ARGV[3] == '' or tonumber(ARGV[3]) == watched
 local cutoff = now - window
 local used = tonumber(redis.call('GET', KEYS[2]) or '0')
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
@@ -78,10 +89,13 @@ if admitted then
   redis.call('ZADD', KEYS[1], now, member)
   redis.call('EXPIRE', KEYS[1], ttl)
   redis.call('SET', KEYS[2], used, 'EX', ttl)
-  local i = 3
-  for amount, ttl_s in string.gmatch(ARGV[2], '(%S+) (%S+)') do
-    if redis.call('INCRBY', KEYS[i], amount) == tonumber(amount) then redis.call('EXPIRE', KEYS[i], ttl_s) end
-    i = i + 1
+  if counts_apply then
+    local i = first_counter
+    for amount, ttl_s in string.gmatch(ARGV[2], '(%S+) (%S+)') do
+      local value = redis.call('INCRBY', KEYS[i], amount)
+      if value == tonumber(amount) then redis.call('EXPIRE', KEYS[i], ttl_s) end
+      i = i + 1
+    end
   end
 end
 local reset_at, retry_at = now + window, now
@@ -102,7 +116,7 @@ if not admitted then
     start = start + 100
   end
 end
-return {admitted and 1 or 0, used, string.format('%.6f', reset_at), string.format('%.6f', retry_at)}
+return {admitted and 1 or 0, used, string.format('%.6f', reset_at), string.format('%.6f', retry_at), watched}
 """
 
 
@@ -131,12 +145,21 @@ _RELEASE = _Script(_RELEASE_LEASE)
 _SPEND = _Script(_ADMIT)
 
 
-class RedisCounters:
-    """Counters, leases and budgets in Redis under `namespace`, through the client `client()` returns."""
+class RedisFleetState:
+    """Counters, leases and budgets under `namespace`, through the execution environment's client for
+    `REDIS_URL` (or `client`, an injected one: tests pass their own)."""
 
-    def __init__(self, client: Callable[[], Awaitable[RedisClient]], *, namespace: str = "") -> None:
-        self._client = client
+    name = "redis"
+
+    def __init__(
+        self, settings: SharedSettings, *, client: RedisClient | None = None, namespace: str = ""
+    ) -> None:
+        self._settings = settings
+        self._injected = client
         self._namespace = namespace
+
+    async def _client(self) -> RedisClient:
+        return self._injected if self._injected is not None else await redis_client(self._settings)
 
     def counter_key(self, key: str) -> str:
         return f"{self._namespace}{COUNTER_PREFIX}{key}"
@@ -196,18 +219,31 @@ class RedisCounters:
         now: float,
         counts: Mapping[str, int] | None = None,
         ttls: Mapping[str, int] | None = None,
+        watch: Watch | None = None,
     ) -> Admission:
-        """One script: the spend and, on a single node, the counters; in a cluster the counters' scripts
-        follow an admitted spend (they live on other slots)."""
+        """One script on a single node: the spend, the watched counter and the counts. In a cluster the
+        watched counter is read at the same time (another slot) and the counts' scripts follow."""
         client = await self._client()
         cluster = is_cluster(client)
         inline = {} if cluster or not counts else counts
-        counter_keys = [self.counter_key(name) for name in inline]
         spend = f"{now!r} {float(window_s)!r} {limit} {units} {units}:{secrets.token_hex(6)}"
         amounts = " ".join([f"{amount} {ttl_for(ttls or {}, name)}" for name, amount in inline.items()])
-        reply = await _SPEND(client, [*self.window_keys(key), *counter_keys], spend, amounts)
-        admission = Admission(bool(int(reply[0])), int(reply[1]), float(reply[2]), float(reply[3]))
-        if admission.admitted and counts and cluster:
+        keys = list(self.window_keys(key))
+        watching = "-"
+        if watch is not None and not cluster:
+            keys.append(self.counter_key(watch.key))
+            watching = "" if watch.expected is None else str(watch.expected)
+        keys.extend(self.counter_key(name) for name in inline)
+        spending = _SPEND(client, keys, spend, amounts, watching)
+        if cluster and watch is not None:
+            reply, read = await asyncio.gather(spending, client.get(self.counter_key(watch.key)))
+            reply = [*reply[:4], int(read or 0)]
+        else:
+            reply = await spending
+        admission = Admission(
+            bool(int(reply[0])), int(reply[1]), float(reply[2]), float(reply[3]), int(reply[4])
+        )
+        if cluster and counts and counts_apply(admission.admitted, watch, admission.watched):
             await self.incr_many(counts, ttls or {})
         return admission
 

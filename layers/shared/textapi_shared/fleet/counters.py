@@ -1,113 +1,15 @@
-"""Atomic counters with expiry and sliding-window budgets: the store behind fleet-wide statistics and
-rate limits.
-
-The memory store counts per execution environment; shared backends (Redis, DynamoDB) implement the
-same protocol to make the counts fleet-wide.
-"""
+"""Counters a request gathers (`CounterBatch`) and counters kept per subject in time windows
+(`WindowedCounters`), both written to the `FleetState`."""
 
 from __future__ import annotations
 
-import threading
 import time
-from typing import TYPE_CHECKING, Any, Protocol
-
-from textapi_shared.windows import MemoryWindows
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
-    from textapi_shared.windows import Admission
-
-
-class CounterStore(Protocol):
-    async def incr(self, key: str, amount: int, ttl_s: int) -> int:
-        """Add `amount` to `key` (created at 0, expiring `ttl_s` after creation); the new value."""
-        ...
-
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
-        """`incr` for several keys in one round trip (shared stores); each key is atomic on its own.
-
-        `ttl_s` is every key's TTL, or each key's own (a mapping with an entry for every key).
-        """
-        ...
-
-    async def read_counters(self, keys: list[str]) -> dict[str, int]:
-        """The current value of each key; a missing or expired key reads 0."""
-        ...
-
-    async def admit(
-        self,
-        key: str,
-        units: int,
-        *,
-        limit: int,
-        window_s: float,
-        now: float,
-        counts: Mapping[str, int] | None = None,
-        ttls: Mapping[str, int] | None = None,
-    ) -> Admission:
-        """Spend `units` of `key`'s budget (`limit` units in any `window_s` seconds, see `windows`) if they
-        fit; only then add `counts` to those counters (TTLs in `ttls`), in the same round trip where the
-        store can. `now` is the caller's clock (epoch seconds)."""
-        ...
-
-
-class MemoryCounterStore:
-    def __init__(self, *, max_keys: int = 10_000) -> None:
-        self._values: dict[str, tuple[int, float]] = {}
-        self._lock = threading.Lock()
-        self._max_keys = max_keys
-        self._windows = MemoryWindows(max_keys=max_keys)
-
-    async def admit(
-        self,
-        key: str,
-        units: int,
-        *,
-        limit: int,
-        window_s: float,
-        now: float,
-        counts: Mapping[str, int] | None = None,
-        ttls: Mapping[str, int] | None = None,
-    ) -> Admission:
-        admission = self._windows.admit(key, units, limit=limit, window_s=window_s, now=now)
-        if admission.admitted and counts:
-            await self.incr_many(counts, ttls or {})
-        return admission
-
-    async def incr(self, key: str, amount: int, ttl_s: int) -> int:
-        return self._add(key, amount, ttl_s, time.monotonic())
-
-    async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
-        now = time.monotonic()
-        for key, amount in amounts.items():
-            self._add(key, amount, ttl_for(ttl_s, key), now)
-
-    async def read_counters(self, keys: list[str]) -> dict[str, int]:
-        now = time.monotonic()
-        with self._lock:
-            found = {key: self._values.get(key, (0, now)) for key in keys}
-        return {key: value if expires_at > now else 0 for key, (value, expires_at) in found.items()}
-
-    def _add(self, key: str, amount: int, ttl_s: int, now: float) -> int:
-        with self._lock:
-            value, expires_at = self._values.get(key, (0, now + ttl_s))
-            if expires_at <= now:
-                value, expires_at = 0, now + ttl_s
-            value += amount
-            self._values[key] = (value, expires_at)
-            if len(self._values) > self._max_keys:
-                self._evict_expired(now)
-            return value
-
-    def _evict_expired(self, now: float) -> None:
-        for stale in [k for k, (_, expires_at) in self._values.items() if expires_at <= now]:
-            del self._values[stale]
-
-
-def ttl_for(ttl_s: int | Mapping[str, int], key: str) -> int:
-    """The TTL `incr_many` gives `key`: the one for every key, or the key's own."""
-    return ttl_s if isinstance(ttl_s, int) else ttl_s[key]
+    from textapi_shared.fleet.protocol import FleetState
 
 
 class CounterBatch:
@@ -120,7 +22,7 @@ class CounterBatch:
 
     __slots__ = ("_amounts", "_store", "_ttls")
 
-    def __init__(self, store: CounterStore) -> None:
+    def __init__(self, store: FleetState) -> None:
         self._store = store
         self._amounts: dict[str, int] = {}
         self._ttls: dict[str, int] = {}
@@ -143,7 +45,7 @@ class CounterBatch:
 
 
 class WindowedCounters:
-    """Integer counters per (subject, field) in fixed time windows, in a `CounterStore`.
+    """Integer counters per (subject, field) in fixed time windows, in the `FleetState`.
 
     Keys are `{prefix}:{{stats:subject}}:{window}:{field}`; each window expires after three of its length.
     The braces are a Redis Cluster hash tag: every counter of one subject (an operation) lives in one
@@ -155,7 +57,7 @@ class WindowedCounters:
     """
 
     def __init__(
-        self, store: CounterStore, *, prefix: str, window_s: int, clock: Callable[[], float] = time.time
+        self, store: FleetState, *, prefix: str, window_s: int, clock: Callable[[], float] = time.time
     ) -> None:
         self._store = store
         self._prefix = prefix

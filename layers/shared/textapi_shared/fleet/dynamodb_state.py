@@ -1,5 +1,5 @@
-"""What the DynamoDB backend keeps besides cache entries: counters, single-flight leases and
-sliding-window budgets, as items of the cache table.
+"""The fleet state in DynamoDB: counters, single-flight leases and sliding-window budgets, as items of
+a table keyed by `pk` (the cache table, beside the cache's entries).
 
 - Counters: `{namespace}counter#{key}`, moved by `UpdateItem ADD` (never BatchWriteItem, which only puts
   whole items), several at once concurrently; `ttl` set on the first write.
@@ -12,21 +12,25 @@ sliding-window budgets, as items of the cache table.
   (BatchGetItem) and keeps them. The partial oldest sixth is counted whole: never more than the limit
   in any window, and at most one sixth's spends fewer (exact up to the instances' clock skew).
 
-boto3's client is synchronous: every call runs in a worker thread (the backend's `call`).
+boto3's client is synchronous: every call runs in a worker thread (`aws.DynamoDBTable`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import time
 from typing import TYPE_CHECKING, Any
 
-from textapi_shared.aws import aws_error_code
-from textapi_shared.counters import ttl_for
-from textapi_shared.windows import Admission, settle_times
+from textapi_shared.aws import DynamoDBTable, aws_error_code
+from textapi_shared.fleet.protocol import counts_apply, ttl_for
+from textapi_shared.fleet.windows import Admission, settle_times
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import Callable, Mapping
+
+    from textapi_shared.config import SharedSettings
+    from textapi_shared.fleet.protocol import Watch
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 WINDOW_PARTS = 6  # a budget's window is counted in sixths
@@ -34,21 +38,30 @@ _COUNT = {"#count": "count"}
 _MAX_KEYS = 10_000  # budgets whose ended sixths one instance keeps
 
 
-class DynamoDBCounters:
+class DynamoDBFleetState:
+    name = "dynamodb"
+
     def __init__(
         self,
-        call: Callable[..., Awaitable[dict[str, Any]]],
-        batch_get: Callable[..., Awaitable[dict[str, Any]]],
+        settings: SharedSettings,
         *,
-        namespace: str,
-        clock: Callable[[], float],
+        client: Any | None = None,
+        table_name: str | None = None,
+        namespace: str = "",
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        """`call(method, **kwargs)`: a table operation; `batch_get(pks, projection=, names=)`: items by pk."""
-        self._call = call
-        self._batch_get = batch_get
+        """On `table_name` (default: the cache table), through `client` or the environment's own."""
+        self.table_name = table_name or settings.cache_table_name
+        self._table = DynamoDBTable(settings, self.table_name, client)
         self._namespace = namespace
         self._clock = clock
         self._past: dict[str, dict[int, int]] = {}  # budget key -> sixth -> units (sixths that ended)
+
+    async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        return await self._table.call(method, **kwargs)
+
+    async def _batch_get(self, pks: list[str], *, projection: str, names: dict[str, str]) -> dict[str, Any]:
+        return await self._table.items_by_pk(pks, projection=projection, names=names)
 
     # -- single-flight leases
 
@@ -170,9 +183,24 @@ class DynamoDBCounters:
         now: float,
         counts: Mapping[str, int] | None = None,
         ttls: Mapping[str, int] | None = None,
+        watch: Watch | None = None,
     ) -> Admission:
         """One conditional ADD to the current sixth (a BatchGetItem first when sixths have ended since
-        this instance last looked); the counters' ADDs follow an admitted spend, all at once."""
+        this instance last looked), the watched counter read at the same time (one call cannot read
+        another item); the counters' ADDs follow an admitted spend, all at once."""
+        if watch is None:
+            admission = await self._spend(key, units, limit=limit, window_s=window_s, now=now)
+        else:
+            admission, read = await asyncio.gather(
+                self._spend(key, units, limit=limit, window_s=window_s, now=now),
+                self.read_counters([watch.key]),
+            )
+            admission = admission._replace(watched=read[watch.key])
+        if counts and counts_apply(admission.admitted, watch, admission.watched):
+            await self.incr_many(counts, ttls or {})
+        return admission
+
+    async def _spend(self, key: str, units: int, *, limit: int, window_s: float, now: float) -> Admission:
         size = window_s / WINDOW_PARTS
         current = math.floor(now / size)
         past = await self._past_parts(key, current, size)
@@ -208,8 +236,6 @@ class DynamoDBCounters:
             parts.append(((current + 1) * size, in_current))
         used = spent + in_current
         reset_at, retry_at = settle_times(parts, used, 0 if admitted else units, limit, window_s, now)
-        if admitted and counts:
-            await self.incr_many(counts, ttls or {})
         return Admission(admitted, used, reset_at, retry_at)
 
     async def _past_parts(self, key: str, current: int, size: float) -> dict[int, int]:

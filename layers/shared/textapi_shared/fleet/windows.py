@@ -1,4 +1,4 @@
-"""Budgets over a sliding window: the store operation behind rate limits (`CounterStore.admit`).
+"""Budgets over a sliding window: the store operation behind rate limits (`FleetState.admit`).
 
 A key's budget is `limit` units in any `window_s` seconds: a spend is admitted when the units admitted
 in the `window_s` seconds before it, plus its own, stay within the limit; a refused spend leaves no
@@ -28,6 +28,7 @@ class Admission(NamedTuple):
     used: int  # units counted in the window after the call (this spend's included when admitted)
     reset_at: float  # when the oldest counted units leave the window (the budget starts to come back)
     retry_at: float  # when this spend would fit (the call's `now` when it was admitted)
+    watched: int = 0  # the value of the counter the spend watched (`protocol.Watch`), 0 when none
 
 
 def settle_times(

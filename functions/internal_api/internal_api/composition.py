@@ -1,0 +1,69 @@
+"""The internal function's composition root: the services its admin routes use, built once per
+execution environment in one place, typed and frozen. Nothing connects here.
+
+It reads what the public function's instances write in the fleet state (statistics, request metrics,
+breakers) and acts on what they share (the cache and its generation, the resilience configuration).
+Tests hand fakes in through `build_services`' keyword arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textapi_shared.cache.factory import build_cache
+from textapi_shared.cache.generation import CacheGeneration
+from textapi_shared.cache.statistics import CacheStatistics
+from textapi_shared.fleet.factory import build_fleet_state
+from textapi_shared.monitoring.request_metrics import RequestMetrics
+from textapi_shared.resilience.factory import build_resilience
+from textapi_shared.web.services import WebServices, key_checking
+
+if TYPE_CHECKING:
+    from internal_api.config import InternalApiSettings
+    from textapi_shared.cache.protocol import ResponseCache
+    from textapi_shared.fleet.protocol import FleetState
+    from textapi_shared.monitoring.observability import Observability
+    from textapi_shared.resilience.factory import Resilience
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InternalServices(WebServices):
+    fleet: FleetState
+    cache: ResponseCache
+    generation: CacheGeneration
+    cache_statistics: CacheStatistics
+    request_metrics: RequestMetrics
+    resilience: Resilience
+
+
+def build_services(
+    settings: InternalApiSettings,
+    observability: Observability,
+    *,
+    resilience: Resilience | None = None,
+    fleet: FleetState | None = None,
+) -> InternalServices:
+    """The services of `settings`; `resilience` and `fleet` replace the configured ones (tests)."""
+    secrets, authenticator = key_checking(settings, observability)
+    generation = CacheGeneration()
+    if fleet is None:
+        fleet = build_fleet_state(settings, on_error=observability.cache_error)
+    if resilience is None:
+        resilience = build_resilience(
+            settings,
+            observability=observability,
+            presets_ssm_parameter=settings.resilience_presets_ssm_parameter,
+        )
+    return InternalServices(
+        settings=settings,
+        observability=observability,
+        secrets=secrets,
+        authenticator=authenticator,
+        fleet=fleet,
+        cache=build_cache(settings, generation, on_error=observability.cache_error),
+        generation=generation,
+        cache_statistics=CacheStatistics(fleet),
+        request_metrics=RequestMetrics(fleet),
+        resilience=resilience,
+    )

@@ -1,0 +1,44 @@
+"""What every app's requests share, built once per execution environment: the composition root of each
+function (`public_api.composition`, `internal_api.composition`) extends it with its own services, and the
+app holds the result as its one piece of state (`app.state.services`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textapi_shared.aws import SecureParameters
+from textapi_shared.config import require_installed
+from textapi_shared.security.api_keys import ApiKeyAuthenticator
+
+if TYPE_CHECKING:
+    from textapi_shared.config import SharedSettings
+    from textapi_shared.monitoring.observability import Observability
+    from textapi_shared.security.rate_limiter import RateLimiter
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebServices:
+    settings: SharedSettings
+    observability: Observability
+    secrets: SecureParameters
+    authenticator: ApiKeyAuthenticator
+    # Meters keyed requests (the public API's); None leaves them unmetered (the admin API).
+    limiter: RateLimiter | None = None
+
+
+def key_checking(
+    settings: SharedSettings, observability: Observability
+) -> tuple[SecureParameters, ApiKeyAuthenticator]:
+    """The secrets reader and the key checker every app builds the same way (nothing is read here)."""
+    if settings.ssm_parameters:
+        require_installed("boto3", "boto3", ", ".join(sorted(settings.ssm_parameters)))
+    logger = observability.logger
+    secrets = SecureParameters(settings, logger=logger)
+    authenticator = ApiKeyAuthenticator(
+        settings,
+        secrets=secrets,
+        logger=logger,
+        on_open=lambda kind: logger.warning(ApiKeyAuthenticator.open_message(), extra={"key_kind": kind}),
+    )
+    return secrets, authenticator
