@@ -37,8 +37,8 @@ from textapi_shared.cache.dynamodb_cache import DynamoDBCache  # noqa: E402
 from textapi_shared.cache.keys import cache_key  # noqa: E402
 from textapi_shared.cache.memory_cache import MemoryCache  # noqa: E402
 from textapi_shared.cache.redis_cache import RedisCache  # noqa: E402
-from textapi_shared.cache.redis_client import close_redis_clients, is_cluster, redis_client  # noqa: E402
 from textapi_shared.config import SharedSettings  # noqa: E402
+from textapi_shared.redis_client import close_redis_clients, is_cluster, redis_client  # noqa: E402
 
 # Prose-like text (seeded choices over this file's own words): compresses like a real result would,
 # unlike one sentence repeated.

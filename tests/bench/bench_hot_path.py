@@ -62,7 +62,7 @@ ANSWER = "Serverless trades cold starts for elasticity; caches and limits help."
 def handler_for(**overrides: object):
     settings = PublicApiSettings(stage="dev", api_key=KEY, rate_limit_per_minute=100_000, **overrides)
     app = create_app(settings)
-    return build_lambda_handler(app, app.state.observability)
+    return build_lambda_handler(app, app.state.services.observability)
 
 
 def medians(contenders: dict[str, object], rounds: int, warmup: int = 50, between=None) -> dict[str, float]:
@@ -156,9 +156,9 @@ def round_trip(redis_url: str):
     """The Redis hit's one round trip by itself: the rate-limit spend with a hit's five counters, through
     the product's own script, on the loop every invocation runs on. What a round trip costs on the
     machine, for reading the Redis figure."""
-    from textapi_shared.cache.redis_client import redis_client
-    from textapi_shared.cache.redis_counters import RedisCounters
     from textapi_shared.config import SharedSettings
+    from textapi_shared.fleet.redis_state import RedisCounters
+    from textapi_shared.redis_client import redis_client
 
     settings = SharedSettings(cache_backend="redis", redis_url=redis_url, redis_cluster_mode="off")
     counters = RedisCounters(lambda: redis_client(settings), namespace=f"bench:{uuid.uuid4().hex[:8]}:")

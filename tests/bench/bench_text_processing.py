@@ -34,7 +34,7 @@ TEXT = (
 
 def handler_for(settings: PublicApiSettings):
     app = create_app(settings)
-    return build_lambda_handler(app, app.state.observability)
+    return build_lambda_handler(app, app.state.services.observability)
 
 
 def median_us(call, rounds: int) -> float:

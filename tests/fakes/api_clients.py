@@ -57,7 +57,7 @@ class LambdaClient:
     kind = "lambda"
 
     def __init__(self, app: FastAPI, *, timeout_ms: int = 29_000) -> None:
-        self._handler = build_lambda_handler(app, app.state.observability)
+        self._handler = build_lambda_handler(app, app.state.services.observability)
         self._timeout_ms = timeout_ms
 
     def request(

@@ -110,7 +110,7 @@ def test_lambda_handler_authenticates_with_ssm_keys(
 ):
     public, _ = parameter_names
     app = create_app(settings_for(moto_endpoint, public))
-    handler = build_lambda_handler(app, app.state.observability)
+    handler = build_lambda_handler(app, app.state.services.observability)
     ok = handler(http_event("GET", "/v1/auth/status", headers={"X-API-Key": PUBLIC_KEY}), lambda_context)
     assert ok["statusCode"] == 200
     denied = handler(

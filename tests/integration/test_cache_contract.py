@@ -21,30 +21,26 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
-import redis
 import redis.asyncio
 
-from fakes.aws_tables import create_cache_table
 from fakes.clock import FakeClock
+from fakes.store_harness import GRACE_S, TTL_S, dynamodb_space, inspector_for, redis_space, settings_for
 from textapi_shared.cache.dynamodb_cache import DynamoDBCache
 from textapi_shared.cache.keys import cache_key
 from textapi_shared.cache.memory_cache import MemoryCache
 from textapi_shared.cache.redis_cache import RedisCache
-from textapi_shared.cache.redis_client import close_redis_clients, new_redis_client
-from textapi_shared.cache.redis_counters import COUNTER_PREFIX
 from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.cache.tiered import TieredCache
 from textapi_shared.config import SharedSettings
+from textapi_shared.fleet.redis_state import RedisFleetState
+from textapi_shared.redis_client import close_redis_clients
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
-    from textapi_shared.cache.protocol import Cache
+    from textapi_shared.cache.protocol import ResponseCache
 
-TTL_S = 60
-GRACE_S = 100
 BACKENDS = ["memory", "redis", "redis-cluster", "dynamodb", "tiered"]
-SHARED_BACKENDS = ["redis", "redis-cluster", "dynamodb", "tiered"]
 SECRET_TEXT = "Quarterly revenue for Zanzibar Widgets fell sharply after the merger was announced."
 
 
@@ -53,18 +49,13 @@ class Harness:
     """A backend under test plus what the contract needs to look inside it."""
 
     kind: str
-    cache: Cache
+    cache: ResponseCache
     clock: FakeClock
     settings: SharedSettings
     stored_keys: Callable[[], Awaitable[list[str]]]  # every physical key/pk the backend holds
     stored_size: Callable[[str], Awaitable[int]]  # bytes actually stored for a logical key
-    sibling: Callable[[], Awaitable[Cache]] | None = None  # a second, independent client on the same storage
-
-
-def settings_for(redis_url: str = "redis://127.0.0.1:6379", **overrides: Any) -> SharedSettings:
-    """Contract settings (grace, compression threshold) on `redis_url`; `overrides` may add a cluster's."""
-    defaults: dict[str, Any] = {"cache_stale_grace_seconds": GRACE_S, "cache_compression_threshold": 1000}
-    return SharedSettings(redis_url=redis_url, **{**defaults, **overrides})
+    sibling: Callable[[], Awaitable[ResponseCache]] | None = None  # a second client on the same storage
+    namespace: str = ""
 
 
 @asynccontextmanager
@@ -93,68 +84,39 @@ async def open_harness(kind: str, request: pytest.FixtureRequest) -> AsyncIterat
         yield await _dynamodb_harness(request.getfixturevalue("moto_endpoint"), clock)
 
 
-def inspector_for(settings: SharedSettings) -> redis.asyncio.Redis | redis.asyncio.RedisCluster:
-    """A client of our own on the backend's server or cluster, to look at what the backend stored."""
-    if settings.redis_tls_ca_file:
-        ca_file = settings.redis_tls_ca_file
-        return redis.asyncio.RedisCluster.from_url(settings.redis_url, ssl_ca_certs=ca_file)
-    return redis.asyncio.Redis.from_url(settings.redis_url)
-
-
 @asynccontextmanager
 async def _redis_harness(kind: str, settings: SharedSettings, clock: FakeClock) -> AsyncIterator[Harness]:
-    namespace = f"test:{uuid.uuid4().hex}:"
-    inspector = inspector_for(settings)
-    extra_clients: list[redis.asyncio.Redis | redis.asyncio.RedisCluster] = []
+    async with redis_space(settings) as space:
 
-    def build(client: redis.asyncio.Redis | None = None) -> Cache:
-        back = RedisCache(settings, client=client, namespace=namespace, clock=clock)
-        if kind == "tiered":
-            return TieredCache(MemoryCache(stale_grace_s=GRACE_S, clock=clock), back)
-        return back
+        def build(client: redis.asyncio.Redis | None = None) -> ResponseCache:
+            back = RedisCache(settings, client=client, namespace=space.namespace, clock=clock)
+            if kind == "tiered":
+                return TieredCache(MemoryCache(stale_grace_s=GRACE_S, clock=clock), back)
+            return back
 
-    async def sibling() -> Cache:
-        extra_clients.append(await new_redis_client(settings))
-        return build(extra_clients[-1])
+        async def sibling() -> ResponseCache:
+            return build(await space.new_client())
 
-    async def keys() -> list[str]:
-        return [k.decode() async for k in inspector.scan_iter(match=f"{namespace}*", count=500)]
+        async def size(key: str) -> int:
+            return await space.inspector.strlen(f"{space.namespace}{key}")
 
-    async def size(key: str) -> int:
-        return await inspector.strlen(f"{namespace}{key}")
-
-    try:
-        yield Harness(kind, build(), clock, settings, keys, size, sibling)
-    finally:
-        doomed = [k async for k in inspector.scan_iter(match=f"{namespace}*", count=500)]
-        if doomed:
-            await inspector.unlink(*doomed)
-        for client in (inspector, *extra_clients):
-            await client.aclose()
-        await close_redis_clients()
+        yield Harness(kind, build(), clock, settings, space.keys, size, sibling, space.namespace)
 
 
 async def _dynamodb_harness(endpoint: str, clock: FakeClock) -> Harness:
-    table = f"textapi-cache-{uuid.uuid4().hex[:12]}"
-    inspector = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
-    create_cache_table(inspector, table)
-    settings = settings_for(aws_endpoint_url=endpoint, cache_table_name=table)
+    space = dynamodb_space(endpoint)
 
-    async def sibling() -> Cache:
-        client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
-        return DynamoDBCache(settings, client=client, clock=clock)
+    async def sibling() -> ResponseCache:
+        return DynamoDBCache(space.settings, client=space.new_client(), clock=clock)
 
-    cache = DynamoDBCache(settings, clock=clock)
-
-    async def keys() -> list[str]:
-        items = inspector.scan(TableName=table, ProjectionExpression="pk")["Items"]
-        return [item["pk"]["S"] for item in items]
+    cache = DynamoDBCache(space.settings, clock=clock)
 
     async def size(key: str) -> int:
-        item = inspector.get_item(TableName=table, Key={"pk": {"S": await cache.physical_key(key)}})["Item"]
+        pk = await cache.physical_key(key)
+        item = space.inspector.get_item(TableName=space.table, Key={"pk": {"S": pk}})["Item"]
         return len(item["value"]["B"])
 
-    return Harness("dynamodb", cache, clock, settings, keys, size, sibling)
+    return Harness("dynamodb", cache, clock, space.settings, space.keys, size, sibling)
 
 
 def _runner(
@@ -175,11 +137,6 @@ def _runner(
 
 @pytest.fixture(params=BACKENDS)
 def run(request):
-    return _runner(request)
-
-
-@pytest.fixture(params=SHARED_BACKENDS)
-def run_shared(request):
     return _runner(request)
 
 
@@ -208,8 +165,9 @@ def test_the_cluster_holds_the_contract_keys_on_at_least_two_shards(request):
 
     async def scenario(h: Harness) -> None:
         await _store_for_invalidation(h.cache)
-        await h.cache.incr_many({"rate:shared": 1, "rate:other": 5, "hits:concurrent": 2}, ttl_s=TTL_S)
-        stats = CacheStatistics(h.cache, prefix=f"stats-{uuid.uuid4().hex[:8]}")
+        fleet = RedisFleetState(h.settings, namespace=h.namespace)
+        await fleet.incr_many({"rate:shared": 1, "rate:other": 5, "hits:concurrent": 2}, ttl_s=TTL_S)
+        stats = CacheStatistics(fleet, prefix=f"stats-{uuid.uuid4().hex[:8]}")
         for operation in ("summarize", "sentiment", "qa"):
             await stats.record(operation, hit=True, get_ms=1.0)
         stored = await h.stored_keys()
@@ -227,7 +185,7 @@ def test_the_cluster_holds_the_contract_keys_on_at_least_two_shards(request):
             }
         finally:
             await inspector.aclose()
-        assert len(stored) >= 15
+        assert len(stored) >= 14
         assert len(shards) >= 2, shards
         assert sum(1 for count in per_node.values() if count) >= 2, per_node
 
@@ -283,48 +241,11 @@ def test_fifty_kilobyte_value_is_compressed_and_round_trips(run):
     run(scenario)
 
 
-def test_concurrent_increments_lose_no_update(run):
-    async def scenario(h: Harness) -> None:
-        async def worker() -> list[int]:
-            return [await h.cache.incr("hits:concurrent", 1, ttl_s=TTL_S) for _ in range(25)]
-
-        seen = [value for values in await asyncio.gather(*(worker() for _ in range(20))) for value in values]
-        assert sorted(seen) == list(range(1, 501))  # each increment saw its own, distinct total
-        assert await h.cache.read_counters(["hits:concurrent", "hits:never"]) == {
-            "hits:concurrent": 500,
-            "hits:never": 0,
-        }
-
-    run(scenario)
-
-
-def test_two_instances_increment_one_counter_without_lost_updates(run_shared):
-    async def scenario(h: Harness) -> None:
-        assert h.sibling is not None
-        first, second = h.cache, await h.sibling()
-
-        async def worker(cache: Cache) -> list[int]:
-            return [await cache.incr("rate:shared", 2, ttl_s=TTL_S) for _ in range(25)]
-
-        results = await asyncio.gather(*(worker(first if i % 2 else second) for i in range(20)))
-        seen = sorted(value for values in results for value in values)
-        assert seen == list(range(2, 1001, 2))
-        assert (await second.read_counters(["rate:shared"]))["rate:shared"] == 1000
-        assert (await first.incr_many({"rate:shared": 1, "rate:other": 5}, ttl_s=TTL_S)) is None
-        assert await second.read_counters(["rate:shared", "rate:other"]) == {
-            "rate:shared": 1001,
-            "rate:other": 5,
-        }
-
-    run_shared(scenario)
-
-
-async def _store_for_invalidation(cache: Cache) -> tuple[list[str], list[str]]:
+async def _store_for_invalidation(cache: ResponseCache) -> tuple[list[str], list[str]]:
     summaries = [key_for("summarize", f"summary text number {i}") for i in range(3)]
     sentiments = [key_for("sentiment", f"sentiment text number {i}") for i in range(2)]
     for key in summaries + sentiments:
         await cache.set(key, {"result": key[-6:]}, ttl_s=TTL_S)
-    await cache.incr("survivor", 7, ttl_s=TTL_S)
     return summaries, sentiments
 
 
@@ -341,7 +262,6 @@ def test_invalidate_by_operation_removes_only_that_operation(run):
             assert result.removed == 3
         assert [await h.cache.get(key) for key in summaries] == [None, None, None]
         assert None not in [await h.cache.get(key) for key in sentiments]
-        assert (await h.cache.read_counters(["survivor"]))["survivor"] == 7
 
     run(scenario)
 
@@ -362,7 +282,7 @@ def test_invalidate_by_pattern_removes_the_matching_entries(run):
     run(scenario)
 
 
-def test_invalidate_everything_removes_every_entry_but_not_counters(run):
+def test_invalidate_everything_removes_every_entry(run):
     async def scenario(h: Harness) -> None:
         summaries, sentiments = await _store_for_invalidation(h.cache)
         result = await h.cache.invalidate(everything=True)
@@ -371,7 +291,6 @@ def test_invalidate_everything_removes_every_entry_but_not_counters(run):
         else:
             assert result.removed == 5
         assert [await h.cache.get(key) for key in summaries + sentiments] == [None] * 5
-        assert (await h.cache.read_counters(["survivor"]))["survivor"] == 7
         await h.cache.set(summaries[0], {"result": "new"}, ttl_s=TTL_S)
         assert (await h.cache.get(summaries[0])).value == {"result": "new"}
 
@@ -419,24 +338,6 @@ def test_status_reports_a_connected_backend(run):
     run(scenario)
 
 
-def test_statistics_aggregate_hits_latency_and_compression(run):
-    async def scenario(h: Harness) -> None:
-        stats = CacheStatistics(h.cache, prefix=f"stats-{uuid.uuid4().hex[:8]}")
-        await stats.record("summarize", hit=True, get_ms=2.0)
-        await stats.record("summarize", hit=False, get_ms=4.0)
-        await stats.record("summarize", hit=True, get_ms=3.0)
-        await stats.record_set("summarize", set_ms=5.0, raw_bytes=4000, stored_bytes=1000)
-        snapshot = await stats.snapshot(["summarize", "qa"])
-        summary = snapshot["operations"]["summarize"]
-        assert (summary["hits"], summary["misses"], summary["hit_ratio"]) == (2, 1, pytest.approx(0.6667))
-        assert summary["avg_get_ms"] == pytest.approx(3.0)
-        assert (summary["sets"], summary["avg_set_ms"], summary["compression_ratio"]) == (1, 5.0, 4.0)
-        assert snapshot["operations"]["qa"]["hit_ratio"] is None
-        assert snapshot["totals"]["hits"] == 2
-
-    run(scenario)
-
-
 def test_tiered_copies_a_back_hit_into_the_front_with_its_remaining_ttl(redis_url, request):
     async def scenario() -> None:
         async with open_harness("tiered", request) as h:
@@ -463,9 +364,6 @@ def test_redis_keeps_a_value_for_ttl_plus_grace_then_drops_it(redis_url):
             await cache.set(key_for(), {"result": "x"}, ttl_s=TTL_S)
             ttl_ms = await client.pttl(f"{namespace}{key_for()}")
             assert (TTL_S + GRACE_S - 2) * 1000 < ttl_ms <= (TTL_S + GRACE_S) * 1000
-            await cache.incr("physical", 1, ttl_s=30)
-            await cache.incr("physical", 1, ttl_s=999)  # the TTL is set by the first write only
-            assert 0 < await client.ttl(f"{namespace}{COUNTER_PREFIX}physical") <= 30
 
             brief = RedisCache(settings_for(redis_url, cache_stale_grace_seconds=0), namespace=namespace)
             await brief.set(key_for("qa"), {"result": "short-lived"}, ttl_s=1)
@@ -482,7 +380,7 @@ def test_redis_keeps_a_value_for_ttl_plus_grace_then_drops_it(redis_url):
     asyncio.run(scenario())
 
 
-def test_dynamodb_checks_the_ttl_attribute_on_read_and_restarts_expired_counters(request):
+def test_dynamodb_checks_the_ttl_attribute_on_read(request):
     async def scenario() -> None:
         h = await _dynamodb_harness(request.getfixturevalue("moto_endpoint"), FakeClock())
         cache = h.cache
@@ -505,12 +403,6 @@ def test_dynamodb_checks_the_ttl_attribute_on_read_and_restarts_expired_counters
         )
         assert await cache.get(key_for()) is None
 
-        assert await cache.incr("window", 5, ttl_s=30) == 5
-        h.clock.advance(31)  # expired, but (like DynamoDB's TTL sweeper) nothing deleted it
-        assert await cache.read_counters(["window"]) == {"window": 0}
-        assert await cache.incr("window", 2, ttl_s=30) == 2
-        assert await cache.incr("window", 1, ttl_s=30) == 3
-
     asyncio.run(scenario())
 
 
@@ -529,120 +421,3 @@ def test_dynamodb_skips_values_too_large_for_an_item(request):
         assert "1 oversize values skipped" in (await cache.status()).detail
 
     asyncio.run(scenario())
-
-
-# -- single-flight leases --------------------------------------------------------------------------
-
-
-def test_a_lease_has_one_owner_until_released_or_lapsed(run_shared):
-    async def scenario(h: Harness) -> None:
-        assert h.sibling is not None
-        other = await h.sibling()
-        key = key_for(text="a text two instances want answered at once")
-        assert await h.cache.acquire_lease(key, "owner-a", 30)
-        assert not await other.acquire_lease(key, "owner-b", 30)
-        await other.release_lease(key, "owner-b")  # not its lease: nothing happens
-        assert not await other.acquire_lease(key, "owner-b", 30)
-        await h.cache.release_lease(key, "owner-a")
-        assert await other.acquire_lease(key, "owner-b", 0.3)
-        # A holder that never releases: its lease lapses by itself (Redis by its own clock, DynamoDB by
-        # the callers').
-        h.clock.advance(1)
-        await asyncio.sleep(0.35)
-        assert await h.cache.acquire_lease(key, "owner-a", 30)
-        await other.release_lease(key, "owner-b")  # lapsed, and taken since: owner-a's stays
-        assert not await other.acquire_lease(key, "owner-c", 30)
-
-    run_shared(scenario)
-
-
-def test_of_many_instances_racing_for_a_lease_exactly_one_gets_it(run_shared):
-    async def scenario(h: Harness) -> None:
-        assert h.sibling is not None
-        caches = [h.cache, await h.sibling()]
-        key = key_for(text="the same text from every instance")
-        won = await asyncio.gather(*(caches[i % 2].acquire_lease(key, f"owner-{i}", 30) for i in range(20)))
-        assert won.count(True) == 1
-
-    run_shared(scenario)
-
-
-def test_the_memory_backend_grants_every_lease():
-    """Nothing else sees an in-process store: the instance shares calls itself (`SingleFlight.share`)."""
-
-    async def scenario() -> None:
-        cache = MemoryCache()
-        assert await cache.acquire_lease("k", "a", 30)
-        assert await cache.acquire_lease("k", "b", 30)
-
-    asyncio.run(scenario())
-
-
-# -- sliding-window budgets --------------------------------------------------------------------------
-
-WINDOW_S = 60
-# DynamoDB counts a window in sixths and the oldest sixth whole: a spend comes back at most a sixth late.
-LATE_S = {"dynamodb": WINDOW_S / 6}
-
-
-def test_a_budget_slides_no_burst_at_any_edge_and_spends_come_back_a_window_later(run):
-    async def scenario(h: Harness) -> None:
-        key, start = f"ratelimit:{uuid.uuid4().hex}", h.clock.now
-
-        async def spend(units: int, at: float):
-            return await h.cache.admit(key, units, limit=10, window_s=WINDOW_S, now=start + at)
-
-        first = await spend(4, 0)
-        assert (first.admitted, first.used) == (True, 4)
-        assert (await spend(4, 10)).used == 8
-        refused = await spend(4, 20)
-        assert (refused.admitted, refused.used) == (False, 8)
-        late = LATE_S.get(h.kind, 0)
-        # The first 4 units leave the window at start + 60 (plus the backend's granularity; times come
-        # back to the millisecond).
-        assert start + 60 - 1e-3 <= refused.retry_at <= start + 60 + late + 1e-3
-        assert start + 60 - 1e-3 <= refused.reset_at <= start + 60 + late + 1e-3
-        assert not (await spend(4, 59.9)).admitted  # no edge to burst across
-        assert (await spend(2, 59.9)).admitted  # what fits still fits
-        back = await spend(4, 60 + late)
-        assert back.admitted
-        assert back.used <= 10
-        # The oldest spend left now is the one at 10: the budget's next unit comes back a window after it.
-        assert start + 70 - 1e-3 <= back.reset_at <= start + 70 + late + 1e-3
-
-    run(scenario)
-
-
-def test_a_refused_spend_leaves_no_trace_and_its_counts_are_not_added(run):
-    async def scenario(h: Harness) -> None:
-        key, now = f"ratelimit:{uuid.uuid4().hex}", h.clock.now
-        counts = {f"hits:{key}": 1, f"requests:{key}": 2}
-        ttls = dict.fromkeys(counts, 60)
-        admitted = await h.cache.admit(key, 3, limit=4, window_s=WINDOW_S, now=now, counts=counts, ttls=ttls)
-        assert admitted.admitted
-        for offset in range(5):  # refused again and again: none of it counts against the budget
-            refused = await h.cache.admit(
-                key, 3, limit=4, window_s=WINDOW_S, now=now + offset, counts=counts, ttls=ttls
-            )
-            assert (refused.admitted, refused.used) == (False, 3)
-        assert await h.cache.read_counters(list(counts)) == counts  # added once: by the admitted spend
-        assert (await h.cache.admit(key, 1, limit=4, window_s=WINDOW_S, now=now + 5)).used == 4
-
-    run(scenario)
-
-
-def test_two_instances_spending_one_budget_at_once_never_exceed_it(run_shared):
-    async def scenario(h: Harness) -> None:
-        assert h.sibling is not None
-        caches = [h.cache, await h.sibling()]
-        key, now = f"ratelimit:{uuid.uuid4().hex}", h.clock.now
-        outcomes = await asyncio.gather(
-            *(
-                caches[i % 2].admit(key, 4, limit=100, window_s=WINDOW_S, now=now + i / 1000)
-                for i in range(40)
-            )
-        )
-        assert sum(outcome.admitted for outcome in outcomes) == 25  # 25 x 4 units: exactly the limit
-        assert max(outcome.used for outcome in outcomes) == 100
-
-    run_shared(scenario)

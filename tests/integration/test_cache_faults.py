@@ -16,10 +16,10 @@ from textapi_shared.cache.factory import build_cache
 from textapi_shared.cache.guarded import GuardedCache
 from textapi_shared.cache.keys import cache_key
 from textapi_shared.cache.memory_cache import MemoryCache
-from textapi_shared.cache.redis_client import close_redis_clients
 from textapi_shared.cache.tiered import TieredCache
 from textapi_shared.config import SharedSettings
 from textapi_shared.errors import ServiceUnavailableError
+from textapi_shared.redis_client import close_redis_clients
 
 COOLDOWN_S = 0.5
 

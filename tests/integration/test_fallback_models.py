@@ -45,7 +45,7 @@ def app(fake_gemini):
         )
         public = create_app(settings)
         resilience = build_resilience(
-            settings, observability=public.state.observability, store=MemoryBreakerStore()
+            settings, observability=public.state.services.observability, store=MemoryBreakerStore()
         )
         processor = public.state.text_processor
         processor._provider = resilience.wrap(processor.provider.inner)

@@ -12,11 +12,11 @@ import redis.asyncio
 
 from fakes.clock import FakeClock
 from fakes.loops import run
-from textapi_shared.cache.redis_client import redis_client
 from textapi_shared.config import SharedSettings
 from textapi_shared.idempotency.dynamodb_store import DynamoDBIdempotencyStore
 from textapi_shared.idempotency.redis_store import RedisIdempotencyStore
 from textapi_shared.idempotency.store import IdempotencyRecord, MemoryIdempotencyStore
+from textapi_shared.redis_client import redis_client
 
 DONE = IdempotencyRecord(
     fingerprint="f1",

@@ -22,11 +22,11 @@ from public_api.config import PublicApiSettings
 from public_api.main import create_app as create_public_app
 from textapi_shared.cache.factory import build_cache
 from textapi_shared.cache.redis_cache import RedisCache
-from textapi_shared.cache.redis_client import close_redis_clients, is_cluster, redis_client
 from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.config import SharedSettings
-from textapi_shared.counters import CounterBatch
+from textapi_shared.fleet.counters import CounterBatch
 from textapi_shared.monitoring.request_metrics import RequestMetrics
+from textapi_shared.redis_client import close_redis_clients, is_cluster, redis_client
 from textapi_shared.resilience.factory import build_breaker_store
 
 OPERATIONS = ["summarize", "sentiment", "key_points", "questions", "qa"]

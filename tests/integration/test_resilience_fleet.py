@@ -28,8 +28,8 @@ from internal_api.config import InternalApiSettings
 from internal_api.main import create_app as create_internal_app
 from public_api.config import PublicApiSettings
 from public_api.main import create_app as create_public_app
-from textapi_shared.cache.redis_client import new_redis_client
 from textapi_shared.config import SharedSettings
+from textapi_shared.redis_client import new_redis_client
 from textapi_shared.resilience.breaker_store import STAT_FIELDS, MemoryBreakerStore, SharedState
 from textapi_shared.resilience.circuit_breaker import BreakerState
 from textapi_shared.resilience.dynamodb_breaker_store import DynamoDBBreakerStore
@@ -237,7 +237,7 @@ def fleet(request, fake_gemini):
                 app = create_public_app(settings)
             resilience = build_resilience(
                 settings.model_copy(update=shared),
-                observability=app.state.observability,
+                observability=app.state.services.observability,
                 key_prefix=prefix,
                 clock=clock,
                 sync_interval=0.2,
@@ -250,7 +250,7 @@ def fleet(request, fake_gemini):
 
         yield build
         if on_redis:
-            from textapi_shared.cache.redis_client import close_redis_clients
+            from textapi_shared.redis_client import close_redis_clients
 
             asyncio.get_event_loop().run_until_complete(close_redis_clients())
 

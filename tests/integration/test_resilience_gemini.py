@@ -58,7 +58,7 @@ def resilient_app(fake_gemini):
         )
         app = create_app(settings)
         resilience = build_resilience(
-            settings, observability=app.state.observability, store=MemoryBreakerStore(), clock=clock
+            settings, observability=app.state.services.observability, store=MemoryBreakerStore(), clock=clock
         )
         processor = app.state.text_processor
         processor._provider = resilience.wrap(processor.provider.inner)

@@ -96,7 +96,7 @@ def apps(fake_gemini):
         public = create_public_app(public_settings)
         public_resilience = build_resilience(
             public_settings,
-            observability=public.state.observability,
+            observability=public.state.services.observability,
             presets_ssm_parameter=presets_parameter,
             store=store,
         )
@@ -107,7 +107,7 @@ def apps(fake_gemini):
         internal = create_internal_app(internal_settings)
         internal.state.resilience = build_resilience(
             internal_settings,
-            observability=internal.state.observability,
+            observability=internal.state.services.observability,
             presets_ssm_parameter=presets_parameter,
             store=store,
         )

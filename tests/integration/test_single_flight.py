@@ -13,7 +13,7 @@ from fakes.gemini_server import Delay, Fail, Reply
 from public_api.config import PublicApiSettings
 from public_api.main import create_app
 from public_api.schemas import TextProcessingRequest
-from textapi_shared.cache.redis_client import close_redis_clients
+from textapi_shared.redis_client import close_redis_clients
 from textapi_shared.resilience.deadline import Deadline
 
 TEXT = "The orchard grew eleven varieties of apple, two of them found nowhere else in the valley."

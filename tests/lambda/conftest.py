@@ -23,7 +23,7 @@ KEYED = {
 def _handler_factory(create_app, settings_class):
     def build(**overrides):
         app = create_app(settings_class(**{**KEYED, **overrides}))
-        return build_lambda_handler(app, app.state.observability)
+        return build_lambda_handler(app, app.state.services.observability)
 
     return build
 

@@ -12,10 +12,14 @@ import pytest
 
 from fakes.api_contract import ADMIN_KEY, PUBLIC_KEY, assert_error_shape
 from fakes.apigw_events import response_json
+from fakes.providers import BrokenProvider
 from internal_api.config import InternalApiSettings
 from internal_api.main import create_app as create_internal_app
+from public_api.composition import build_services
 from public_api.config import PublicApiSettings
 from public_api.main import create_app as create_public_app
+from textapi_shared.monitoring.observability import build_observability
+from textapi_shared.web.lambda_handler import build_lambda_handler
 
 PROCESS = "/v1/text_processing/process"
 ORIGIN = "https://app.example.com"
@@ -162,15 +166,9 @@ def test_413_and_401_from_the_middleware_carry_the_allowed_origin(public_handler
 
 def test_500_from_the_middleware_carries_the_allowed_origin(public_handler, http_event, lambda_context):
     settings = PublicApiSettings(stage="dev", api_key=PUBLIC_KEY, cors_origins=[ORIGIN])
-    app = create_public_app(settings)
-
-    async def broken(*args, **kwargs):
-        raise RuntimeError("the secret cause")
-
-    app.state.text_processor.process = broken
-    from textapi_shared.web.lambda_handler import build_lambda_handler
-
-    handler = build_lambda_handler(app, app.state.observability)
+    observability = build_observability(settings)
+    app = create_public_app(settings, build_services(settings, observability, provider=BrokenProvider()))
+    handler = build_lambda_handler(app, observability)
     event = http_event(
         "POST",
         PROCESS,

@@ -179,7 +179,7 @@ def test_a_bad_next_token_is_422_and_an_unknown_job_404(client):
 
 def test_the_location_is_reachable_behind_a_named_stage():
     app = create_app(settings())
-    handler = build_lambda_handler(app, app.state.observability)
+    handler = build_lambda_handler(app, app.state.services.observability)
     event = build_http_event("POST", JOBS, headers=AUTH, body={"requests": items(1)}, stage="dev")
     response = handler(event, FakeLambdaContext())
     assert response["statusCode"] == 202
@@ -190,7 +190,7 @@ def test_the_location_is_reachable_behind_a_named_stage():
     assert status["statusCode"] == 200
     assert json.loads(status["body"])["job_id"] == response_json(response)["job_id"]
     # Mangum runs no lifespan: stop the in-process worker on the loop it runs every invocation on.
-    asyncio.get_event_loop().run_until_complete(app.state.jobs.queue.close())
+    asyncio.get_event_loop().run_until_complete(app.state.services.job_queue.close())
 
 
 @pytest.mark.parametrize(

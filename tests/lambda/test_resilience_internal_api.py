@@ -1,8 +1,8 @@
 """`/internal/resilience/*` through the internal function's real lambda_handler (no SSM: environment
 and bundled presets; breakers on an in-memory store shared with a public-side registry).
 
-`internal_client` does the wiring `internal_api.main` is to do: include the router, set
-`app.state.resilience`.
+`internal_client` builds the app as `internal_api.main` does, with the breaker store handed in through
+the composition root.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ import pytest
 
 from fakes.api_clients import LambdaClient
 from fakes.api_contract import ADMIN_KEY, PUBLIC_KEY, assert_error_shape
+from internal_api.composition import build_services
 from internal_api.config import InternalApiSettings
 from internal_api.main import create_app as create_internal_app
 from textapi_shared.errors import AIUnavailableError
+from textapi_shared.monitoring.observability import build_observability
 from textapi_shared.resilience.breaker_store import MemoryBreakerStore
 from textapi_shared.resilience.factory import build_resilience
 
@@ -34,9 +36,11 @@ def internal_client(store):
     def build(**overrides):
         values = {"stage": "dev", "api_key": PUBLIC_KEY, "internal_api_keys": [ADMIN_KEY], **overrides}
         settings = InternalApiSettings(**values)
-        app = create_internal_app(settings)
-        app.state.resilience = build_resilience(settings, observability=app.state.observability, store=store)
-        return LambdaClient(app)
+        observability = build_observability(settings)
+        resilience = build_resilience(settings, observability=observability, store=store)
+        return LambdaClient(
+            create_internal_app(settings, build_services(settings, observability, resilience=resilience))
+        )
 
     return build
 

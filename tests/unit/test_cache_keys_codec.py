@@ -18,7 +18,7 @@ from fakes.clock import FakeClock
 from textapi_shared.cache.codec import JSON_MARKER, ZLIB_MARKER, CacheDecodeError, decode, encode
 from textapi_shared.cache.keys import OPERATION_TTLS, cache_key, operation_of, operation_pattern, ttl_for
 from textapi_shared.cache.memory_cache import MemoryCache
-from textapi_shared.counters import MemoryCounterStore
+from textapi_shared.fleet.memory_state import MemoryFleetState
 
 BASE = {
     "operation": "summarize",
@@ -220,7 +220,7 @@ def test_memory_cache_front_lifetime_cap_bounds_a_stale_copy():
 
 def test_memory_counter_store_reads_counters_and_forgets_expired_ones():
     async def scenario() -> None:
-        store = MemoryCounterStore()
+        store = MemoryFleetState()
         await store.incr_many({"a": 2, "b": 3}, ttl_s=60)
         assert await store.incr("a", 1, ttl_s=60) == 3
         await store.incr("gone", 1, ttl_s=0)
@@ -239,9 +239,10 @@ def test_building_the_cache_module_loads_neither_redis_nor_boto3():
     script = (
         "import sys, textapi_shared.cache.statistics, textapi_shared.cache.keys\n"
         "from textapi_shared.cache.factory import build_cache\n"
+        "from textapi_shared.cache.generation import CacheGeneration\n"
         "from textapi_shared.config import SharedSettings\n"
-        "build_cache(SharedSettings(cache_backend='redis'))\n"
-        "build_cache(SharedSettings(cache_backend='dynamodb'))\n"
+        "build_cache(SharedSettings(cache_backend='redis'), CacheGeneration())\n"
+        "build_cache(SharedSettings(cache_backend='dynamodb'), CacheGeneration())\n"
         "print([m for m in ('redis', 'boto3', 'botocore.session') if m in sys.modules])"
     )
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(root / "layers/shared")}

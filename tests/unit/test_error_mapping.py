@@ -14,6 +14,7 @@ from public_api.config import PublicApiSettings
 from textapi_shared.errors import ServiceUnavailableError
 from textapi_shared.monitoring.observability import build_observability
 from textapi_shared.web.app_factory import create_api
+from textapi_shared.web.services import WebServices
 
 
 class EchoRequest(BaseModel):
@@ -48,7 +49,8 @@ async def gone() -> dict:
 @pytest.fixture(scope="module")
 def client():
     settings = PublicApiSettings(stage="dev")
-    app = create_api(settings, build_observability(settings), title="t", description="d", routers=[router])
+    services = WebServices.create(settings, build_observability(settings))
+    app = create_api(services, title="t", description="d", routers=[router])
     return TestClient(app, raise_server_exceptions=False)
 
 

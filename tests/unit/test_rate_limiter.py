@@ -8,8 +8,9 @@ import asyncio
 import pytest
 
 from fakes.clock import FakeClock
-from textapi_shared.counters import CounterBatch, MemoryCounterStore
 from textapi_shared.errors import OverBudgetError, RateLimitExceededError
+from textapi_shared.fleet.counters import CounterBatch
+from textapi_shared.fleet.memory_state import MemoryFleetState
 from textapi_shared.security.rate_limiter import INVALID_REQUEST_COST, RateLimiter
 
 
@@ -18,7 +19,7 @@ def run(coroutine):
 
 
 def test_invalid_requests_cost_a_quarter_and_headers_count_whole_requests():
-    limiter = RateLimiter(MemoryCounterStore(), per_minute=2, clock=FakeClock(1_000.0))
+    limiter = RateLimiter(MemoryFleetState(), per_minute=2, clock=FakeClock(1_000.0))
     remaining = [run(limiter.consume("k", INVALID_REQUEST_COST)).remaining for _ in range(4)]
     assert remaining == [1, 1, 1, 1]
     assert run(limiter.consume("k")).remaining == 0
@@ -27,19 +28,19 @@ def test_invalid_requests_cost_a_quarter_and_headers_count_whole_requests():
 
 
 def test_a_call_costing_more_than_the_whole_budget_is_refused_before_charging():
-    store = MemoryCounterStore()
+    store = MemoryFleetState()
     limiter = RateLimiter(store, per_minute=30, clock=FakeClock(1_000.0))
     with pytest.raises(OverBudgetError) as refused:
-        limiter.check_affordable(31, subject="k", what="A batch of 31", field="requests")
+        limiter.charge("k").check_affordable(31, what="A batch of 31", field="requests")
     assert refused.value.status_code == 422
     assert refused.value.details["errors"][0]["field"] == "requests"
-    limiter.check_affordable(30, subject="k", what="A batch of 30", field="requests")
+    limiter.charge("k").check_affordable(30, what="A batch of 30", field="requests")
     assert run(limiter.consume("k", 30)).remaining == 0
 
 
 def test_no_burst_across_the_minute_the_budget_comes_back_a_minute_after_each_spend():
     clock = FakeClock(1_000.0)  # 1,000 s: 40 s into a clock minute, where a fixed window would reset at 20
-    limiter = RateLimiter(MemoryCounterStore(), per_minute=3, clock=clock)
+    limiter = RateLimiter(MemoryFleetState(), per_minute=3, clock=clock)
     for _ in range(3):
         run(limiter.consume("k"))
         clock.advance(10)  # spends at 1,000, 1,010, 1,020
@@ -56,7 +57,7 @@ def test_no_burst_across_the_minute_the_budget_comes_back_a_minute_after_each_sp
 
 def test_a_refused_request_spends_nothing():
     clock = FakeClock(1_000.0)
-    limiter = RateLimiter(MemoryCounterStore(), per_minute=1, clock=clock)
+    limiter = RateLimiter(MemoryFleetState(), per_minute=1, clock=clock)
     run(limiter.consume("k"))
     for _ in range(50):  # hammering while refused does not push the time it comes back
         clock.advance(1)
@@ -68,7 +69,7 @@ def test_a_refused_request_spends_nothing():
 
 def test_overrides_give_a_key_its_own_limit_by_the_longest_matching_hash_prefix():
     limiter = RateLimiter(
-        MemoryCounterStore(), per_minute=2, overrides={"ab": 5, "abcd": 7}, clock=FakeClock(1_000.0)
+        MemoryFleetState(), per_minute=2, overrides={"ab": 5, "abcd": 7}, clock=FakeClock(1_000.0)
     )
     assert [limiter.limit_for(s) for s in ("abcdef", "ab12", "ff00", "open:ab")] == [7, 5, 2, 2]
     states = [run(limiter.consume("ab99")) for _ in range(5)]
@@ -79,17 +80,17 @@ def test_overrides_give_a_key_its_own_limit_by_the_longest_matching_hash_prefix(
     assert refused.value.headers["X-RateLimit-Limit"] == "5"
     assert run(limiter.consume("ff00")).limit == 2  # everyone else keeps the default
     with pytest.raises(OverBudgetError):
-        limiter.check_affordable(3, subject="ff00", what="A batch of 3", field="requests")
-    limiter.check_affordable(7, subject="abcd01", what="A batch of 7", field="requests")
+        limiter.charge("ff00").check_affordable(3, what="A batch of 3", field="requests")
+    limiter.charge("abcd01").check_affordable(7, what="A batch of 7", field="requests")
 
 
 def test_a_charge_settled_with_counters_adds_them_only_when_admitted():
-    store = MemoryCounterStore()
+    store = MemoryFleetState()
     limiter = RateLimiter(store, per_minute=1, clock=FakeClock(1_000.0))
     first, counts = limiter.charge("k"), CounterBatch(store)
     counts.add("hits", 1, 60)
     assert run(first.settle(counts)).remaining == 0
-    assert first.headers()["X-RateLimit-Remaining"] == "0"
+    assert first.state.headers()["X-RateLimit-Remaining"] == "0"
     second, more = limiter.charge("k"), CounterBatch(store)
     more.add("hits", 1, 60)
     with pytest.raises(RateLimitExceededError):
@@ -98,10 +99,10 @@ def test_a_charge_settled_with_counters_adds_them_only_when_admitted():
 
 
 def test_a_charge_spent_up_front_then_settled_writes_the_counters_once_and_charges_once():
-    store = MemoryCounterStore()
+    store = MemoryFleetState()
     limiter = RateLimiter(store, per_minute=2, clock=FakeClock(1_000.0))
     charge, counts = limiter.charge("k"), CounterBatch(store)
-    assert run(charge.now()).remaining == 1
+    assert run(charge.spend()).remaining == 1
     counts.add("misses", 1, 60)
     assert run(charge.settle(counts)).remaining == 1  # not charged again
     assert run(store.read_counters(["misses"])) == {"misses": 1}

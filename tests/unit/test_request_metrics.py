@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from fakes.clock import FakeClock
-from textapi_shared.counters import MemoryCounterStore
+from textapi_shared.fleet.memory_state import MemoryFleetState
 from textapi_shared.monitoring.request_metrics import RequestMetrics
 
 
 def test_counts_errors_and_percentiles_per_operation():
-    metrics = RequestMetrics(MemoryCounterStore(), clock=FakeClock(1_800_000_000.0))
+    metrics = RequestMetrics(MemoryFleetState(), clock=FakeClock(1_800_000_000.0))
 
     async def scenario() -> dict:
         for latency in [3, 8, 8, 20, 40, 40, 40, 90, 200, 12_000]:
@@ -33,7 +33,7 @@ def test_counts_errors_and_percentiles_per_operation():
 
 def test_previous_window_counts_and_older_ones_do_not():
     clock = FakeClock(1_800_000_000.0)
-    metrics = RequestMetrics(MemoryCounterStore(), window_s=60, clock=clock)
+    metrics = RequestMetrics(MemoryFleetState(), window_s=60, clock=clock)
 
     async def scenario() -> list[int]:
         await metrics.record("qa", status=200, latency_ms=10)

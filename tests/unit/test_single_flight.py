@@ -1,6 +1,6 @@
 """Single-flight: concurrent requests for one key share one computation in an instance, and instances
-share one through a lease (here a store twin with exclusive leases; the real stores' leases are in the
-cache contract)."""
+share one through a lease (here a fleet-state twin with exclusive leases; the real stores' leases are in
+the fleet-state contract)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import pytest
 from textapi_shared.cache.memory_cache import MemoryCache
 from textapi_shared.cache.single_flight import SingleFlight
 from textapi_shared.errors import AIUnavailableError
+from textapi_shared.fleet.memory_state import MemoryFleetState
 
 
-class SharedStore(MemoryCache):
-    """A memory cache whose leases are exclusive, like a shared store's (lapsing only when released)."""
+class SharedLeases(MemoryFleetState):
+    """A memory fleet state whose leases are exclusive, like a shared store's (lapsing only when released)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -33,7 +34,7 @@ async def no_sleep(seconds: float) -> None:
 
 
 def test_concurrent_callers_for_one_key_share_one_computation():
-    flights, calls = SingleFlight(MemoryCache()), []
+    flights, calls = SingleFlight(MemoryCache(), MemoryFleetState()), []
 
     async def compute() -> str:
         calls.append(1)
@@ -49,7 +50,7 @@ def test_concurrent_callers_for_one_key_share_one_computation():
 
 
 def test_a_failure_is_shared_and_the_next_caller_computes_again():
-    flights, calls = SingleFlight(MemoryCache()), []
+    flights, calls = SingleFlight(MemoryCache(), MemoryFleetState()), []
 
     async def failing() -> str:
         calls.append(1)
@@ -68,7 +69,7 @@ def test_a_failure_is_shared_and_the_next_caller_computes_again():
 
 
 def test_a_cancelled_leader_hands_over_to_a_waiting_caller():
-    flights, started = SingleFlight(MemoryCache()), []
+    flights, started = SingleFlight(MemoryCache(), MemoryFleetState()), []
 
     async def compute() -> str:
         started.append(1)
@@ -90,8 +91,8 @@ def test_a_cancelled_leader_hands_over_to_a_waiting_caller():
 
 
 def test_a_free_lease_is_taken_and_released():
-    store = SharedStore()
-    flights = SingleFlight(store)
+    cache, store = MemoryCache(), SharedLeases()
+    flights = SingleFlight(cache, store)
 
     async def scenario():
         claim = await flights.claim("k", lease_s=5, wait_s=1)
@@ -104,8 +105,8 @@ def test_a_free_lease_is_taken_and_released():
 
 
 def test_while_another_instance_holds_the_lease_its_answer_is_read_from_the_cache():
-    store = SharedStore()
-    flights = SingleFlight(store, sleep=no_sleep)
+    cache, store = MemoryCache(), SharedLeases()
+    flights = SingleFlight(cache, store, sleep=no_sleep)
 
     async def scenario():
         store.leases["k"] = "another-instance"
@@ -113,7 +114,7 @@ def test_while_another_instance_holds_the_lease_its_answer_is_read_from_the_cach
         async def other_instance_answers() -> None:
             for _ in range(5):
                 await asyncio.sleep(0)
-            await store.set("k", {"result": "theirs"}, ttl_s=60)
+            await cache.set("k", {"result": "theirs"}, ttl_s=60)
             del store.leases["k"]
 
         answered = asyncio.ensure_future(other_instance_answers())
@@ -128,8 +129,8 @@ def test_while_another_instance_holds_the_lease_its_answer_is_read_from_the_cach
 
 
 def test_a_holder_that_gives_up_without_an_answer_lets_a_waiter_lead():
-    store = SharedStore()
-    flights = SingleFlight(store, sleep=no_sleep)
+    cache, store = MemoryCache(), SharedLeases()
+    flights = SingleFlight(cache, store, sleep=no_sleep)
 
     async def scenario():
         store.leases["k"] = "failed-instance"
@@ -149,13 +150,13 @@ def test_a_holder_that_gives_up_without_an_answer_lets_a_waiter_lead():
 
 
 def test_the_wait_is_bounded_then_the_caller_goes_on_alone():
-    store = SharedStore()
+    cache, store = MemoryCache(), SharedLeases()
     now = [0.0]
 
     async def sleep(seconds: float) -> None:
         now[0] += seconds
 
-    flights = SingleFlight(store, sleep=sleep, monotonic=lambda: now[0])
+    flights = SingleFlight(cache, store, sleep=sleep, monotonic=lambda: now[0])
 
     async def scenario():
         store.leases["k"] = "stuck-instance"  # never answers, never releases (a lease lapses by its TTL)
@@ -167,12 +168,12 @@ def test_the_wait_is_bounded_then_the_caller_goes_on_alone():
 
 
 def test_an_answer_older_than_the_request_does_not_count_for_a_no_cache_request():
-    store = SharedStore()
-    flights = SingleFlight(store, sleep=no_sleep)
+    cache, store = MemoryCache(), SharedLeases()
+    flights = SingleFlight(cache, store, sleep=no_sleep)
 
     async def scenario():
-        await store.set("k", {"result": "old"}, ttl_s=60)
-        entry = await store.get("k")
+        await cache.set("k", {"result": "old"}, ttl_s=60)
+        entry = await cache.get("k")
         assert entry is not None
         claim = await flights.claim("k", lease_s=5, wait_s=1, not_before=entry.stored_at + 1)
         return claim

@@ -26,7 +26,7 @@ from types import SimpleNamespace
 import snapshot_restore_py
 import {module} as entry
 
-registry = entry.app.state.resilience.breakers
+registry = entry.app.state.services.resilience.breakers
 snapshot_random_state = random.getstate()
 
 def restore(run_hooks):

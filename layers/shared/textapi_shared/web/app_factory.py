@@ -54,10 +54,10 @@ def create_api(
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.services = services
-    install_error_handlers(app)
     for router in routers:
         app.include_router(router)
     routes = [route for router in routers for route in router.routes]
+    install_error_handlers(app, routes)
     document_security(app, routes)
     app.add_middleware(AccessGateMiddleware, services=services, routes=routes)
     if cors_origins:

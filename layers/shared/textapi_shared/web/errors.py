@@ -28,7 +28,10 @@ from textapi_shared.errors import (
 from textapi_shared.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Sequence
+
     from fastapi import FastAPI, Request
+    from starlette.routing import BaseRoute
     from starlette.types import Receive, Scope, Send
 
 MAX_DETAIL_ERRORS = 50
@@ -153,29 +156,34 @@ def _unreadable_body(exc: StarletteHTTPException) -> MalformedRequestError | Non
     return MalformedRequestError("The body could not be read.", details={"reason": "unreadable"})
 
 
-async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    malformed = _unreadable_body(exc)
-    if malformed is not None:
-        return _respond(request, malformed)
-    # Starlette's own 404/405 carry only the status phrase; keep a route's specific text.
-    detail = exc.detail if isinstance(exc.detail, str) else None
-    message = None if detail == HTTPStatus(exc.status_code).phrase else detail
-    error_class = _BY_STATUS.get(exc.status_code)
-    if error_class is not None:
-        error: ApiError = error_class(message)
-    elif exc.status_code < 500:
-        error = InputValidationError(message)
-        error.status_code = exc.status_code  # type: ignore[misc]
-    else:
-        error = InternalError()
-    error.headers.update(exc.headers or {})
-    if exc.status_code == 405:
-        error.headers["Allow"] = _allowed_methods(request) or error.headers.get("Allow", "")
-    return _respond(request, error)
+def _on_http_exception(
+    routes: Sequence[BaseRoute],
+) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def handle(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        malformed = _unreadable_body(exc)
+        if malformed is not None:
+            return _respond(request, malformed)
+        # Starlette's own 404/405 carry only the status phrase; keep a route's specific text.
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        message = None if detail == HTTPStatus(exc.status_code).phrase else detail
+        error_class = _BY_STATUS.get(exc.status_code)
+        if error_class is not None:
+            error: ApiError = error_class(message)
+        elif exc.status_code < 500:
+            error = InputValidationError(message)
+            error.status_code = exc.status_code  # type: ignore[misc]
+        else:
+            error = InternalError()
+        error.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            error.headers["Allow"] = _allowed_methods(routes, request) or error.headers.get("Allow", "")
+        return _respond(request, error)
+
+    return handle
 
 
-def _allowed_methods(request: Request) -> str:
+def _allowed_methods(routes: Sequence[BaseRoute], request: Request) -> str:
     """Every method of the path the request matched first. Starlette's 405 names only the first route
     that matched, so a path served by several routes (GET and DELETE of one job) would hide the others;
     a path that only a broader template also matches (`/metrics/reset` and `/metrics/{operation}`)
@@ -184,17 +192,18 @@ def _allowed_methods(request: Request) -> str:
 
     matched = [
         route
-        for route in request.app.router.routes
+        for route in routes
         if getattr(route, "methods", None) and route.matches(request.scope)[0] is not Match.NONE
     ]
     if not matched:
         return ""
-    path = matched[0].path
-    return ", ".join(sorted({m for route in matched if route.path == path for m in route.methods}))
+    path = matched[0].path  # type: ignore[attr-defined]
+    return ", ".join(sorted({m for route in matched if route.path == path for m in route.methods}))  # type: ignore[attr-defined]
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Route every error FastAPI or Starlette can raise through `error_response`."""
+def install_error_handlers(app: FastAPI, routes: Sequence[BaseRoute]) -> None:
+    """Route every error FastAPI or Starlette can raise through `error_response`; `routes` are the app's
+    own (the 405's `Allow` names every method of the path)."""
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception(routes))

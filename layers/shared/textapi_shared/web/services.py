@@ -5,7 +5,7 @@ app holds the result as its one piece of state (`app.state.services`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 
 from textapi_shared.aws import SecureParameters
 from textapi_shared.config import require_installed
@@ -25,6 +25,18 @@ class WebServices:
     authenticator: ApiKeyAuthenticator
     # Meters keyed requests (the public API's); None leaves them unmetered (the admin API).
     limiter: RateLimiter | None = None
+
+    @classmethod
+    def create(cls, settings: SharedSettings, observability: Observability, **services: Any) -> Self:
+        """`cls` with the key checking every app builds the same way and `services` (a subclass's own)."""
+        secrets, authenticator = key_checking(settings, observability)
+        return cls(
+            settings=settings,
+            observability=observability,
+            secrets=secrets,
+            authenticator=authenticator,
+            **services,
+        )
 
 
 def key_checking(
