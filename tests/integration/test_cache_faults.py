@@ -1,4 +1,5 @@
-"""A failing cache backend degrades to misses and skipped writes, is bypassed, and comes back by itself."""
+"""A failing cache backend degrades to misses and skipped writes, a failing fleet state to counting in the
+instance, and both are bypassed, then come back by themselves."""
 
 from __future__ import annotations
 
@@ -13,12 +14,16 @@ import redis
 from fakes.services import RedisProcess
 from textapi_shared.cache.codec import CacheDecodeError
 from textapi_shared.cache.factory import build_cache
+from textapi_shared.cache.generation import CacheGeneration
 from textapi_shared.cache.guarded import GuardedCache
 from textapi_shared.cache.keys import cache_key
 from textapi_shared.cache.memory_cache import MemoryCache
 from textapi_shared.cache.tiered import TieredCache
 from textapi_shared.config import SharedSettings
 from textapi_shared.errors import ServiceUnavailableError
+from textapi_shared.fleet.factory import build_fleet_state
+from textapi_shared.fleet.guarded import GuardedFleetState
+from textapi_shared.fleet.memory_state import MemoryFleetState
 from textapi_shared.redis_client import close_redis_clients
 
 COOLDOWN_S = 0.5
@@ -95,7 +100,8 @@ def test_redis_killed_midway_degrades_to_misses_then_recovers_without_a_rebuild(
             cache_failure_threshold=3,
             cache_cooldown_seconds=COOLDOWN_S,
         )
-        cache = build_cache(settings, on_error=recorder)
+        cache = build_cache(settings, CacheGeneration(), on_error=recorder)
+        fleet = build_fleet_state(settings)
         assert isinstance(cache, TieredCache)
         guard = cache.back
         assert isinstance(guard, GuardedCache)
@@ -126,7 +132,7 @@ def test_redis_killed_midway_degrades_to_misses_then_recovers_without_a_rebuild(
             assert max(bypass_timings) < 0.005, bypass_timings
             assert guard.bypassed_calls >= 50
             assert (await cache.get(key_for("text 3"))).value == {"i": 3}  # the front tier still serves
-            assert await cache.incr("ratelimit:k", 1, ttl_s=60) == 1  # counted locally meanwhile
+            assert await fleet.incr("ratelimit:k", 1, ttl_s=60) == 1  # counted locally meanwhile
             with pytest.raises(ServiceUnavailableError):
                 await cache.invalidate(everything=True)
 
@@ -182,17 +188,38 @@ def test_guard_opens_after_the_threshold_and_a_single_probe_closes_it():
     asyncio.run(scenario())
 
 
-def test_guard_counts_locally_while_the_backend_is_down():
+class FlakyFleetState(MemoryFleetState):
+    """A memory fleet state that can be switched to fail every call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failing = False
+
+    async def incr(self, key: str, amount: int, ttl_s: int) -> int:
+        if self.failing:
+            raise ConnectionError("the fleet state is down")
+        return await super().incr(key, amount, ttl_s)
+
+    async def acquire_lease(self, key: str, owner: str, ttl_s: float) -> bool:
+        if self.failing:
+            raise ConnectionError("the fleet state is down")
+        return False  # exclusive while it answers
+
+
+def test_the_fleet_state_counts_in_the_instance_and_grants_leases_while_its_backend_is_down():
     async def scenario() -> None:
-        backend = FlakyBackend()
-        guard = GuardedCache(backend, failure_threshold=1, cooldown_s=60)
-        assert await guard.incr("rate", 5, ttl_s=60) == 5
+        backend = FlakyFleetState()
+        fleet = GuardedFleetState.around(backend, failure_threshold=1, cooldown_s=60)
+        assert await fleet.incr("rate", 5, ttl_s=60) == 5
+        assert not await fleet.acquire_lease("k", "me", 30)
         backend.failing = True
-        assert await guard.incr("rate", 1, ttl_s=60) == 1  # fallback store, per instance
-        assert await guard.incr("rate", 1, ttl_s=60) == 2
-        assert await guard.read_counters(["rate"]) == {"rate": 2}
-        await guard.incr_many({"rate": 3}, ttl_s=60)
-        assert await guard.read_counters(["rate"]) == {"rate": 5}
+        assert await fleet.incr("rate", 1, ttl_s=60) == 1  # fallback store, per instance
+        assert await fleet.incr("rate", 1, ttl_s=60) == 2
+        assert await fleet.read_counters(["rate"]) == {"rate": 2}
+        await fleet.incr_many({"rate": 3}, ttl_s=60)
+        assert await fleet.read_counters(["rate"]) == {"rate": 5}
+        assert await fleet.acquire_lease("k", "me", 30)  # never waits on a store that cannot answer
+        assert fleet.guard.state == "open"
 
     asyncio.run(scenario())
 
@@ -237,7 +264,7 @@ def test_dynamodb_missing_table_is_a_miss_a_skipped_write_and_a_disconnected_sta
             cache_failure_threshold=2,
             cache_cooldown_seconds=60,
         )
-        cache = build_cache(settings, on_error=recorder)
+        cache = build_cache(settings, CacheGeneration(), on_error=recorder)
         assert await cache.get(key_for("anything")) is None
         assert await cache.set(key_for("anything"), {"v": 1}, ttl_s=60) is not None  # the front tier kept it
         assert await cache.back.set(key_for("other"), {"v": 1}, ttl_s=60) is None
@@ -274,7 +301,7 @@ def test_a_killed_cluster_primary_degrades_to_misses_then_the_guard_recovers(red
 
     def instance():
         app = create_public_app(PublicApiSettings(**common))
-        return LambdaClient(app), app.state.cache.back
+        return LambdaClient(app), app.state.services.cache.back
 
     def process(client, text):
         body = {"text": text, "operation": "key_points"}

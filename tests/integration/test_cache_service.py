@@ -122,8 +122,8 @@ def test_stale_entry_answers_when_gemini_is_down(backend_settings, fake_gemini):
     )
 
     async def age() -> None:
-        entry = await app.state.cache.get(key)
-        await app.state.cache.set(key, entry.value, ttl_s=1)
+        entry = await app.state.services.cache.get(key)
+        await app.state.services.cache.set(key, entry.value, ttl_s=1)
 
     asyncio.get_event_loop().run_until_complete(age())  # the loop Mangum runs the app on
     time.sleep(1.2)

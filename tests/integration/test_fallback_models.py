@@ -14,8 +14,10 @@ from fakes.api_contract import ADMIN_KEY, PUBLIC_KEY
 from fakes.gemini_server import Delay, Fail, Reply
 from internal_api.config import InternalApiSettings
 from internal_api.main import create_app as create_internal_app
+from public_api.composition import build_services
 from public_api.config import PublicApiSettings
 from public_api.main import create_app
+from textapi_shared.monitoring.observability import build_observability
 from textapi_shared.resilience.breaker_store import MemoryBreakerStore
 from textapi_shared.resilience.circuit_breaker import BreakerState
 from textapi_shared.resilience.factory import build_resilience
@@ -43,12 +45,9 @@ def app(fake_gemini):
             ),
             **overrides,
         )
-        public = create_app(settings)
-        resilience = build_resilience(
-            settings, observability=public.state.services.observability, store=MemoryBreakerStore()
-        )
-        processor = public.state.text_processor
-        processor._provider = resilience.wrap(processor.provider.inner)
+        observability = build_observability(settings)
+        resilience = build_resilience(settings, observability=observability, store=MemoryBreakerStore())
+        public = create_app(settings, build_services(settings, observability, resilience=resilience))
         return LambdaClient(public), resilience
 
     return build

@@ -21,10 +21,13 @@ from internal_api.main import create_app as create_internal_app
 from public_api.config import PublicApiSettings
 from public_api.main import create_app as create_public_app
 from textapi_shared.cache.factory import build_cache
+from textapi_shared.cache.generation import CacheGeneration
 from textapi_shared.cache.redis_cache import RedisCache
 from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.config import SharedSettings
 from textapi_shared.fleet.counters import CounterBatch
+from textapi_shared.fleet.factory import build_fleet_state
+from textapi_shared.fleet.redis_state import RedisFleetState
 from textapi_shared.monitoring.request_metrics import RequestMetrics
 from textapi_shared.redis_client import close_redis_clients, is_cluster, redis_client
 from textapi_shared.resilience.factory import build_breaker_store
@@ -76,10 +79,10 @@ def test_one_subjects_counters_share_a_slot_and_subjects_spread_over_the_shards(
     settings = SharedSettings(**redis_cluster.settings())
 
     async def scenario():
-        cache = RedisCache(settings, namespace=namespace)
-        statistics, metrics = CacheStatistics(cache), RequestMetrics(cache)
+        fleet = RedisFleetState(settings, namespace=namespace)
+        statistics, metrics = CacheStatistics(fleet), RequestMetrics(fleet)
         for operation in OPERATIONS:  # what one request counts: both families, one batch, one flush
-            batch = CounterBatch(cache)
+            batch = CounterBatch(fleet)
             await statistics.record(operation, hit=False, get_ms=1.5, batch=batch)
             await statistics.record_set(operation, set_ms=2.0, raw_bytes=900, stored_bytes=300, batch=batch)
             await metrics.record(operation, status=200, latency_ms=12.0, batch=batch)
@@ -142,7 +145,11 @@ def test_replica_reads_use_a_client_of_their_own_for_cache_gets_only(redis_clust
     plain = SharedSettings(**redis_cluster.settings())
 
     async def scenario():
-        cache = RedisCache(settings, namespace=f"test:{uuid.uuid4().hex}:")
+        namespace = f"test:{uuid.uuid4().hex}:"
+        cache, fleet = (
+            RedisCache(settings, namespace=namespace),
+            RedisFleetState(settings, namespace=namespace),
+        )
         primary, reader = await redis_client(settings), await redis_client(settings, replica_reads=True)
         assert reader is not primary
         assert reader.load_balancing_strategy is LoadBalancingStrategy.ROUND_ROBIN_REPLICAS
@@ -158,9 +165,9 @@ def test_replica_reads_use_a_client_of_their_own_for_cache_gets_only(redis_clust
 
         reader.execute_command = recording  # a pass-through: which commands reach the replica client
         await cache.set("textapi:v1:qa:abc", {"result": "kept"}, ttl_s=60)
-        assert await cache.incr("rate", 2, ttl_s=60) == 2
-        await cache.incr_many({"a": 1, "b": 2}, ttl_s=60)
-        assert await cache.read_counters(["rate", "a", "b"]) == {"rate": 2, "a": 1, "b": 2}
+        assert await fleet.incr("rate", 2, ttl_s=60) == 2
+        await fleet.incr_many({"a": 1, "b": 2}, ttl_s=60)
+        assert await fleet.read_counters(["rate", "a", "b"]) == {"rate": 2, "a": 1, "b": 2}
         assert sent == []  # counters (and writes) never go to replicas
         # No replicas here: the replica client falls back to the primaries.
         assert (await cache.get("textapi:v1:qa:abc")).value == {"result": "kept"}
@@ -169,7 +176,7 @@ def test_replica_reads_use_a_client_of_their_own_for_cache_gets_only(redis_clust
     run(scenario)
 
 
-def test_a_password_from_ssm_is_read_on_first_use_not_when_the_cache_is_built(moto_endpoint):
+def test_a_password_from_ssm_is_read_on_first_use_not_when_the_stores_are_built(moto_endpoint):
     ssm = boto3.client("ssm", endpoint_url=moto_endpoint, region_name="us-east-1")
     name, wrong = (
         f"/textapi/test-{uuid.uuid4().hex[:8]}/redis-password",
@@ -177,15 +184,19 @@ def test_a_password_from_ssm_is_read_on_first_use_not_when_the_cache_is_built(mo
     )
     with RedisProcess(password="s3cret-from-ssm") as server:
         common = {"cache_backend": "redis", "redis_url": server.url, "aws_endpoint_url": moto_endpoint}
-        cache = build_cache(SharedSettings(**common, redis_password_ssm_parameter=name))  # nothing in SSM yet
+        configured = SharedSettings(**common, redis_password_ssm_parameter=name)
+        cache = build_cache(configured, CacheGeneration())  # nothing in SSM yet
+        fleet = build_fleet_state(configured)
         ssm.put_parameter(Name=name, Value="s3cret-from-ssm", Type="SecureString")
         ssm.put_parameter(Name=wrong, Value="not-the-password", Type="SecureString")
         refused = RedisCache(SharedSettings(**common, redis_password_ssm_parameter=wrong))
         unreadable = RedisCache(SharedSettings(**common, redis_password_ssm_parameter=f"{name}-missing"))
 
         async def scenario():
-            assert await cache.incr("authenticated", 1, ttl_s=60) == 1
+            assert await fleet.incr("authenticated", 1, ttl_s=60) == 1
+            await cache.set("textapi:v1:qa:authenticated", {"result": "kept"}, ttl_s=60)
             assert cache.back.state == "closed"
+            assert fleet.guard.state == "closed"
             status = await refused.status()
             assert not status.connected
             assert status.detail == "unreachable: authentication failed (REDIS_USERNAME / REDIS_PASSWORD)"

@@ -24,11 +24,14 @@ from fakes.api_contract import ADMIN_KEY, PUBLIC_KEY
 from fakes.aws_tables import create_cache_table
 from fakes.clock import FakeClock
 from fakes.gemini_server import Fail, Reply
+from internal_api.composition import build_services as build_internal_services
 from internal_api.config import InternalApiSettings
 from internal_api.main import create_app as create_internal_app
+from public_api.composition import build_services as build_public_services
 from public_api.config import PublicApiSettings
 from public_api.main import create_app as create_public_app
 from textapi_shared.config import SharedSettings
+from textapi_shared.monitoring.observability import build_observability
 from textapi_shared.redis_client import new_redis_client
 from textapi_shared.resilience.breaker_store import STAT_FIELDS, MemoryBreakerStore, SharedState
 from textapi_shared.resilience.circuit_breaker import BreakerState
@@ -225,7 +228,6 @@ def fleet(request, fake_gemini):
             common = {"stage": "dev", "api_key": PUBLIC_KEY, "resilience_custom_config": json.dumps(CUSTOM)}
             if internal:
                 settings = InternalApiSettings(**common, internal_api_keys=[ADMIN_KEY])
-                app = create_internal_app(settings)
             else:
                 settings = PublicApiSettings(
                     **common,
@@ -234,18 +236,22 @@ def fleet(request, fake_gemini):
                     gemini_base_url=fake_gemini.base_url,
                     rate_limit_per_minute=1000,
                 )
-                app = create_public_app(settings)
+            observability = build_observability(settings)
             resilience = build_resilience(
                 settings.model_copy(update=shared),
-                observability=app.state.services.observability,
+                observability=observability,
                 key_prefix=prefix,
                 clock=clock,
                 sync_interval=0.2,
             )
             if internal:
-                app.state.resilience = resilience
+                app = create_internal_app(
+                    settings, build_internal_services(settings, observability, resilience=resilience)
+                )
             else:
-                app.state.text_processor._provider = resilience.wrap(app.state.text_processor.provider.inner)
+                app = create_public_app(
+                    settings, build_public_services(settings, observability, resilience=resilience)
+                )
             return LambdaClient(app), resilience
 
         yield build

@@ -17,8 +17,10 @@ from fakes.api_clients import LambdaClient
 from fakes.api_contract import PUBLIC_KEY, assert_error_shape
 from fakes.clock import FakeClock
 from fakes.gemini_server import Fail, Reply
+from public_api.composition import build_services
 from public_api.config import PublicApiSettings
 from public_api.main import create_app
+from textapi_shared.monitoring.observability import build_observability
 from textapi_shared.resilience.breaker_store import MemoryBreakerStore
 from textapi_shared.resilience.circuit_breaker import BreakerState
 from textapi_shared.resilience.factory import build_resilience
@@ -56,12 +58,11 @@ def resilient_app(fake_gemini):
             resilience_custom_config=json.dumps({**FAST, **custom}),
             **overrides,
         )
-        app = create_app(settings)
+        observability = build_observability(settings)
         resilience = build_resilience(
-            settings, observability=app.state.services.observability, store=MemoryBreakerStore(), clock=clock
+            settings, observability=observability, store=MemoryBreakerStore(), clock=clock
         )
-        processor = app.state.text_processor
-        processor._provider = resilience.wrap(processor.provider.inner)
+        app = create_app(settings, build_services(settings, observability, resilience=resilience))
         return LambdaClient(app, timeout_ms=timeout_ms), resilience
 
     return build

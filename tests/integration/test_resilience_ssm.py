@@ -18,10 +18,13 @@ from fakes.api_clients import LambdaClient
 from fakes.api_contract import ADMIN_KEY, PUBLIC_KEY, assert_error_shape
 from fakes.gemini_server import Fail
 from fakes.services import free_port
+from internal_api.composition import build_services as build_internal_services
 from internal_api.config import InternalApiSettings
 from internal_api.main import create_app as create_internal_app
+from public_api.composition import build_services as build_public_services
 from public_api.config import PublicApiSettings
 from public_api.main import create_app as create_public_app
+from textapi_shared.monitoring.observability import build_observability
 from textapi_shared.resilience.breaker_store import MemoryBreakerStore
 from textapi_shared.resilience.factory import build_resilience
 from textapi_shared.resilience.presets import presets_document
@@ -93,23 +96,31 @@ def apps(fake_gemini):
             gemini_base_url=fake_gemini.base_url,
             rate_limit_per_minute=1000,
         )
-        public = create_public_app(public_settings)
+        public_observability = build_observability(public_settings)
         public_resilience = build_resilience(
             public_settings,
-            observability=public.state.services.observability,
+            observability=public_observability,
             presets_ssm_parameter=presets_parameter,
             store=store,
         )
-        processor = public.state.text_processor
-        processor._provider = public_resilience.wrap(processor.provider.inner)
+        public = create_public_app(
+            public_settings,
+            build_public_services(public_settings, public_observability, resilience=public_resilience),
+        )
 
         internal_settings = InternalApiSettings(**common)
-        internal = create_internal_app(internal_settings)
-        internal.state.resilience = build_resilience(
+        internal_observability = build_observability(internal_settings)
+        internal_resilience = build_resilience(
             internal_settings,
-            observability=internal.state.services.observability,
+            observability=internal_observability,
             presets_ssm_parameter=presets_parameter,
             store=store,
+        )
+        internal = create_internal_app(
+            internal_settings,
+            build_internal_services(
+                internal_settings, internal_observability, resilience=internal_resilience
+            ),
         )
         return LambdaClient(public), LambdaClient(internal)
 

@@ -10,9 +10,12 @@ import pytest
 from fakes.api_clients import LambdaClient
 from fakes.api_contract import PUBLIC_KEY
 from fakes.gemini_server import Delay, Fail, Reply
+from public_api.composition import build_services
 from public_api.config import PublicApiSettings
 from public_api.main import create_app
 from public_api.schemas import TextProcessingRequest
+from public_api.services.context import RequestContext
+from textapi_shared.monitoring.observability import build_observability
 from textapi_shared.redis_client import close_redis_clients
 from textapi_shared.resilience.deadline import Deadline
 
@@ -64,19 +67,25 @@ def two_instances(request, fake_gemini):
             "aws_endpoint_url": request.getfixturevalue("moto_endpoint"),
         }
     settings = settings_for(fake_gemini, **overrides)
-    return [create_app(settings).state.text_processor for _ in range(2)]
+    return [build_services(settings, build_observability(settings)) for _ in range(2)]
 
 
-def ask_both(processors, text: str):
+def ask_both(instances, text: str):
     request = TextProcessingRequest(text=text, operation="summarize")
+
+    async def ask(services):
+        deadline = Deadline.for_invocation(None, reserve_s=1, fallback_s=20)
+        ctx = RequestContext(
+            deadline=deadline, scope=SCOPE, generation=services.generation, fleet=services.fleet
+        )
+        try:
+            return await services.processor.process(request, ctx)
+        finally:
+            await ctx.finish()
 
     async def both():
         try:
-            deadline = Deadline.for_invocation(None, reserve_s=1, fallback_s=20)
-            return await asyncio.gather(
-                *(p.process(request, deadline=deadline, scope=SCOPE) for p in processors),
-                return_exceptions=True,
-            )
+            return await asyncio.gather(*(ask(services) for services in instances), return_exceptions=True)
         finally:
             await close_redis_clients()
 

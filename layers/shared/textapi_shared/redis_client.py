@@ -238,6 +238,12 @@ class SsmPasswordProvider:
         return await asyncio.to_thread(self.get_credentials)
 
 
+def describe_failure_for(settings: SharedSettings, exc: BaseException) -> str:
+    """`describe_redis_failure` with the TLS and timeouts `settings` give the client."""
+    timeout_s = max(settings.redis_connect_timeout, settings.redis_socket_timeout)
+    return describe_redis_failure(exc, tls=settings.redis_tls, timeout_s=timeout_s)
+
+
 def describe_redis_failure(exc: BaseException, *, tls: bool, timeout_s: float) -> str:
     """A short, secret-free reason for a failed Redis call, for health details and log lines.
 

@@ -34,6 +34,10 @@ class GuardedCache:
     def state(self) -> str:
         return self.guard.state
 
+    @property
+    def bypassed_calls(self) -> int:
+        return self.guard.bypassed_calls
+
     def describe_failure(self, exc: BaseException) -> str:
         return self.guard.describe_failure(exc)
 

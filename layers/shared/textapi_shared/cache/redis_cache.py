@@ -27,7 +27,7 @@ from textapi_shared.cache.protocol import (
     StoredSize,
     require_invalidation_target,
 )
-from textapi_shared.redis_client import describe_redis_failure, is_cluster, redis_client
+from textapi_shared.redis_client import describe_failure_for, is_cluster, redis_client
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -81,9 +81,7 @@ class RedisCache:
 
     def describe_failure(self, exc: BaseException) -> str:
         """Why a call failed, for health and log lines (see `redis_client.describe_redis_failure`)."""
-        settings = self._settings
-        timeout_s = max(settings.redis_connect_timeout, settings.redis_socket_timeout)
-        return describe_redis_failure(exc, tls=settings.redis_tls, timeout_s=timeout_s)
+        return describe_failure_for(self._settings, exc)
 
     async def get(self, key: str) -> CacheEntry | None:
         data = await (await self._reader()).get(self.physical_key(key))

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from textapi_shared.fleet.protocol import counts_apply, ttl_for
 from textapi_shared.fleet.windows import Admission
-from textapi_shared.redis_client import is_cluster, redis_client
+from textapi_shared.redis_client import describe_failure_for, is_cluster, redis_client
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -160,6 +160,10 @@ class RedisFleetState:
 
     async def _client(self) -> RedisClient:
         return self._injected if self._injected is not None else await redis_client(self._settings)
+
+    def describe_failure(self, exc: BaseException) -> str:
+        """Why a call failed, for health and log lines (see `redis_client.describe_redis_failure`)."""
+        return describe_failure_for(self._settings, exc)
 
     def counter_key(self, key: str) -> str:
         return f"{self._namespace}{COUNTER_PREFIX}{key}"
