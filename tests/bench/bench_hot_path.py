@@ -157,11 +157,10 @@ def round_trip(redis_url: str):
     the product's own script, on the loop every invocation runs on. What a round trip costs on the
     machine, for reading the Redis figure."""
     from textapi_shared.config import SharedSettings
-    from textapi_shared.fleet.redis_state import RedisCounters
-    from textapi_shared.redis_client import redis_client
+    from textapi_shared.fleet.redis_state import RedisFleetState
 
     settings = SharedSettings(cache_backend="redis", redis_url=redis_url, redis_cluster_mode="off")
-    counters = RedisCounters(lambda: redis_client(settings), namespace=f"bench:{uuid.uuid4().hex[:8]}:")
+    counters = RedisFleetState(settings, namespace=f"bench:{uuid.uuid4().hex[:8]}:")
     loop = asyncio.get_event_loop()
     counts = {f"stats:{{stats:sentiment}}:{field}": 1 for field in ("hits", "get_us", "requests", "us", "le")}
     ttls = dict.fromkeys(counts, 3600)

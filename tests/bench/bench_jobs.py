@@ -51,11 +51,14 @@ from fakes.sqs_events import sqs_event  # noqa: E402
 from public_api.config import PublicApiSettings  # noqa: E402
 from public_api.job_consumer import create_worker  # noqa: E402
 from public_api.schemas import TextProcessingRequest  # noqa: E402
+from public_api.services.context import RequestContext  # noqa: E402
 from public_api.services.jobs.quota import JobQuota  # noqa: E402
 from public_api.services.jobs.service import JobService  # noqa: E402
 from public_api.services.jobs.store import MemoryJobStore  # noqa: E402
-from textapi_shared.cache.memory_cache import MemoryCache  # noqa: E402
+from textapi_shared.cache.generation import CacheGeneration  # noqa: E402
+from textapi_shared.fleet.memory_state import MemoryFleetState  # noqa: E402
 from textapi_shared.monitoring.observability import build_observability  # noqa: E402
+from textapi_shared.resilience.deadline import Deadline  # noqa: E402
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:textapi-jobs"
 TARGET = 1.3
@@ -153,7 +156,7 @@ def submit(
     service = JobService(
         store=store,
         queue=QueueOf(messages),
-        quota=JobQuota(MemoryCache(), per_hour=10**6),
+        quota=JobQuota(MemoryFleetState(), per_hour=10**6),
         callbacks=None,
         settings=settings,
         observability=build_observability(settings),
@@ -161,9 +164,13 @@ def submit(
     requests = [
         TextProcessingRequest(text=f"{TEXT} ({tag} {i})", operation="summarize") for i in range(items)
     ]
-    return run(
-        service.submit("bench-owner", requests, batch_id=None, callback_url=None, cache_scope="open")
-    ).job_id
+    ctx = RequestContext(
+        deadline=Deadline.for_invocation(None, reserve_s=1, fallback_s=60),
+        scope="open",
+        generation=CacheGeneration(),
+        fleet=MemoryFleetState(),
+    )
+    return run(service.submit(ctx, "bench-owner", requests, batch_id=None, callback_url=None)).job_id
 
 
 def take(messages: queue.Queue[dict[str, Any]], count: int) -> list[dict[str, Any]]:

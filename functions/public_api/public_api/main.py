@@ -20,7 +20,8 @@ def create_app(settings: PublicApiSettings, services: PublicServices | None = No
         services,
         title="textapi",
         description="AI text processing: summarize, sentiment, key points, questions, Q&A.",
-        routers=[health.router, auth.router, text_processing.catalogue, text_processing.router, jobs.router],
+        # The hot routes first: a request is matched against the routers in this order.
+        routers=[text_processing.router, text_processing.catalogue, jobs.router, auth.router, health.router],
         cors_origins=settings.cors_origins,
     )
 

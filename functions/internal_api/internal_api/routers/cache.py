@@ -10,11 +10,11 @@ from internal_api.dependencies import Services
 from textapi_shared.ai.provider import Operation
 from textapi_shared.cache.keys import matches_every_entry
 from textapi_shared.errors import InputValidationError
-from textapi_shared.web.dependencies import ADMIN_KEY
+from textapi_shared.web.access import AdminKeyRoute
 from textapi_shared.web.openapi import ADMIN, WITH_BODY, error_responses
 
 router = APIRouter(
-    prefix="/internal/cache", tags=["cache"], dependencies=[ADMIN_KEY], responses=error_responses(*ADMIN)
+    prefix="/internal/cache", tags=["cache"], route_class=AdminKeyRoute, responses=error_responses(*ADMIN)
 )
 OPERATIONS = [operation.value for operation in Operation]
 

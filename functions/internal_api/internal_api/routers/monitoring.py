@@ -13,13 +13,13 @@ from textapi_shared.monitoring.health import (
 )
 from textapi_shared.resilience.config_source import ssm_check
 from textapi_shared.timestamps import utc_timestamp
-from textapi_shared.web.dependencies import ADMIN_KEY
+from textapi_shared.web.access import AdminKeyRoute
 from textapi_shared.web.openapi import ADMIN, error_responses
 
 router = APIRouter(
     prefix="/internal/monitoring",
     tags=["monitoring"],
-    dependencies=[ADMIN_KEY],
+    route_class=AdminKeyRoute,
     responses=error_responses(*ADMIN),
 )
 

@@ -39,13 +39,13 @@ from textapi_shared.resilience.presets import (
     templates,
 )
 from textapi_shared.timestamps import utc_timestamp
-from textapi_shared.web.dependencies import ADMIN_KEY
+from textapi_shared.web.access import AdminKeyRoute
 from textapi_shared.web.openapi import ADMIN, WITH_BODY, error_responses
 
 router = APIRouter(
     prefix="/internal/resilience",
     tags=["resilience"],
-    dependencies=[ADMIN_KEY],
+    route_class=AdminKeyRoute,
     responses=error_responses(*ADMIN),
 )
 # Routes with a path parameter: FastAPI documents a 422 for them (in its own schema unless we do).

@@ -3,11 +3,11 @@ from fastapi import APIRouter
 from public_api.dependencies import ApiKey
 from public_api.schemas import AuthStatusResponse
 from textapi_shared.security.api_keys import ApiKeyAuthenticator
-from textapi_shared.web.dependencies import PUBLIC_KEY
+from textapi_shared.web.access import PublicKeyRoute
 from textapi_shared.web.openapi import KEYED, error_responses
 
 router = APIRouter(
-    prefix="/v1/auth", tags=["auth"], dependencies=[PUBLIC_KEY], responses=error_responses(*KEYED)
+    prefix="/v1/auth", tags=["auth"], route_class=PublicKeyRoute, responses=error_responses(*KEYED)
 )
 
 

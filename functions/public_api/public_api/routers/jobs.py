@@ -14,12 +14,15 @@ from public_api.services.jobs.service import JobView
 from public_api.services.text_processor import check_lengths
 from textapi_shared.errors import InputValidationError, NotFoundError
 from textapi_shared.timestamps import utc_timestamp
-from textapi_shared.web.dependencies import METERED_READ, PUBLIC_KEY
+from textapi_shared.web.access import PublicKeyRoute
+from textapi_shared.web.dependencies import METERED_READ
 from textapi_shared.web.idempotency import model_response
 from textapi_shared.web.openapi import KEYED, WITH_BODY, error_responses
 
 PREFIX = "/v1/text_processing/jobs"
-router = APIRouter(prefix=PREFIX, tags=["jobs"], dependencies=[PUBLIC_KEY], responses=error_responses(*KEYED))
+router = APIRouter(
+    prefix=PREFIX, tags=["jobs"], route_class=PublicKeyRoute, responses=error_responses(*KEYED)
+)
 _JOB_ID = re.compile(r"^job_[0-9a-f]{32}$")
 MAX_PAGE = 500
 

@@ -3,7 +3,7 @@ import uuid
 
 from fastapi import APIRouter, Depends, Response
 
-from public_api.dependencies import Context, Idempotency, Services, check_batch_size
+from public_api.dependencies import IDEMPOTENCY_PARAMETER, TextRoute, check_batch_size
 from public_api.schemas import (
     BatchTextProcessingRequest,
     BatchTextProcessingResponse,
@@ -15,14 +15,14 @@ from public_api.services.batch_runner import run_batch
 from public_api.services.operations import OPERATIONS
 from public_api.services.text_processor import check_lengths
 from textapi_shared.timestamps import utc_timestamp
-from textapi_shared.web.dependencies import OPTIONAL_KEY, PUBLIC_KEY
+from textapi_shared.web.access import OptionalKeyRoute, PublicKeyRoute
 from textapi_shared.web.idempotency import model_response
 from textapi_shared.web.openapi import KEYED, WITH_BODY, error_responses
 
 PREFIX = "/v1/text_processing"
-catalogue = APIRouter(prefix=PREFIX, tags=["text processing"], dependencies=[OPTIONAL_KEY])
+catalogue = APIRouter(prefix=PREFIX, tags=["text processing"], route_class=OptionalKeyRoute)
 router = APIRouter(
-    prefix=PREFIX, tags=["text processing"], dependencies=[PUBLIC_KEY], responses=error_responses(*KEYED)
+    prefix=PREFIX, tags=["text processing"], route_class=PublicKeyRoute, responses=error_responses(*KEYED)
 )
 
 
@@ -37,11 +37,11 @@ async def operations() -> OperationsResponse:
     response_model=TextProcessingResponse,
     # 400 also PROMPT_REJECTED / CONTENT_BLOCKED; 409/422 for a reused Idempotency-Key; 502-504 from the AI
     responses=error_responses(*WITH_BODY, 409, 429, 502, 503, 504),
+    openapi_extra={"parameters": [IDEMPOTENCY_PARAMETER]},
 )
-async def process(
-    body: TextProcessingRequest, ctx: Context, services: Services, idempotency: Idempotency
-) -> Response:
+async def process(body: TextProcessingRequest, call: TextRoute) -> Response:
     """Run one operation on a text."""
+    ctx, services = call.ctx, call.services
     check_lengths([(("body",), body)], services.settings)
 
     async def run() -> Response:
@@ -51,7 +51,7 @@ async def process(
             await ctx.finish()
         return model_response(answer)
 
-    return await idempotency.run(run)
+    return await call.idempotency.run(run)
 
 
 @router.post(
@@ -59,12 +59,12 @@ async def process(
     response_model=BatchTextProcessingResponse,
     dependencies=[Depends(check_batch_size)],
     responses=error_responses(*WITH_BODY, 409, 429),
+    openapi_extra={"parameters": [IDEMPOTENCY_PARAMETER]},
 )
-async def batch_process(
-    body: BatchTextProcessingRequest, ctx: Context, services: Services, idempotency: Idempotency
-) -> Response:
+async def batch_process(body: BatchTextProcessingRequest, call: TextRoute) -> Response:
     """Run many operations concurrently; every item comes back, in order, exactly once."""
     started = time.perf_counter()
+    ctx, services = call.ctx, call.services
     settings = services.settings
     check_lengths([(("body", "requests", i), item) for i, item in enumerate(body.requests)], settings)
 
@@ -93,4 +93,4 @@ async def batch_process(
         )
         return model_response(batch)
 
-    return await idempotency.run(run)
+    return await call.idempotency.run(run)

@@ -75,6 +75,28 @@ class Lookup(NamedTuple):
     key: str
 
 
+class _Outcome:
+    """A request's line in the fleet's request metrics, recorded once: at its end, or for a cache hit
+    just before the hit's one store round trip, which carries it."""
+
+    __slots__ = ("_ctx", "_metrics", "_operation", "recorded", "started")
+
+    def __init__(self, metrics: RequestMetrics, operation: str, ctx: RequestContext) -> None:
+        self._metrics = metrics
+        self._operation = operation
+        self._ctx = ctx
+        self.started = time.perf_counter()
+        self.recorded = False
+
+    async def record(self, status: int) -> None:
+        if not self.recorded:
+            self.recorded = True
+            elapsed_ms = (time.perf_counter() - self.started) * 1000
+            await self._metrics.record(
+                self._operation, status=status, latency_ms=elapsed_ms, batch=self._ctx.counts
+            )
+
+
 class TextProcessor:
     def __init__(
         self,
@@ -110,32 +132,30 @@ class TextProcessor:
         Every outcome is counted per operation into `ctx.counts`, which the request's owner writes
         (`RequestContext.finish`) once it is done with every item.
         """
-        started = time.perf_counter()
-        status = 500
+        outcome = _Outcome(self._request_metrics, request.operation, ctx)
         try:
-            response = await self._answer(request, ctx, started)
-            status = 200
-            return response
+            response = await self._answer(request, ctx, outcome)
         except ApiError as exc:
-            status = exc.status_code
+            await outcome.record(exc.status_code)
             raise
         except asyncio.CancelledError:  # a batch item cut off by the deadline
-            status = 504
+            await outcome.record(504)
             raise
-        finally:
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            await self._request_metrics.record(
-                request.operation, status=status, latency_ms=elapsed_ms, batch=ctx.counts
-            )
+        except BaseException:
+            await outcome.record(500)
+            raise
+        await outcome.record(200)
+        return response
 
     async def _answer(
-        self, request: TextProcessingRequest, ctx: RequestContext, started: float
+        self, request: TextProcessingRequest, ctx: RequestContext, outcome: _Outcome
     ) -> TextProcessingResponse:
+        started = outcome.started
         lookup = self._lookup(request, ctx.scope)
         entry: CacheEntry | None = None
         get_ms = 0.0
         if ctx.read_cache:
-            entry, get_ms = await self._cached(lookup, ctx)
+            entry, get_ms = await self._cached(lookup, ctx, outcome)
             if entry is not None and entry.fresh:
                 return from_cache(entry.value, started, stale=False)
         verdict = self._inspect(lookup.operation, lookup.texts)
@@ -178,17 +198,22 @@ class TextProcessor:
             scope=scope,
         )
 
-    async def _cached(self, lookup: Lookup, ctx: RequestContext) -> tuple[CacheEntry | None, float]:
+    async def _cached(
+        self, lookup: Lookup, ctx: RequestContext, outcome: _Outcome
+    ) -> tuple[CacheEntry | None, float]:
         """The entry for `lookup` (fresh or stale) and the read's milliseconds. A fresh one is served only
-        once the charge confirms the fleet's cache generation has not moved since it was read; if it has,
-        the read is done again under the new one."""
+        once the charge confirms the fleet's cache generation has not moved since it was read (the hit
+        and the request counted in that same round trip); if it has, the read is done again under the
+        new one."""
         expected = self._generation.seen
         entry, get_ms = await self._read(lookup.key)
         if entry is None or not entry.fresh:
             return entry, get_ms
         self._pass_cached(lookup.operation, entry, lookup.texts)
         await self._statistics.record(lookup.operation, hit=True, get_ms=get_ms, batch=ctx.counts)
-        if not await ctx.confirm(expected):
+        await outcome.record(200)
+        if not await ctx.confirm(expected):  # what was counted is dropped: the request goes on
+            outcome.recorded = False
             entry, get_ms = await self._read(lookup.key)
             if entry is None or not entry.fresh:
                 return entry, get_ms

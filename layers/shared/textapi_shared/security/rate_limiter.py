@@ -49,6 +49,14 @@ class RateLimitState(NamedTuple):
             "X-RateLimit-Reset": str(self.reset_s),
         }
 
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """`headers()` as an ASGI response's raw header list holds them."""
+        return [
+            (b"x-ratelimit-limit", str(self.limit).encode()),
+            (b"x-ratelimit-remaining", str(self.remaining).encode()),
+            (b"x-ratelimit-reset", str(self.reset_s).encode()),
+        ]
+
 
 def rate_limit_subject(principal: Principal, client_host: str | None) -> str:
     """Whose budget a call spends: the key's hash, or (open mode only) the client address's hash."""
@@ -118,7 +126,7 @@ class Charge:
     `RateLimitExceededError` (429, `Retry-After`), and the counters of a refused request are dropped: it
     was not served. `waive` marks a request refused before it could cost anything."""
 
-    __slots__ = ("_limiter", "admission", "cost", "limit", "subject", "waived")
+    __slots__ = ("_limiter", "_state", "admission", "cost", "limit", "subject", "waived")
 
     def __init__(self, limiter: RateLimiter, subject: str, cost: float, limit: int) -> None:
         self._limiter = limiter
@@ -127,6 +135,7 @@ class Charge:
         self.limit = limit
         self.admission: Admission | None = None
         self.waived = False
+        self._state: RateLimitState | None = None
 
     @property
     def spent(self) -> bool:
@@ -172,11 +181,14 @@ class Charge:
     @property
     def state(self) -> RateLimitState | None:
         """The budget after the spend (None before it)."""
-        return None if self.admission is None else self._limiter.state(self.limit, self.admission)
+        if self._state is None and self.admission is not None:
+            self._state = self._limiter.state(self.limit, self.admission)
+        return self._state
 
     def _outcome(self) -> RateLimitState:
+        state = self.state
         assert self.admission is not None
-        state = self._limiter.state(self.limit, self.admission)
+        assert state is not None
         if self.admission.admitted:
             return state
         retry_after = max(1, math.ceil(self.admission.retry_at - self._limiter.clock()))

@@ -1,12 +1,11 @@
 """The access gate: checks the key of a keyed route *before* the body is read, bounds the body, and meters
 the caller's request.
 
-Which routes need which key is what their routers declare (`PUBLIC_KEY`, `OPTIONAL_KEY` or `ADMIN_KEY` from
-`web.dependencies` in a router's `dependencies`, which FastAPI puts on each of its routes); the same
-dependency in the route then returns the caller the gate left in `scope["state"]["principal"]`. An
+Which routes need which key is what their routers declare (`web.access`); a route's `ApiKey` or
+`AdminKey` dependency returns the caller the gate left in `scope["state"]["principal"]`. An
 unauthenticated caller gets its 401 without a byte of its body being received or parsed: a 2 MB body
-costs no more to refuse than an empty one. Responses of keyed routes carry `Cache-Control: no-store`; a
-body over `MAX_REQUEST_SIZE` is 413.
+costs no more to refuse than an empty one. Responses of keyed routes carry `Cache-Control: no-store`
+(the request-context middleware sets it); a body over `MAX_REQUEST_SIZE` is 413.
 
 Metering (with a rate limiter, the public API): a caller of a `PUBLIC` route gets its request's
 `Charge` in `scope["state"]["charge"]`. The route spends it when it knows the cost (an AI call, a batch,
@@ -17,15 +16,14 @@ was admitted carries the `X-RateLimit-*` headers.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.routing import Match
 
 from textapi_shared.errors import ApiError, RequestTooLargeError
 from textapi_shared.security.rate_limiter import INVALID_REQUEST_COST, rate_limit_subject
-from textapi_shared.web import dependencies
+from textapi_shared.web.access import Access, route_access
 from textapi_shared.web.errors import send_error
 from textapi_shared.web.paths import route_path
 
@@ -42,26 +40,6 @@ if TYPE_CHECKING:
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Refusals of an invalid request: a quarter request when nothing else was charged.
 _INVALID_CODES = frozenset({"VALIDATION_ERROR", "MALFORMED_REQUEST", "REQUEST_TOO_LARGE"})
-
-
-class Access(StrEnum):
-    PUBLIC = "public"
-    OPTIONAL = "optional"
-    ADMIN = "admin"
-
-
-_DECLARED = {
-    dependencies.require_admin_key: Access.ADMIN,
-    dependencies.require_api_key: Access.PUBLIC,
-    dependencies.optional_api_key: Access.OPTIONAL,
-}
-_STRICTEST_FIRST = (Access.ADMIN, Access.PUBLIC, Access.OPTIONAL)
-
-
-def route_access(route: BaseRoute) -> Access | None:
-    """The key a route requires, from its declared dependencies; None for an open route."""
-    found = {_DECLARED[d.dependency] for d in getattr(route, "dependencies", ()) if d.dependency in _DECLARED}
-    return next((access for access in _STRICTEST_FIRST if access in found), None)
 
 
 class AccessGateMiddleware:
@@ -94,7 +72,7 @@ class AccessGateMiddleware:
         state = scope.setdefault("state", {})
         access = self._access(scope)
         if access is not None:
-            send = _no_store(send)
+            state["no_store"] = True  # answers for one caller only: no shared or browser cache keeps them
             try:
                 principal = await self._authenticate(access, Headers(scope=scope))
             except ApiError as refused:
@@ -168,20 +146,18 @@ def _metered(charge: Charge, scope: Scope, receive: Receive, send: Send) -> Send
         if answered:  # the app's own response was replaced by the 429
             return
         if message["type"] == "http.response.start":
-            state = scope["state"]
-            if not charge.spent and not charge.waived and state.get("error_code") in _INVALID_CODES:
+            if not charge.spent and not charge.waived and scope["state"].get("error_code") in _INVALID_CODES:
                 try:
                     await charge.spend(cost=INVALID_REQUEST_COST)
                 except ApiError as refused:
                     answered = True
                     await send_error(refused, scope, receive, send)
                     return
-            if charge.spent and charge.admission is not None and charge.admission.admitted:
+            admission = charge.admission
+            if admission is not None and admission.admitted:
                 budget = charge.state
                 assert budget is not None
-                headers = MutableHeaders(scope=message)
-                for name, value in budget.headers().items():
-                    headers.setdefault(name, value)
+                message["headers"] = [*(message.get("headers") or ()), *budget.raw_headers()]
         await send(message)
 
     return send_metered
@@ -201,14 +177,3 @@ def _static_access(routes: tuple[tuple[BaseRoute, Access], ...]) -> dict[tuple[s
             if not earlier:
                 found.setdefault((method, path), access)
     return found
-
-
-def _no_store(send: Send) -> Send:
-    """Authenticated and admin answers are for their caller only: no shared or browser cache keeps them."""
-
-    async def send_no_store(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            MutableHeaders(scope=message)["cache-control"] = "no-store"
-        await send(message)
-
-    return send_no_store

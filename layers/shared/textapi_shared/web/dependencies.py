@@ -1,9 +1,9 @@
 """FastAPI dependencies both apps use; each function aliases them with `Annotated` in its own
 `dependencies.py`. All are async: a sync dependency costs a thread-pool hop on every request.
 
-A router declares who may call its routes with one of `PUBLIC_KEY`, `OPTIONAL_KEY` or `ADMIN_KEY` in its
-`dependencies`; the access gate (`web.access_gate`) reads that declaration and authenticates the caller
-before the body is read, and the dependency then returns the caller the gate found.
+A router declares who may call its routes by its route class (`web.access`); the access gate reads that
+declaration and authenticates the caller before the body is read, and `require_api_key` /
+`require_admin_key` then return the caller the gate found.
 """
 
 from __future__ import annotations
@@ -76,8 +76,5 @@ async def invocation_deadline(request: Request) -> Deadline:
     )
 
 
-# What a router puts in its `dependencies` to say who may call it (the access gate reads these).
-PUBLIC_KEY = Depends(require_api_key)
-OPTIONAL_KEY = Depends(optional_api_key)
-ADMIN_KEY = Depends(require_admin_key)
+# A route that reads stored results spends a quarter request before it runs (in its `dependencies`).
 METERED_READ = Depends(spend_read)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from textapi_shared.web.access_gate import Access, route_access
+from textapi_shared.web.access import Access, route_access
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
