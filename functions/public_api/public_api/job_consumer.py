@@ -91,7 +91,7 @@ def create_worker(
     if settings.jobs_backend != "sqs":
         raise ConfigurationError("The job worker consumes SQS: it needs JOBS_BACKEND=sqs.")
     observability = build_observability(settings)
-    secrets = SecureParameters(settings, logger=observability.logger)
+    secrets = SecureParameters(settings, logger=observability.logger, metrics=observability)
     processing = build_processing(settings, observability, secrets)
     jobs = build_jobs(settings, processing, observability, store=store)
     assert isinstance(jobs.queue, SqsJobQueue)  # JOBS_BACKEND=sqs builds it

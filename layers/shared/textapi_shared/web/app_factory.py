@@ -62,7 +62,7 @@ def create_api(
     logger = observability.logger
     app.state.settings = settings
     app.state.observability = observability
-    app.state.secrets = secrets = SecureParameters(settings, logger=logger)
+    app.state.secrets = secrets = SecureParameters(settings, logger=logger, metrics=observability)
     app.state.authenticator = ApiKeyAuthenticator(
         settings,
         secrets=secrets,
