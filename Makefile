@@ -12,11 +12,10 @@ SAM := $(SAM_VENV)/bin/sam
 # The same import roots Lambda gives the code: /opt/python (layer) and /var/task (function).
 CODE_PATH := layers/shared:functions/public_api:functions/internal_api
 ENV ?= dev
+# samconfig.toml's environment: its stack name and parameters reach every sam command through
+# --config-env. `make deploy` merges PARAMS into the environment's parameters with the SAM CLI's own
+# Python (infra/deploy.py), which fails the deploy when it cannot read them.
 SAM_CONFIG_ENV := $(if $(filter dev,$(ENV)),default,$(ENV))
-# Read from samconfig.toml: the stack of ENV and its parameter overrides (PARAMS adds to them: SAM would
-# otherwise replace the whole list, Stage included).
-STACK_NAME = $(shell python3 -c 'import sys, tomllib; print(tomllib.load(open("samconfig.toml", "rb"))[sys.argv[1]]["global"]["parameters"]["stack_name"])' $(SAM_CONFIG_ENV))
-BASE_PARAMS = $(shell python3 -c 'import sys, tomllib; print(tomllib.load(open("samconfig.toml", "rb"))[sys.argv[1]]["deploy"]["parameters"]["parameter_overrides"])' $(SAM_CONFIG_ENV))
 FUNCTION ?= public
 LOG_FUNCTION = $(if $(filter internal,$(FUNCTION)),InternalApiFunction,$(if $(filter worker,$(FUNCTION)),PublicApiWorkerFunction,PublicApiFunction))
 export SAM_CLI_TELEMETRY := 0
@@ -78,17 +77,16 @@ build: $(SAM_VENV)/.installed ## sam build (needs python3.13 on PATH; found auto
 	PATH="$(dir $(LAMBDA_PYTHON)):$$PATH" $(SAM) build
 
 deploy: build ## sam deploy to ENV (dev, staging, prod); PARAMS="Name=value ..." adds parameters
-	$(SAM) deploy --config-env $(SAM_CONFIG_ENV) --region $(AWS_REGION) \
-		--parameter-overrides $(BASE_PARAMS) $(PARAMS)
+	$(SAM_VENV)/bin/python infra/deploy.py --config-env $(SAM_CONFIG_ENV) --region $(AWS_REGION) $(PARAMS)
 
 outputs: $(SAM_VENV)/.installed ## The deployed stack's outputs (API URL, dashboard link) for ENV
-	$(SAM) list stack-outputs --stack-name $(STACK_NAME) --region $(AWS_REGION) --output table
+	$(SAM) list stack-outputs --config-env $(SAM_CONFIG_ENV) --region $(AWS_REGION) --output table
 
 logs: $(SAM_VENV)/.installed ## Tail a function's logs (FUNCTION=public|internal|worker, ENV=...)
-	$(SAM) logs --stack-name $(STACK_NAME) --name $(LOG_FUNCTION) --region $(AWS_REGION) --tail
+	$(SAM) logs --config-env $(SAM_CONFIG_ENV) --name $(LOG_FUNCTION) --region $(AWS_REGION) --tail
 
-delete: $(SAM_VENV)/.installed ## Delete the stack of ENV (asks first; the SSM key parameters stay)
-	$(SAM) delete --stack-name $(STACK_NAME) --region $(AWS_REGION)
+delete: $(SAM_VENV)/.installed ## Delete the stack of ENV (asks first; the jobs table and SSM secrets stay)
+	$(SAM) delete --config-env $(SAM_CONFIG_ENV) --region $(AWS_REGION)
 
 local: build ## sam local start-api (needs a Docker engine)
 	@docker info >/dev/null 2>&1 || { echo "sam local needs a running Docker engine; use 'make run' without Docker"; exit 1; }

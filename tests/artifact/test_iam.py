@@ -142,3 +142,34 @@ def test_every_recorded_call_is_granted_and_every_grant_was_used(
         "InternalApiFunction",
         "PublicApiWorkerFunction",
     }
+
+
+# The Lambda service's own work for a function, not calls the code makes: its log capture (always), the
+# network interfaces of a function in a VPC (CacheBackend=redis), the X-Ray daemon that uploads the traces
+# of an actively traced function (TracingEnabled=true). Nothing is recorded for them in the function's
+# interpreter, so the comparison above cannot prove them: each must be granted exactly when it is needed.
+SERVICE_POLICIES = {
+    "AWSLambdaBasicExecutionRole": lambda parameters: True,
+    "AWSLambdaVPCAccessExecutionRole": lambda parameters: parameters.get("CacheBackend") == "redis",
+    "AWSXRayDaemonWriteAccess": lambda parameters: parameters.get("TracingEnabled") == "true",
+}
+
+
+def test_the_lambda_services_managed_policies_come_exactly_with_what_needs_them():
+    template = expanded_template()
+    functions = ("PublicApiFunction", "InternalApiFunction", "PublicApiWorkerFunction")
+    for parameters in (
+        {},
+        {"CacheBackend": "redis"},
+        {"TracingEnabled": "true"},
+        {"CacheBackend": "redis", "TracingEnabled": "true"},
+    ):
+        resolver = TemplateResolver(template, parameters=parameters, stack_name=STACK_NAME)
+        expected = {name for name, needed in SERVICE_POLICIES.items() if needed(parameters)}
+        tracing = "Active" if parameters.get("TracingEnabled") == "true" else "PassThrough"
+        for function in functions:
+            resources = template["Resources"]
+            role = resources[resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]]
+            arns = resolver.resolve(role["Properties"]["ManagedPolicyArns"])
+            assert {arn.rsplit("/", 1)[-1] for arn in arns} == expected, (function, parameters)
+            assert resolver.resolve(resources[function]["Properties"]["TracingConfig"]) == {"Mode": tracing}

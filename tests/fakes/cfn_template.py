@@ -32,6 +32,7 @@ _LONG_FORMS = {
             "Base64",
             "Cidr",
             "GetAZs",
+            "Contains",
         )
     },
 }

@@ -37,6 +37,7 @@ def parameter_names(ssm):
 def settings_for(moto_endpoint: str, public: str, admin: str = "", **overrides) -> PublicApiSettings:
     return PublicApiSettings(
         stage="prod",
+        ai_provider="local",  # the offline provider, chosen: a production stage has none by default
         aws_endpoint_url=moto_endpoint,
         api_keys_ssm_parameter=public,
         internal_api_keys_ssm_parameter=admin,

@@ -48,7 +48,10 @@ def ssm_calls(settings, operation: str) -> list[str]:
 
 def test_missing_key_parameter_is_a_generic_503_and_one_ssm_call_per_period(moto_endpoint, missing):
     settings = PublicApiSettings(
-        stage="prod", aws_endpoint_url=moto_endpoint, api_keys_ssm_parameter=missing["keys"]
+        stage="prod",
+        ai_provider="local",
+        aws_endpoint_url=moto_endpoint,
+        api_keys_ssm_parameter=missing["keys"],
     )
     client = LambdaClient(create_public_app(settings))
     calls = ssm_calls(settings, "GetParameter")

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 
+import boto3
 import pytest
 from fastapi.testclient import TestClient
 
@@ -138,8 +140,29 @@ def test_a_callback_needs_a_signing_secret(client):
     response = client().post(
         JOBS, json={"requests": items(1), "callback_url": "https://hooks.example.test/"}, headers=AUTH
     )
-    assert response.status_code == 422
+    assert response.status_code == 409
+    assert_error_shape(response.json(), "NOT_CONFIGURED")
     assert "no signing secret" in response.json()["error"]
+
+
+def test_a_callback_is_refused_while_its_signing_secret_cannot_be_read(client, moto_endpoint):
+    """The worker could not sign it either: 409 at submission, not a job whose callback is dropped."""
+    parameter = f"/textapi-{uuid.uuid4().hex[:8]}/job-callback-secret"
+    api = client(
+        job_callback_secret_ssm_parameter=parameter, aws_endpoint_url=moto_endpoint, secrets_retry_seconds=1
+    )
+    body = {"requests": items(1), "callback_url": "https://93.184.216.34/hooks/done"}
+    refused = api.post(JOBS, json=body, headers=AUTH)
+    assert refused.status_code == 409, refused.text
+    assert_error_shape(refused.json(), "NOT_CONFIGURED")
+    assert refused.json()["details"] == {"field": "callback_url"}
+    assert parameter not in refused.text
+    assert api.post(JOBS, json={"requests": items(1)}, headers=AUTH).status_code == 202, "callbacks only"
+    boto3.client("ssm", endpoint_url=moto_endpoint, region_name="us-east-1").put_parameter(
+        Name=parameter, Value="whsec-demo", Type="SecureString"
+    )
+    time.sleep(1.1)  # the failed read is not repeated before SECRETS_RETRY_SECONDS
+    assert api.post(JOBS, json=body, headers=AUTH).status_code == 202
 
 
 def test_the_hourly_item_quota_refuses_a_job_and_charges_nothing(client):

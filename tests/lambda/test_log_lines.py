@@ -69,7 +69,12 @@ def test_log_level_filters_in_powertools_and_warnings_say_warn():
 
 
 def test_server_errors_are_error_lines_and_client_errors_info_lines_with_their_code():
-    lines = _stdout_lines([("GET", "/v1/auth/status", {}), ("GET", "/v1/nope", {})], STAGE="prod", API_KEY="")
+    lines = _stdout_lines(
+        [("GET", "/v1/auth/status", {}), ("GET", "/v1/nope", {})],
+        STAGE="prod",
+        API_KEY="",
+        AI_PROVIDER="local",
+    )
     access = [
         (line["level"], line["status"], line["error_code"])
         for line in lines

@@ -107,7 +107,7 @@ def test_auth_status_open_in_development_says_so(public_handler, http_event, lam
 
 
 def test_production_without_keys_never_runs_open(public_handler, http_event, lambda_context):
-    handler = public_handler(stage="prod", api_key="", additional_api_keys=[])
+    handler = public_handler(stage="prod", api_key="", additional_api_keys=[], ai_provider="local")
     response = handler(http_event("GET", "/v1/auth/status", request_id="req-prod"), lambda_context)
     assert response["statusCode"] == 500
     assert_error_shape(response_json(response), "CONFIGURATION_ERROR", "req-prod")
@@ -213,3 +213,15 @@ def test_a_path_keeps_its_own_methods_when_a_broader_template_also_matches(
     response = internal_handler()(event, lambda_context)
     assert response["statusCode"] == 405
     assert response["headers"]["allow"] == "POST"
+
+
+def test_tracing_makes_each_invocation_an_xray_segment_only_when_enabled(
+    public_handler, http_event, lambda_context
+):
+    """TRACING_ENABLED (the template's TracingEnabled): Powertools' Tracer wraps the handler; off, nothing
+    does (outside Lambda the Tracer records nothing, so this checks the wiring and that requests pass)."""
+    traced, plain = public_handler(tracing_enabled=True), public_handler()
+    assert hasattr(traced, "__wrapped__")
+    assert not hasattr(plain, "__wrapped__")
+    for handler in (traced, plain):
+        assert handler(http_event("GET", "/v1/health"), lambda_context)["statusCode"] == 200

@@ -116,8 +116,10 @@ def test_both_functions_run_jobs_on_sqs_and_the_table_with_settings_the_code_rea
 def test_public_function_may_queue_and_use_job_rows_but_not_consume():
     assert _on(PUBLIC, {"Fn::GetAtt": ["JobsQueue", "Arn"]}) == [{"sqs:SendMessage"}]
     assert _on(PUBLIC, {"Fn::GetAtt": ["JobsTable", "Arn"]}) == [JOB_TABLE_ACTIONS]
-    # The secret's name tells the API callbacks can be signed; only the worker may read it.
-    assert "job-callback-secret" not in json.dumps(_statements(PUBLIC))
+    # It reads the callback secret at submission: a callback that could not be signed is refused (409).
+    [reads] = [s for s in _statements(PUBLIC) if s.get("Sid") == "ReadSecrets"]
+    assert "job-callback-secret" in json.dumps(reads)
+    assert "JobCallbackSecretParameterName" in json.dumps(reads)
 
 
 def test_worker_may_consume_its_queue_and_write_results_only():

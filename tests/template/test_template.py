@@ -154,6 +154,7 @@ def test_environment_names_the_code_reads():
         "TRACING_ENABLED",
         "CORS_ORIGINS",
         "API_KEYS_SSM_PARAMETER",
+        "AI_PROVIDER",
         "AI_MODEL",
         "AI_FALLBACK_MODELS",  # the internal function names breakers `operation@model` by them
         "GEMINI_API_KEY_SSM_PARAMETER",
@@ -276,12 +277,15 @@ def test_each_function_runs_with_its_own_written_out_least_privilege_role(functi
     for statement in _role_statements(function):
         assert not [a for a in _actions(statement) if "*" in a], statement
         assert statement["Resource"] != "*", statement
-    managed = json.dumps(RESOURCES[role]["Properties"]["ManagedPolicyArns"])
-    assert "AWSLambdaBasicExecutionRole" in managed
-    # The VPC policy only when the functions are in the VPC (SAM attached it whenever VpcConfig existed).
-    [vpc] = [arn for arn in RESOURCES[role]["Properties"]["ManagedPolicyArns"] if "Fn::If" in arn]
-    assert vpc["Fn::If"][0] == "UseRedis"
-    assert "AWSLambdaVPCAccessExecutionRole" in json.dumps(vpc)
+    managed = RESOURCES[role]["Properties"]["ManagedPolicyArns"]
+    assert "AWSLambdaBasicExecutionRole" in json.dumps(managed[0])
+    # The VPC policy only when the functions are in the VPC (SAM attached it whenever VpcConfig existed),
+    # the X-Ray one only when they trace; both serve the Lambda service (ENIs, the trace daemon).
+    conditional = {arn["Fn::If"][0]: arn["Fn::If"] for arn in managed[1:]}
+    assert set(conditional) == {"UseRedis", "UseTracing"}
+    assert "AWSLambdaVPCAccessExecutionRole" in json.dumps(conditional["UseRedis"][1])
+    assert "AWSXRayDaemonWriteAccess" in json.dumps(conditional["UseTracing"][1])
+    assert conditional["UseRedis"][2] == conditional["UseTracing"][2] == {"Ref": "AWS::NoValue"}
 
 
 def test_public_function_cannot_read_the_internal_keys_nor_scan_nor_write_ssm():
@@ -382,6 +386,10 @@ def test_samconfig_environments():
     assert overrides["staging"]["Stage"] == "staging"
     assert overrides["prod"]["Stage"] == "prod"
     assert overrides["prod"]["InternalApiIamAuth"] == "true"
+    # Production never degrades to the offline provider: staging and prod name the Gemini key.
+    for env in ("staging", "prod"):
+        stack = config[env]["global"]["parameters"]["stack_name"]
+        assert overrides[env]["GeminiApiKeyParameterName"] == f"/{stack}/gemini-api-key"
     assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
     assert config["default"]["global"]["parameters"]["stack_name"] == "textapi-dev"
     assert config["staging"]["global"]["parameters"]["stack_name"] == "textapi-staging"
@@ -442,33 +450,147 @@ def test_the_redis_backend_speaks_to_elasticache_serverless_in_cluster_mode():
     assert not any("PASSWORD" in name and "SSM" not in name for name in variables)  # never a plain password
 
 
-def test_alarms_cover_errors_latency_throttles_and_open_breakers():
-    alarms = _of_type("AWS::CloudWatch::Alarm")
-    watched = {
-        (m["MetricStat"]["Metric"]["MetricName"] if "MetricStat" in m else None)
-        for alarm in alarms.values()
-        for m in alarm["Properties"].get("Metrics", [])
-    } | {alarm["Properties"].get("MetricName") for alarm in alarms.values()}
-    assert {"5xx", "Latency", "Throttles", "BreakerOpened"} <= watched
-    for alarm in alarms.values():
-        assert alarm["Properties"]["AlarmActions"]["Fn::If"][0] == "HasAlarmTopic"
+def _watched(alarm: dict[str, Any]) -> set[tuple[str, str]]:
+    """(metric, the `service` or FunctionName it is about) of each metric an alarm reads."""
+    properties = alarm["Properties"]
+    metrics = [m["MetricStat"]["Metric"] for m in properties.get("Metrics", []) if "MetricStat" in m]
+    metrics += [properties] if "MetricName" in properties else []
+    return {
+        (metric["MetricName"], json.dumps(d["Value"]))
+        for metric in metrics
+        for d in metric["Dimensions"]
+        if d["Name"] in ("service", "FunctionName", "QueueName", "ApiId")
+    }
+
+
+def test_alarms_cover_the_fleet():
+    """Errors, latency, throttles and 5xx rates of the functions; breakers both AI callers open; the
+    worker's errors and throttles, its failed items and callbacks; the job queue's age and dead letters."""
+    watched = {pair for alarm in _of_type("AWS::CloudWatch::Alarm").values() for pair in _watched(alarm)}
+    public, worker = '"textapi-public"', '"textapi-public-worker"'
+    expected = {
+        ("5xx", json.dumps({"Ref": "HttpApi"})),
+        ("Latency", json.dumps({"Ref": "HttpApi"})),
+        ("Throttles", json.dumps({"Ref": "PublicApiFunction"})),
+        ("Errors", json.dumps({"Ref": "PublicApiFunction"})),
+        ("ServerErrors", public),
+        ("Errors", json.dumps({"Ref": "InternalApiFunction"})),
+        ("ServerErrors", '"textapi-internal"'),
+        ("BreakerOpened", public),
+        ("BreakerOpened", worker),
+        ("Errors", json.dumps({"Ref": "PublicApiWorkerFunction"})),
+        ("Throttles", json.dumps({"Ref": "PublicApiWorkerFunction"})),
+        ("JobItemsFailed", worker),
+        ("JobCallbacksFailed", worker),
+        (
+            "ApproximateNumberOfMessagesVisible",
+            json.dumps({"Fn::GetAtt": ["JobsDeadLetterQueue", "QueueName"]}),
+        ),
+        ("ApproximateAgeOfOldestMessage", json.dumps({"Fn::GetAtt": ["JobsQueue", "QueueName"]})),
+    }
+    assert expected <= watched, expected - watched
     assert _of_type("AWS::CloudWatch::Dashboard")
 
 
-def test_breaker_alarm_watches_the_metric_the_code_emits():
-    from textapi_shared.monitoring.metric_names import MetricName
+def test_every_alarm_reaches_the_stacks_topic_and_prod_names_who_reads_it():
+    assert RESOURCES["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
+    for name, alarm in _of_type("AWS::CloudWatch::Alarm").items():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        assert alarm["Properties"]["OKActions"] == [{"Ref": "AlarmTopic"}], name
+    subscription = RESOURCES["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "AlarmTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "AlarmEmail"},
+    }
+    rule = TEMPLATE["Rules"]["ProdAlarmsReachSomeone"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+    assert rule["Assertions"][0]["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
+    assert TEMPLATE["Outputs"]["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
 
-    alarm = RESOURCES["BreakerOpenAlarm"]["Properties"]
-    assert alarm["MetricName"] == MetricName.BREAKER_OPENED
-    assert alarm["Namespace"] == GLOBAL_FUNCTION["Environment"]["Variables"]["METRICS_NAMESPACE"]
-    assert alarm["Dimensions"] == [{"Name": "service", "Value": "textapi-public"}]
+
+def test_a_5xx_rate_needs_a_minimum_of_requests_before_it_pages():
+    rates = {
+        name: alarm["Properties"]
+        for name, alarm in _of_type("AWS::CloudWatch::Alarm").items()
+        if any(
+            "ServerErrors" in json.dumps(m) or '"5xx"' in json.dumps(m)
+            for m in alarm["Properties"].get("Metrics", [])
+        )
+    }
+    assert set(rates) == {
+        "ServerErrorRateAlarm",
+        "PublicApiServerErrorRateAlarm",
+        "InternalApiServerErrorRateAlarm",
+    }
+    for name, properties in rates.items():
+        [expression] = [m["Expression"] for m in properties["Metrics"] if "Expression" in m]
+        assert expression == {
+            "Fn::Sub": "IF(requests >= ${ServerErrorAlarmMinRequests}, 100 * FILL(errors, 0) / requests, 0)"
+        }, name
+    assert TEMPLATE["Parameters"]["ServerErrorAlarmMinRequests"]["Default"] >= 10
 
 
-def test_snapstart_on_published_versions_and_the_api_invokes_the_alias():
-    assert GLOBAL_FUNCTION["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+def test_snapstart_on_published_versions_per_stage_and_the_api_invokes_the_alias():
+    assert GLOBAL_FUNCTION["SnapStart"] == {
+        "ApplyOn": {"Fn::If": ["UseSnapStart", "PublishedVersions", "None"]}
+    }
+    assert TEMPLATE["Parameters"]["SnapStart"]["Default"] == "true"
+    config = tomllib.loads((REPO_ROOT / "samconfig.toml").read_text())
+    assert "SnapStart=false" in config["default"]["deploy"]["parameters"]["parameter_overrides"]
     alias = GLOBAL_FUNCTION["AutoPublishAlias"]
     assert alias == "live"
     for integration in _of_type("AWS::ApiGatewayV2::Integration").values():
         assert integration["Properties"]["IntegrationUri"]["Ref"].endswith(".Alias")
     for permission in _of_type("AWS::Lambda::Permission").values():
         assert permission["Properties"]["FunctionName"]["Ref"].endswith(".Alias")
+
+
+def test_tracing_is_a_switch_off_by_default():
+    assert TEMPLATE["Parameters"]["TracingEnabled"]["Default"] == "false"
+    assert GLOBAL_FUNCTION["Tracing"] == {"Fn::If": ["UseTracing", "Active", "PassThrough"]}
+    assert GLOBAL_FUNCTION["Environment"]["Variables"]["TRACING_ENABLED"] == {"Ref": "TracingEnabled"}
+
+
+def test_the_jobs_table_outlives_the_stack_and_prod_can_restore_it():
+    table = RESOURCES["JobsTable"]
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    properties = table["Properties"]
+    assert properties["DeletionProtectionEnabled"] == {"Fn::If": ["IsProd", True, False]}
+    assert properties["PointInTimeRecoverySpecification"] == {
+        "PointInTimeRecoveryEnabled": {"Fn::If": ["IsProd", True, False]}
+    }
+    assert RESOURCES["CacheTable"]["DeletionPolicy"] == "Delete"  # recomputable
+
+
+def test_the_serverless_cache_has_usage_limits():
+    limits = RESOURCES["RedisCache"]["Properties"]["CacheUsageLimits"]
+    assert limits == {
+        "DataStorage": {"Maximum": {"Ref": "CacheMaxDataStorageGB"}, "Unit": "GB"},
+        "ECPUPerSecond": {"Maximum": {"Ref": "CacheMaxEcpuPerSecond"}},
+    }
+
+
+def test_vpc_mode_can_create_every_endpoint_the_functions_call_without_nat():
+    endpoints = {
+        r["Properties"]["ServiceName"]["Fn::Sub"].rsplit(".", 1)[-1]: r
+        for r in _of_type("AWS::EC2::VPCEndpoint").values()
+    }
+    assert set(endpoints) == {"ssm", "sqs", "dynamodb"}
+    assert TEMPLATE["Conditions"]["UseVpcEndpoints"] == {
+        "Fn::And": [{"Condition": "UseRedis"}, {"Fn::Equals": [{"Ref": "VpcEndpoints"}, "true"]}]
+    }
+    for service, endpoint in endpoints.items():
+        assert endpoint["Condition"] == "UseVpcEndpoints", service
+        properties = endpoint["Properties"]
+        if service == "dynamodb":
+            assert (properties["VpcEndpointType"], properties["RouteTableIds"]) == (
+                "Gateway",
+                {"Ref": "CacheRouteTableIds"},
+            )
+        else:
+            assert properties["VpcEndpointType"] == "Interface"
+            assert properties["SubnetIds"] == {"Ref": "CacheSubnetIds"}
+            assert properties["SecurityGroupIds"] == {"Ref": "CacheSecurityGroupIds"}
+            assert properties["PrivateDnsEnabled"] is True

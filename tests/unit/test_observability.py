@@ -112,3 +112,20 @@ def test_the_access_line_respects_the_log_level_and_says_error_for_server_errors
         obs.request_line(logging.ERROR, {"status": 503})
     (line,) = [json.loads(text) for text in out.getvalue().splitlines()]
     assert (line["level"], line["status"]) == ("ERROR", 503)
+
+
+def test_the_queue_worker_handler_is_traced_only_when_enabled():
+    from textapi_shared.sqs_handler import build_sqs_handler
+
+    def record_handler_for(context):
+        raise AssertionError("not invoked here")
+
+    traced = build_sqs_handler(
+        build_observability(SharedSettings(service_name="svc-worker", tracing_enabled=True)),
+        record_handler_for,
+    )
+    plain = build_sqs_handler(
+        build_observability(SharedSettings(service_name="svc-worker")), record_handler_for
+    )
+    assert hasattr(traced, "__wrapped__")
+    assert not hasattr(plain, "__wrapped__")

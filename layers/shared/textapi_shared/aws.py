@@ -13,11 +13,13 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from textapi_shared.errors import ServiceUnavailableError
+from textapi_shared.monitoring.metric_names import MetricName
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from textapi_shared.config import SharedSettings
+    from textapi_shared.monitoring.observability import Observability
 
 
 @cache
@@ -137,6 +139,10 @@ class SecretUnavailableError(ServiceUnavailableError):
         self.reason = reason
 
 
+# SSM's answer that the parameter does not exist: a deletion is meant, so its last value is not kept.
+_GONE = frozenset({"ParameterNotFound"})
+
+
 class _Failure(NamedTuple):
     until: float
     reason: str
@@ -152,10 +158,14 @@ def _ssm_provider(client: Any) -> Any:
 class SecureParameters:
     """SecureString values through Powertools Parameters, one reader per execution environment.
 
-    A value is cached for `SECRETS_CACHE_SECONDS`; a failed read for `SECRETS_RETRY_SECONDS`, so a
-    missing parameter costs one SSM call (and one ERROR log line naming it) per period, not one per
-    request. Every failure raises `SecretUnavailableError` (503, generic message). Blocking: call it
-    from a worker thread on the request path.
+    A value is cached for `SECRETS_CACHE_SECONDS`. When it is read again and that read fails (SSM
+    throttling, an outage, a grant or key that stopped working), the last value read stays in use: a WARN
+    log line names the parameter and the reason, `SecretRefreshFailed` is counted, and SSM is asked again
+    after `SECRETS_RETRY_SECONDS`. A parameter never read, or deleted since (SSM says it does not exist:
+    deliberate, not a failure to read), fails closed: `SecretUnavailableError` (503, generic message), the
+    failure kept for `SECRETS_RETRY_SECONDS`, so a missing parameter costs one SSM call (and one ERROR log
+    line naming it) per period, not one per request. Blocking: call it from a worker thread on the
+    request path.
     """
 
     def __init__(
@@ -164,18 +174,23 @@ class SecureParameters:
         *,
         client: Any | None = None,
         logger: Any | None = None,
+        metrics: Observability | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
         self._client = client
         self._logger = logger or logging.getLogger("textapi.secrets")
+        self._metrics = metrics
         self._clock = clock
         self._failures: dict[str, _Failure] = {}
+        self._last_read: dict[str, str] = {}  # the value of each parameter's last successful read
 
     def get(self, name: str, *, force: bool = False) -> str:
         """The parameter's value; `force` reads SSM now (the admin health check)."""
         failure = self._failures.get(name)
         if failure is not None and not force and self._clock() < failure.until:
+            if name in self._last_read:
+                return self._last_read[name]
             raise self._error(name, failure)
         from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
@@ -189,16 +204,25 @@ class SecureParameters:
             reason = code or f"SSM unreachable ({type(exc.__cause__ or exc).__name__})"
             retry_s = self._settings.secrets_retry_seconds
             failure = self._failures[name] = _Failure(self._clock() + retry_s, reason)
-            self._logger.error(
-                "secure parameter cannot be read",
-                extra={"parameter": name, "reason": reason, "retry_in_s": retry_s},
-            )
+            extra = {"parameter": name, "reason": reason, "retry_in_s": retry_s}
+            if code in _GONE:
+                self._last_read.pop(name, None)
+            if name in self._last_read:
+                self._logger.warning(
+                    "secure parameter cannot be read again; its last value stays in use", extra=extra
+                )
+                if self._metrics is not None:
+                    self._metrics.count(MetricName.SECRET_REFRESH_FAILED)
+                return self._last_read[name]
+            self._logger.error("secure parameter cannot be read", extra=extra)
             raise self._error(name, failure) from exc
         self._failures.pop(name, None)
-        return str(value)
+        self._last_read[name] = value = str(value)
+        return value
 
     def failure(self, name: str) -> str | None:
-        """Why `name` could not be read at the last attempt, while that result is cached."""
+        """Why `name` could not be read at the last attempt, while that result is kept (also while its
+        last value stays in use)."""
         failure = self._failures.get(name)
         return failure.reason if failure is not None and self._clock() < failure.until else None
 

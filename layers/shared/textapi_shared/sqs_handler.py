@@ -47,4 +47,6 @@ def build_sqs_handler(
                 )
             )
 
+    if observability.tracer is not None:  # TRACING_ENABLED: the invocation is an X-Ray segment
+        return observability.tracer.capture_lambda_handler(handle)
     return handle

@@ -103,9 +103,11 @@ def authentication_check(authenticator: ApiKeyAuthenticator, *, production: bool
 def ai_configuration_check(settings: SharedSettings, secrets: SecureParameters, *, force: bool = False):
     """Which provider and model answer, and for Gemini whether its key can be read; configuration only,
     so health never spends AI quota."""
-    from textapi_shared.ai.factory import gemini_api_key, uses_gemini
+    from textapi_shared.ai.factory import check_production_provider, gemini_api_key, uses_gemini
 
     async def check() -> ComponentHealth:
+        # Where the AI functions refuse to start, this is unhealthy with the same message (`_timed`).
+        check_production_provider(settings)
         if not uses_gemini(settings):
             data = {"provider": "local", "model": "local-extractive-v1"}
             return ComponentHealth(HealthStatus.HEALTHY, "offline provider configured", data=data)

@@ -30,6 +30,9 @@ class MetricName(StrEnum):
     BREAKER_STORE_ERRORS = "BreakerStoreErrors"
     RESILIENCE_CONFIG_FALLBACK = "ResilienceConfigFallback"
     RESILIENCE_CONFIG_INVALID = "ResilienceConfigInvalid"
+    # A cached secret (API keys, the Gemini key, the callback secret) could not be read again: its last
+    # value stays in use until a read succeeds.
+    SECRET_REFRESH_FAILED = "SecretRefreshFailed"  # noqa: S105 (a metric name, not a secret)
     JOBS_SUBMITTED = "JobsSubmitted"
     JOBS_FINISHED = "JobsFinished"
     JOB_MESSAGES = "JobMessages"

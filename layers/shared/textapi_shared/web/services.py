@@ -46,7 +46,7 @@ def key_checking(
     if settings.ssm_parameters:
         require_installed("boto3", "boto3", ", ".join(sorted(settings.ssm_parameters)))
     logger = observability.logger
-    secrets = SecureParameters(settings, logger=logger)
+    secrets = SecureParameters(settings, logger=logger, metrics=observability)
     authenticator = ApiKeyAuthenticator(
         settings,
         secrets=secrets,

@@ -15,6 +15,8 @@ import hmac
 import json
 from typing import TYPE_CHECKING
 
+from textapi_shared.aws import SecretUnavailableError
+from textapi_shared.errors import NotConfiguredError
 from textapi_shared.monitoring.metric_names import MetricName
 from textapi_shared.security.outbound import UnsafeUrlError, resolve_host, vet_url
 
@@ -69,6 +71,19 @@ class CallbackSender:
     async def vet(self, url: str) -> None:
         """`UnsafeUrlError` unless `url` may be called now (also checked again at send time)."""
         await vet_url(url, allow_loopback=self._allow_loopback, resolve=self._resolve)
+
+    async def check_signable(self) -> None:
+        """409 `NOT_CONFIGURED` unless the signing secret can be read now, so a job is never accepted with
+        a callback the worker could not sign. The reader logs the parameter and the reason; the answer
+        names neither. The value is cached, so this costs an SSM call once per cache period."""
+        try:
+            await asyncio.to_thread(self._secret)
+        except SecretUnavailableError as exc:
+            raise NotConfiguredError(
+                "Job callbacks cannot be signed on this deployment right now: submit without "
+                "callback_url, or retry later.",
+                details={"field": "callback_url"},
+            ) from exc
 
     async def send(self, job: JobRecord, counts: JobCounts, *, deadline: Deadline) -> bool:
         """Deliver the callback of a finished job; True when the receiver answered 2xx."""

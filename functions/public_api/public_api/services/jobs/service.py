@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from public_api.services.jobs.records import QUEUED, ItemTooLargeError, JobCounts, JobRecord, pack_messages
 from textapi_shared.errors import (
     InputValidationError,
+    NotConfiguredError,
     NotFoundError,
     RateLimitExceededError,
     ServiceUnavailableError,
@@ -138,16 +139,18 @@ class JobService:
         return job
 
     async def _check_callback(self, url: str) -> None:
+        """422 for a URL that may not be called; 409 `NOT_CONFIGURED` when this deployment cannot sign
+        callbacks (no secret configured, or it cannot be read now)."""
         if self._callbacks is None:
-            raise _field_error(
-                "callback_url",
-                "callbacks are not enabled on this deployment (no signing secret is configured)",
-                "value_error",
+            raise NotConfiguredError(
+                "Job callbacks are not enabled on this deployment (no signing secret is configured).",
+                details={"field": "callback_url"},
             )
         try:
             await self._callbacks.vet(url)
         except UnsafeUrlError as exc:
             raise _field_error("callback_url", str(exc), "value_error") from exc
+        await self._callbacks.check_signable()
 
     async def _abandon(self, job: JobRecord) -> None:
         """A job whose messages may be partly queued: cancel it (workers drop them) and refund it."""
