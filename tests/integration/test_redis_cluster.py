@@ -28,9 +28,9 @@ from textapi_shared.config import SharedSettings
 from textapi_shared.fleet.counters import CounterBatch
 from textapi_shared.fleet.factory import build_fleet_state
 from textapi_shared.fleet.redis_state import RedisFleetState
-from textapi_shared.monitoring.request_metrics import RequestMetrics
 from textapi_shared.redis_client import close_redis_clients, is_cluster, redis_client
 from textapi_shared.resilience.factory import build_breaker_store
+from textapi_shared.web.request_metrics import RequestMetrics
 
 OPERATIONS = ["summarize", "sentiment", "key_points", "questions", "qa"]
 

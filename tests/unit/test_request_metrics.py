@@ -6,7 +6,7 @@ import asyncio
 
 from fakes.clock import FakeClock
 from textapi_shared.fleet.memory_state import MemoryFleetState
-from textapi_shared.monitoring.request_metrics import RequestMetrics
+from textapi_shared.web.request_metrics import RequestMetrics
 
 
 def test_counts_errors_and_percentiles_per_operation():

@@ -15,8 +15,8 @@ from textapi_shared.cache.factory import build_cache
 from textapi_shared.cache.generation import CacheGeneration
 from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.fleet.factory import build_fleet_state
-from textapi_shared.monitoring.request_metrics import RequestMetrics
 from textapi_shared.resilience.factory import build_resilience
+from textapi_shared.web.request_metrics import RequestMetrics
 from textapi_shared.web.services import WebServices, key_checking
 
 if TYPE_CHECKING:

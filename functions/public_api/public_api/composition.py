@@ -21,17 +21,13 @@ from textapi_shared.cache.generation import CacheGeneration
 from textapi_shared.cache.single_flight import SingleFlight
 from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.fleet.factory import build_fleet_state
+from textapi_shared.health_checks import ai_configuration_check, authentication_check, cache_ping_check
 from textapi_shared.idempotency.factory import build_idempotency_store
-from textapi_shared.monitoring.health import (
-    CachedStatus,
-    ai_configuration_check,
-    authentication_check,
-    cache_ping_check,
-)
-from textapi_shared.monitoring.request_metrics import RequestMetrics
+from textapi_shared.monitoring.health import CachedStatus
 from textapi_shared.resilience.factory import build_resilience
 from textapi_shared.security.prompt_guard import GuardMode, PromptGuard
 from textapi_shared.security.rate_limiter import RateLimiter
+from textapi_shared.web.request_metrics import RequestMetrics
 from textapi_shared.web.services import WebServices, key_checking
 
 if TYPE_CHECKING:

@@ -190,8 +190,6 @@ class SharedSettings(BaseSettings):
     @field_validator("api_key", "additional_api_keys", "internal_api_keys")
     @classmethod
     def _presentable_keys(cls, value: str | list[str], info: ValidationInfo) -> str | list[str]:
-        from textapi_shared.security.api_keys import unusable_keys
-
         keys = [value.strip()] if isinstance(value, str) and value.strip() else value
         bad = unusable_keys(keys) if isinstance(keys, list) else []
         if bad:
@@ -268,6 +266,16 @@ class SharedSettings(BaseSettings):
     @property
     def public_keys_from_env(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(k for k in (self.api_key.strip(), *self.additional_api_keys) if k))
+
+
+def unusable_keys(keys: list[str]) -> list[int]:
+    """Positions of keys no request could ever present: empty, non-ASCII, or holding whitespace or
+    control characters (a header value is stripped, and such keys are almost always a paste error)."""
+    return [
+        index
+        for index, key in enumerate(keys)
+        if not key or not key.isascii() or not key.isprintable() or any(c.isspace() for c in key)
+    ]
 
 
 def _usable_redis_url(url: str) -> bool:

@@ -5,12 +5,8 @@ from fastapi import APIRouter
 from internal_api.dependencies import Services
 from internal_api.schemas import MonitoringHealthResponse, MonitoringMetricsResponse
 from textapi_shared.ai.provider import Operation
-from textapi_shared.monitoring.health import (
-    ai_configuration_check,
-    authentication_check,
-    cache_check,
-    run_checks,
-)
+from textapi_shared.health_checks import ai_configuration_check, authentication_check, cache_check
+from textapi_shared.monitoring.health import run_checks
 from textapi_shared.resilience.config_source import ssm_check
 from textapi_shared.timestamps import utc_timestamp
 from textapi_shared.web.access import AdminKeyRoute

@@ -33,9 +33,9 @@ if TYPE_CHECKING:
     from textapi_shared.cache.single_flight import SingleFlight
     from textapi_shared.cache.statistics import CacheStatistics
     from textapi_shared.monitoring.observability import Observability
-    from textapi_shared.monitoring.request_metrics import RequestMetrics
     from textapi_shared.resilience.resilient_provider import ResilientProvider
     from textapi_shared.security.prompt_guard import GuardVerdict, PromptGuard
+    from textapi_shared.web.request_metrics import RequestMetrics
 
 
 def check_lengths(

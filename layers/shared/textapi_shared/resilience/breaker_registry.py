@@ -16,7 +16,6 @@ import uuid
 from typing import TYPE_CHECKING, TypeVar
 
 from textapi_shared.errors import NotFoundError, ServiceUnavailableError
-from textapi_shared.resilience.breaker_store import STAT_FIELDS
 from textapi_shared.resilience.circuit_breaker import CircuitBreaker
 from textapi_shared.resilience.config_validation import OPERATIONS
 from textapi_shared.resilience.events import ResilienceEvents
@@ -141,5 +140,4 @@ class BreakerRegistry:
             failure="The circuit breaker store failed; the resilience metrics were not reset.",
         )
         for breaker in self._breakers.values():
-            breaker.totals = dict.fromkeys(STAT_FIELDS, 0)
-            breaker._unflushed = dict.fromkeys(STAT_FIELDS, 0)
+            breaker.clear_stats()

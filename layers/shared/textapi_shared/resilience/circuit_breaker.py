@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import math
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from textapi_shared.errors import AIUnavailableError
 from textapi_shared.resilience.breaker_store import STAT_FIELDS
@@ -32,8 +32,8 @@ from textapi_shared.resilience.breaker_store import STAT_FIELDS
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from textapi_shared.resilience.breaker_registry import BreakerRegistry
-    from textapi_shared.resilience.breaker_store import SharedState
+    from textapi_shared.resilience.breaker_store import BreakerStore, SharedState
+    from textapi_shared.resilience.events import ResilienceEvents
     from textapi_shared.resilience.strategies import Strategy
 
 T = TypeVar("T")
@@ -61,8 +61,25 @@ def counts_as_failure(exc: BaseException) -> bool:
     return isinstance(exc, AIUnavailableError) and not isinstance(exc, CircuitOpenError)
 
 
+class BreakerHost(Protocol):
+    """What a breaker shares with the other breakers of its instance (`BreakerRegistry`)."""
+
+    store: BreakerStore
+    events: ResilienceEvents
+    clock: Callable[[], float]
+    sync_interval: float
+    probe_lease: float
+
+    @property
+    def owner(self) -> str: ...
+
+    async def store_call(self, action: str, make: Callable[[], Awaitable[T]]) -> T | None: ...
+
+    async def store_required(self, action: str, make: Callable[[], Awaitable[T]], *, failure: str) -> T: ...
+
+
 class CircuitBreaker:
-    def __init__(self, name: str, registry: BreakerRegistry) -> None:
+    def __init__(self, name: str, registry: BreakerHost) -> None:
         self.name = name
         self._r = registry
         self._state = BreakerState.CLOSED
@@ -127,6 +144,11 @@ class CircuitBreaker:
     def _count(self, field: str) -> None:
         self.totals[field] += 1
         self._unflushed[field] += 1
+
+    def clear_stats(self) -> None:
+        """Forget this instance's statistics (after the fleet's were reset in the store)."""
+        self.totals = dict.fromkeys(STAT_FIELDS, 0)
+        self._unflushed = dict.fromkeys(STAT_FIELDS, 0)
 
     async def sync(self) -> None:
         """Push unflushed statistics and adopt the shared state (one store round trip)."""

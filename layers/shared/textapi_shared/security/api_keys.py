@@ -14,10 +14,11 @@ import logging
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from textapi_shared.aws import SecretUnavailableError, SecureParameters
+from textapi_shared.config import unusable_keys
 from textapi_shared.errors import AuthenticationError, AuthorizationError, ConfigurationError
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterable, Mapping
+    from collections.abc import Awaitable, Callable, Mapping
 
     from textapi_shared.config import SharedSettings
 
@@ -51,16 +52,6 @@ def _matches(candidate: str, keys: tuple[str, ...]) -> bool:
     for key in keys:
         found |= hmac.compare_digest(candidate.encode(), key.encode())
     return found
-
-
-def unusable_keys(keys: Iterable[str]) -> list[int]:
-    """Positions of keys no request could ever present: empty, non-ASCII, or holding whitespace or
-    control characters (a header value is stripped, and such keys are almost always a paste error)."""
-    return [
-        index
-        for index, key in enumerate(keys)
-        if not key or not key.isascii() or not key.isprintable() or any(c.isspace() for c in key)
-    ]
 
 
 def split_keys(value: str) -> tuple[str, ...]:
