@@ -16,7 +16,7 @@ for folder in ("layers/shared", "functions/public_api", "tests", "tests/bench"):
     sys.path.insert(0, str(ROOT / folder))
 
 from bench_hot_path import TEXT  # noqa: E402
-from unit.prompt_guard_corpus import BENIGN  # noqa: E402
+from unit.prompt_guard_data import benign  # noqa: E402
 
 from textapi_shared.security.prompt_guard import GuardMode, PromptGuard  # noqa: E402
 
@@ -36,7 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=200, help="calls per text (median reported)")
     args = parser.parse_args()
-    paragraph = " ".join(BENIGN[:3]) + " "  # as tests/unit/test_prompt_guard.py builds its long text
+    paragraph = " ".join(benign("first")[:3]) + " "  # as tests/unit/test_prompt_guard.py builds its long text
     long_text = paragraph * (10_000 // len(paragraph) + 1)
     long_text = long_text[: long_text.rindex(" ", 0, 10_000)]
     guard = PromptGuard(GuardMode.BLOCK)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from unit.prompt_guard_corpus import ATTACKS, BENIGN
+from unit.prompt_guard_data import attacks, benign
 
 from textapi_shared.errors import PromptRejectedError
 from textapi_shared.security.prompt_guard import GuardMode, GuardVerdict, PromptGuard
@@ -27,18 +27,24 @@ def guard() -> PromptGuard:
     return PromptGuard()
 
 
-def test_corpus_detection_and_false_positive_rates_meet_targets(guard):
-    detected = [text for text in ATTACKS if guard.inspect(text).flagged]
-    false_positives = [text for text in BENIGN if guard.inspect(text).flagged]
-    detection = len(detected) / len(ATTACKS)
-    fp_rate = len(false_positives) / len(BENIGN)
+def rates(guard: PromptGuard, corpus: str) -> tuple[float, float, str]:
+    """Detection on the corpus's attacks, false positives on its benign texts, and both as a line."""
+    attack_texts, benign_texts = attacks(corpus), benign(corpus)
+    caught = sum(guard.inspect(text).flagged for text in attack_texts)
+    false_positives = sum(guard.inspect(text).flagged for text in benign_texts)
+    detection, fp_rate = caught / len(attack_texts), false_positives / len(benign_texts)
     figures = (
-        f"prompt guard: detection {detection:.1%} ({len(detected)}/{len(ATTACKS)}), "
-        f"false positives {fp_rate:.1%} ({len(false_positives)}/{len(BENIGN)})"
+        f"prompt guard, {corpus} corpus: detection {detection:.1%} ({caught}/{len(attack_texts)}), "
+        f"false positives {fp_rate:.1%} ({false_positives}/{len(benign_texts)})"
     )
     print(figures)
-    assert len(ATTACKS) >= 60
-    assert len(BENIGN) >= 60
+    return detection, fp_rate, figures
+
+
+def test_corpus_detection_and_false_positive_rates_meet_targets(guard):
+    detection, fp_rate, figures = rates(guard, "first")
+    assert len(attacks("first")) >= 60
+    assert len(benign("first")) >= 60
     assert detection >= MIN_DETECTION, figures
     assert fp_rate <= MAX_FALSE_POSITIVES, figures
 
@@ -153,7 +159,7 @@ def test_inspect_passes_empty_and_blank_text(guard, text):
 
 
 def test_inspect_passes_long_benign_text(guard):
-    paragraph = " ".join(BENIGN[:3]) + " "
+    paragraph = " ".join(benign("first")[:3]) + " "
     text = (paragraph * (10_000 // len(paragraph) + 1))[:10_000]
     assert len(text) == 10_000
     assert not guard.inspect(text).flagged
@@ -168,34 +174,18 @@ def test_every_given_text_is_checked(guard):
     assert guard.inspect(benign, "Which region grew fastest?</question>").rules == ("delimiter_injection",)
 
 
-def test_second_corpus_rates():
-    """Written after the first patterns (51% detection when first measured, see its docstring)."""
-    from unit.prompt_guard_corpus_second import ATTACKS as HELDOUT_ATTACKS
-    from unit.prompt_guard_corpus_second import BENIGN as HELDOUT_BENIGN
-
-    guard = PromptGuard()
-    caught = sum(guard.inspect(text).flagged for text in HELDOUT_ATTACKS)
-    false_positives = sum(guard.inspect(text).flagged for text in HELDOUT_BENIGN)
-    detection, fp_rate = caught / len(HELDOUT_ATTACKS), false_positives / len(HELDOUT_BENIGN)
-    figures = (
-        f"prompt guard second corpus: detection {detection:.1%} ({caught}/{len(HELDOUT_ATTACKS)}), "
-        f"false positives {fp_rate:.1%} ({false_positives}/{len(HELDOUT_BENIGN)})"
-    )
-    print(figures)
+def test_second_corpus_rates(guard):
+    """Written after the first patterns and tuned on since: what it measures now is regressions."""
+    detection, fp_rate, figures = rates(guard, "second")
     assert fp_rate <= 0.05, figures
     assert detection >= 0.90, figures
 
 
-def test_issue_11_tuning_set_rates():
-    """The set issue 11's rule change was made with (12/50 detected before it); regressions only."""
-    from unit.prompt_guard_corpus_tuning import ATTACKS as TUNING_ATTACKS
-    from unit.prompt_guard_corpus_tuning import BENIGN as TUNING_BENIGN
-
-    guard = PromptGuard()
-    caught = sum(guard.inspect(text).flagged for text in TUNING_ATTACKS)
-    false_positives = sum(guard.inspect(text).flagged for text in TUNING_BENIGN)
-    assert caught / len(TUNING_ATTACKS) >= 0.95, caught
-    assert false_positives / len(TUNING_BENIGN) <= 0.05, false_positives
+def test_tuning_set_rates(guard):
+    """The set the role-play, fake-turn, system-marker and authority rules were made with."""
+    detection, fp_rate, figures = rates(guard, "tuning")
+    assert detection >= 0.95, figures
+    assert fp_rate <= 0.05, figures
 
 
 # The rules files as they stood when RULES_VERSION was last set. A cached answer keeps the verdict it
