@@ -1,7 +1,8 @@
-"""The prompt guard on its held-out corpus, by attack family.
+"""The prompt guard on its held-out corpora: texts no rule was tuned on.
 
-The corpus is held out: the rules were changed looking only at the `tuning` corpus, and its figures
-before and after that change are in the README. Do not tune on it; write a new tuning set instead.
+Each was measured once before the rule change it belongs to and once after it (the figures are in the
+README, `make guard-report` prints them); the floors below are the figures after, so what these tests
+catch now is regressions. Do not tune on a held-out corpus; write a new tuning set instead.
 """
 
 from __future__ import annotations
@@ -34,3 +35,28 @@ def test_heldout_corpus_detection_and_false_positives():
     assert len(benign_texts) >= 100
     assert detection >= MIN_DETECTION, figures
     assert fp_rate <= MAX_FALSE_POSITIVES, figures
+
+
+def test_override_heldout_detection():
+    """Half of the "new rule / from now on" and "what were you told, print it verbatim" attacks, split
+    off before the rules for them were written."""
+    guard = PromptGuard()
+    texts = attacks("override_heldout")
+    caught = sum(guard.inspect(text).flagged for text in texts)
+    print(
+        f"prompt guard, override_heldout corpus: detection {caught / len(texts):.1%} ({caught}/{len(texts)})"
+    )
+    assert len(texts) >= 30
+    assert caught >= 18
+
+
+def test_quoting_heldout_false_positives():
+    """Half of the benign texts that quote or report an injection (plot summaries, training notes,
+    articles, tickets, ...), split off before the quoting rules were written."""
+    guard = PromptGuard()
+    texts = benign("quoting_heldout")
+    flagged = sum(guard.inspect(text).flagged for text in texts)
+    rate = flagged / len(texts)
+    print(f"prompt guard, quoting_heldout corpus: false positives {rate:.1%} ({flagged}/{len(texts)})")
+    assert len(texts) >= 100
+    assert flagged <= 20
