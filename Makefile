@@ -23,7 +23,7 @@ export AWS_REGION ?= us-east-1
 export AWS_DEFAULT_REGION ?= $(AWS_REGION)
 
 .PHONY: help install run test test-artifact fuzz lint format validate build deploy outputs logs delete \
-	local bench bench-instructions bench-miss-breakdown clean list-resil-presets show-resil-preset validate-resil-config \
+	local bench bench-instructions bench-miss-breakdown guard-report clean list-resil-presets show-resil-preset validate-resil-config \
 	recommend-resil-preset
 
 help: ## List the targets
@@ -105,6 +105,9 @@ bench-instructions: $(VENV)/.installed ## Cold start counted in CPU instructions
 
 bench-miss-breakdown: $(VENV)/.installed ## Where a cache miss's time goes, segment by segment (a diagnostic, no target)
 	$(PY) tests/bench/miss_breakdown.py
+
+guard-report: $(VENV)/.installed ## The prompt guard's detection and false positives on every corpus (FAMILIES=1 adds a row per family)
+	$(PY) tests/unit/prompt_guard_report.py $(if $(FAMILIES),--families)
 
 list-resil-presets: $(VENV)/.installed ## The bundled resilience presets
 	PYTHONPATH=$(CODE_PATH) $(PY) infra/resilience_cli.py list

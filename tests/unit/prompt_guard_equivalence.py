@@ -5,9 +5,10 @@
 
 compares the guard of the working tree with the guard at `<commit>`:
 
-- `inspect_text` on every text of the corpora, on ten encoded or obfuscated variants of each (base64,
-  hex, rot13, reversed, spaced out, upper case, hyphen-joined, binary, leetspeak, one word a line),
-  and on N random texts (seeded) built of trigger words, symbols and encodings;
+- `inspect_text` on every text of the working tree's corpora (tests/data/prompt_guard), on ten encoded
+  or obfuscated variants of each (base64, hex, rot13, reversed, spaced out, upper case, hyphen-joined,
+  binary, leetspeak, one word a line), and on N random texts (seeded) built of trigger words, symbols
+  and encodings;
 - every module-level pattern whose source changed, on 200,000 random strings of its own characters:
   the same matches at the same places.
 
@@ -32,15 +33,11 @@ from re import _parser
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "layers/shared"), str(ROOT / "tests")]
 
+from unit.prompt_guard_data import entries, names  # noqa: E402
+
 from textapi_shared.security import prompt_guard_rules, prompt_guard_text  # noqa: E402
 
 FOLDER = "layers/shared/textapi_shared/security"
-CORPORA = (
-    "unit.prompt_guard_corpus",
-    "unit.prompt_guard_corpus_heldout",
-    "unit.prompt_guard_corpus_second",
-    "unit.prompt_guard_corpus_tuning",
-)
 PIECES = [
     *"abcdefghijklmnopqrstuvwxyz '\n\".,:;<>[]{}|#*=_-/\\0123456789",
     *("ignore ", "previous ", "instructions", "you are", "system", "prompt", "role", "<|im_start|>"),
@@ -71,13 +68,7 @@ def guard_at(commit: str, into: Path):
 
 
 def corpus_texts() -> list[str]:
-    texts: list[str] = []
-    for name in CORPORA:
-        module = importlib.import_module(name)
-        for value in vars(module).values():
-            if isinstance(value, (list, tuple)) and value and all(isinstance(item, str) for item in value):
-                texts += list(value)
-    return list(dict.fromkeys(texts))
+    return list(dict.fromkeys(entry.text for name in names() for entry in entries(name)))
 
 
 def variants(text: str) -> list[str]:

@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import re
 import unicodedata
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from textapi_shared.security.prompt_guard_rules import (
+    AUTHORITY_CLAIM,
     CONTENT_RULE_COUNT,
     ENCODED_PAYLOAD,
+    INSTRUCTION_OVERRIDE,
     KEYWORDS,
     OBFUSCATION,
+    ROLE_HIJACK,
+    SYSTEM_PROMPT_EXTRACTION,
     matcher,
 )
 
@@ -151,12 +156,152 @@ def _folded(text: str) -> str:
     return _straight_quotes(_HOMOGLYPH.sub(lambda m: _HOMOGLYPHS[m.group()], folded))
 
 
-def _hits(text: str) -> set[str]:
+# ---------------------------------------------------------------------------------------------------
+# Mentions: an injection quoted or reported inside prose (a plot summary, a training note, an article
+# about attacks) is written about the model, not to it.
+
+# The rules a mention can trip. Chat-template markers and encoded payloads are not prose, wherever
+# they stand, and a decoded payload is never a mention.
+_MENTIONABLE = frozenset({INSTRUCTION_OVERRIDE, SYSTEM_PROMPT_EXTRACTION, ROLE_HIJACK, AUTHORITY_CLAIM})
+_QUOTE_MARKS = re.compile("[\"'`\u00ab\u00bb\n]")
+_MAX_QUOTE = 400
+_OPENS_AFTER = frozenset(" \n([{:,;/-")
+_CLOSES_BEFORE = frozenset(" \n.,;:!?)]}/-")
+# Before a quotation, in its sentence: a reporting verb in the third person, the past or after a modal
+# ("types", "wrote", "users may ask"), a system's reaction ("refused", "flagged"), or a word that
+# presents the quotation as a specimen ("the phrase", "lines like", "such as", "attacks"). A bare
+# imperative ("say", "translate the following:") is none of these.
+_REPORTING_CUE = re.compile(
+    r"\b(?:(?:can|could|may|might|will|would|often|sometimes|usually|never) (?:say|write|type|ask|tell|send"
+    r"|post|enter|paste|try|use|reply|shout|see|read)"
+    r"|refuses|refused|rejects|rejected|blocks|blocked|flags|flagged|catches|caught|detects|detected|obeys"
+    r"|obeyed|ignores|ignored|follows|followed|shares|shared|sees|saw|seen"
+    r"|says|said|saying|wrote|writes|writing|written|typed|types|typing|asks|asked|asking|tells|told"
+    r"|telling|whisper(?:s|ed|ing)|shout(?:s|ed|ing)|yell(?:s|ed|ing)|scream(?:s|ed|ing)|mutter(?:s|ed|ing)"
+    r"|posts|posted|posting|sent|sends|sending|texts|texted|texting|replies|replied|replying|responds"
+    r"|responded|read|reads|reading|recites|recited|reciting|repeats|repeated|repeating|quotes|quoted"
+    r"|quoting|contains|contained|containing|includes|included|including|hid|hides|hidden|hiding|planted"
+    r"|embedded|submits|submitted|entered|enters|pasted|pastes|flash(?:es|ed|ing)|broadcasts?|heard|hears"
+    r"|mentions|mentioned|claims|claimed|called|titled|labell?ed|dubbed|known as|used|uses|using|tries"
+    r"|tried|trying|like|such as|e\.g|i\.e|for example|for instance|as in|of the (?:type|form|kind)"
+    r"|variants? of|variations? of|versions? of|phrases?|phrasings?|lines?|sentences?|strings?|words"
+    r"|clauses?|examples?|payloads?|prompts?|catchphrases?|slogans?|meme|attacks?|injections?|jailbreaks?"
+    r"|exploits?|tricks?|spans?|comments?|footer|caption|tweets?|headline|sampler|poster)\b"
+)
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]* |\n")
+# After a quotation: what makes it a noun in the sentence ('"ignore previous instructions" style
+# attacks', '"..." did nothing', '"..." as a joke', 'passes "..." to the model').
+_QUOTED_AS_NOUN = re.compile(
+    r" (?:style|attacks?|tricks?|prompts?|phrases?|jailbreaks?|exploits?|injections?|payloads?|examples?"
+    r"|meme|on (?:a|the|every|its|their|his|her)|in (?:a|the|many|every|its|their|his|her|our|white"
+    r"|hidden)|as (?:a|an)|to (?:the|a|an|its|their|his|her|every|any)|did|does|didn't|doesn't|has|had"
+    r"|became|becomes|worked|works|work|came|comes|almost|still|got|gets|turned|went|appears|appeared"
+    r"|sounds|sounded|looks|looked|means|meant|is (?:an?|the|one|just|still|not|no longer)"
+    r"|was (?:an?|the|one|just|once|not|still)|were|increases|increased)\b"
+)
+# "the AI is told to ignore ...", "tricks the chatbot into revealing ...": an order given to someone
+# else in the story, never to "you".
+_REPORTED_ORDER = re.compile(
+    r"(?:(?<!you )(?<!\bu )(?<!you have )(?<!you've )(?<!you had )\b(?:is|was|are|were|been|being|gets|got"
+    r"|getting)(?: \w+ly)? (?:told|asked"
+    r"|instructed|ordered|commanded|made|forced|tricked|persuaded|convinced|programmed|urged|encouraged"
+    r"|begged|challenged|prompted)"
+    r"|\b(?:told|tells|telling|asked|asks|asking|instructs|instructed|instructing|orders|ordered|ordering"
+    r"|commands|commanded|commanding|tricks|tricked|tricking|convinces|convinced|convincing|persuades"
+    r"|persuaded|persuading|forces|forced|forcing|gets|got|getting|causes|caused|causing|urges|urged"
+    r"|urging|encourages|encouraged|encouraging|begs|begged|begging|challenges|challenged|prompts|prompted"
+    r"|prompting|coaxes|coaxed|coaxing|fools|fooled|fooling|manipulates|manipulated|manipulating)"
+    r"(?: (?!(?:you|u|yourself|me|us)\b)[\w'-]+){1,4}?"
+    r"|\b(?:can|could|may|might|will|would|to|often|sometimes|usually) (?:ask|tell|order|instruct|command"
+    r"|trick|convince|persuade|force|get|urge|beg)(?: (?!(?:you|u|yourself|me|us)\b)[\w'-]+){1,4}?)"
+    r" (?:to|into) [\"'`\u00ab]?\Z"
+    r"|\b(?:makes|made|making|to make|lets|letting)(?: (?!(?:you|u|yourself|me|us)\b)[\w'-]+){1,4}? \Z"
+)
+
+
+class _Mentions:
+    """Where `text` quotes or reports what it says: quotations introduced as reported speech, and orders
+    reported as given to someone else."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.spans: list[tuple[int, int]] = []  # reported quotations, by start
+        quotations = sorted(self._quotations())
+        previous: tuple[int, int, bool] | None = None
+        for start, end in quotations:
+            reported = self._introduced(start, previous) or bool(_QUOTED_AS_NOUN.match(text, end))
+            if reported:
+                self.spans.append((start, end))
+            if previous is None or previous[1] <= start:
+                previous = (start, end, reported)
+        self.starts = [start for start, _ in self.spans]
+
+    def _quotations(self) -> Iterator[tuple[int, int]]:
+        """Each quotation's span, its marks included: a mark that can open (after a space or an opening
+        bracket, before a letter) paired with the next of its kind that can close, on one line."""
+        text = self.text
+        opened: dict[str, int] = {}
+        for mark in _QUOTE_MARKS.finditer(text):
+            at, char = mark.start(), mark.group()
+            if char == "\n":
+                opened.clear()
+                continue
+            before = text[at - 1] if at else " "
+            after = text[at + 1] if at + 1 < len(text) else " "
+            kind = "\u00ab" if char == "\u00bb" else char
+            if char == "'":
+                can_open = not before.isalnum() and not after.isspace()
+                can_close = not before.isspace() and not after.isalnum()
+            else:
+                can_open = char != "\u00bb" and before in _OPENS_AFTER and not after.isspace()
+                can_close = char != "\u00ab" and not before.isspace() and after in _CLOSES_BEFORE
+            start = opened.get(kind)
+            if start is not None and can_close:
+                del opened[kind]
+                if at - start <= _MAX_QUOTE:
+                    yield start, at + 1
+            elif can_open:
+                opened[kind] = at
+
+    def _introduced(self, start: int, previous: tuple[int, int, bool] | None) -> bool:
+        """Whether the quotation at `start` is introduced as reported: by a cue earlier in its sentence,
+        or as the next item after a reported quotation in the same sentence."""
+        text = self.text
+        since = 0
+        if previous is not None and previous[1] <= start:
+            between = text[previous[1] : start]
+            if previous[2] and len(between) <= 60 and not _SENTENCE_END.search(between):
+                return True
+            since = previous[1]
+        lead = max(since, start - 120)
+        for end in _SENTENCE_END.finditer(text, lead, start):
+            lead = end.end()
+        return _REPORTING_CUE.search(text, lead, start) is not None
+
+    def covers(self, start: int, end: int) -> bool:
+        """Whether text[start:end] lies inside a reported quotation or is a reported order."""
+        index = bisect.bisect_right(self.starts, start)
+        for span_start, span_end in self.spans[max(0, index - 4) : index]:
+            if span_start <= start and end <= span_end:
+                return True
+        return _REPORTED_ORDER.search(self.text, max(0, start - 80), start) is not None
+
+
+def _hits(text: str, *, mentions_pass: bool = False) -> set[str]:
+    """The rules `text` trips; with `mentions_pass`, a match that only quotes or reports an injection
+    (see `_Mentions`) does not count, and the scan goes on for another of the same rule."""
     found: set[str] = set()
     compiled = matcher()
+    by_trigger = compiled.by_trigger
+    mentions: _Mentions | None = None
     for match in compiled.trigger.finditer(text):
-        for name, pattern in compiled.by_trigger[match.group()]:
-            if name not in found and pattern.match(text, match.start()):
+        start = match.start()
+        for name, pattern in by_trigger[match.group()]:
+            if name not in found and (hit := pattern.match(text, start)):
+                if mentions_pass and name in _MENTIONABLE:
+                    mentions = mentions or _Mentions(text)
+                    if mentions.covers(hit.start(), hit.end()):
+                        continue
                 found.add(name)
                 if len(found) == CONTENT_RULE_COUNT:
                     return found
@@ -246,8 +391,8 @@ def _decode_url(blob: str) -> str | None:
     return unquote(blob) if len(_URL_ESCAPE.findall(blob)) >= 4 else None
 
 
-def _spelled_payloads(text: str) -> Iterator[str]:
-    """Text spelled out as \\u escapes, binary octets, Morse, or backwards."""
+def _spelled_payloads(text: str, lowered: str) -> Iterator[str]:
+    """Text spelled out as \\u escapes, binary octets, Morse, or backwards (`lowered` is `text.lower()`)."""
     for run in _UNICODE_ESCAPES.finditer(text):
         yield "".join(chr(int(code, 16)) for code in re.findall(r"[0-9a-fA-F]{4}", run.group()))
     for run in _BINARY_OCTETS.finditer(text):
@@ -257,14 +402,13 @@ def _spelled_payloads(text: str) -> Iterator[str]:
     for run in _MORSE.finditer(text):
         words = run.group().replace(" / ", "/").split("/")
         yield " ".join("".join(_MORSE_LETTERS.get(code, "") for code in word.split()) for word in words)
-    lowered = text.lower()
     if any(word in lowered for word in _REVERSED_WORDS) and _REVERSED_HINT.search(lowered):
         yield lowered[::-1]
 
 
-def _decoded_payloads(text: str) -> Iterator[str]:
+def _decoded_payloads(text: str, lowered: str) -> Iterator[str]:
     """Readable text decoded from base64, hex or URL-encoded tokens; each token is decoded once."""
-    yield from _spelled_payloads(text)
+    yield from _spelled_payloads(text, lowered)
     budget = _MAX_BLOB_CHARS
     # Whitespace-separated runs, as `\S+` finds them (both use str.isspace), split in C.
     for token in (run for run in text.split() if len(run) >= _LONG_TOKEN_CHARS):
@@ -302,7 +446,7 @@ def inspect_text(text: str) -> set[str]:
         return set()
     lowered = _lowered(text)
     plain = _collapse(lowered)
-    rules = _hits(plain)
+    rules = _hits(plain, mentions_pass=True)
     ascii_only = text.isascii()
 
     # Obfuscation: rules that only fire once the text is folded back to plain letters. Spaced-out
@@ -319,10 +463,12 @@ def inspect_text(text: str) -> set[str]:
         variants.append(_collapse(joined))
     if _leet_reveals_keyword(folded):
         variants.extend([_bytes_translate(v, _LEET) for v in variants] or [_bytes_translate(plain, _LEET)])
+    # Hiding a quotation is itself the tell: the folded forms get no mentions pass, and what they trip
+    # counts as hidden only if the plain text, read without that pass either, does not trip it too.
     hidden: set[str] = set()
     for variant in variants:
         hidden |= _hits(variant)
-    if hidden - rules:
+    if hidden - rules and hidden - _hits(plain):
         rules |= hidden | {OBFUSCATION}
 
     # Encoded payloads: rot13 keeps punctuation, so only rules the rotated text adds count.
@@ -330,7 +476,8 @@ def inspect_text(text: str) -> set[str]:
     if any(hint in normalised for hint in _ROT13_HINTS):
         rotated = _bytes_translate(normalised, _ROT13)
         encoded |= (_hits(rotated) - rules) or _ordered(rotated)
-    for payload in _decoded_payloads(text):
+    # `str.lower` of the text, which `lowered` is when the text is ASCII (no normalisation to undo).
+    for payload in _decoded_payloads(text, lowered if ascii_only else text.lower()):
         form = _collapse(_folded(payload))
         encoded |= _hits(form) or _ordered(form)
     if encoded:
