@@ -24,8 +24,8 @@ export AWS_REGION ?= us-east-1
 export AWS_DEFAULT_REGION ?= $(AWS_REGION)
 
 .PHONY: help install run test test-artifact fuzz lint format validate build deploy outputs logs delete \
-	local bench bench-instructions bench-miss-breakdown clean list-resil-presets show-resil-preset validate-resil-config \
-	recommend-resil-preset
+	local bench bench-instructions bench-miss-breakdown pii-quality clean list-resil-presets show-resil-preset \
+	validate-resil-config recommend-resil-preset
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -107,6 +107,9 @@ bench-instructions: $(VENV)/.installed ## Cold start counted in CPU instructions
 
 bench-miss-breakdown: $(VENV)/.installed ## Where a cache miss's time goes, segment by segment (a diagnostic, no target)
 	$(PY) tests/bench/miss_breakdown.py
+
+pii-quality: $(VENV)/.installed ## PII detectors: recall per type and look-alike false positives (tuning and held-out corpus); fails under target
+	$(PY) tests/quality/pii_quality.py
 
 list-resil-presets: $(VENV)/.installed ## The bundled resilience presets
 	PYTHONPATH=$(CODE_PATH) $(PY) infra/resilience_cli.py list
