@@ -175,10 +175,10 @@ def test_placeholder_pattern_matches_the_issued_shape_only():
         assert not PLACEHOLDER.fullmatch(other)
 
 
-def test_importing_redaction_loads_neither_boto3_nor_the_detectors():
+def test_importing_redaction_and_the_comprehend_adapter_loads_neither_boto3_nor_the_detectors():
     script = (
         "import sys, json\n"
-        "import textapi_shared.privacy.redaction\n"
+        "import textapi_shared.privacy.redaction, textapi_shared.privacy.comprehend\n"
         "heavy = ('boto3', 'botocore', 'textapi_shared.privacy.detectors')\n"
         "print(json.dumps([m for m in heavy if m in sys.modules]))"
     )
