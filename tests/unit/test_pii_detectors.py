@@ -497,6 +497,7 @@ def test_overlapping_spans_longest_wins_and_a_partial_overlap_widens_the_winner(
         "eyJ." * 2_500,
         "-----BEGIN PRIVATE KEY-----" * 370,
         "token=" * 1_666,
+        "password: " * 1_000,
         "aws_secret_access_key " * 450,
         "DE89 " * 2_000,
         "1.1.1.1." * 1_250,

@@ -639,7 +639,7 @@ def _ipv6s(scan: _Scan) -> Iterator[PiiSpan]:
         end = start + len(address) + len(slash) + len(prefix)
         if (
             _glued_right(text, end)
-            or address.count(":") < 2
+            or not 2 <= address.count(":") <= 8  # eight groups, or seven and "::", at most
             or sum(c not in ":." for c in address) < 4
             or (prefix and int(prefix) > 128)
         ):
@@ -769,16 +769,25 @@ _JWT = re.compile(r"eyJ[A-Za-z0-9_\-]{8,}+\.eyJ[A-Za-z0-9_\-]{8,}+\.[A-Za-z0-9_\
 
 def _prefixed(scan: _Scan) -> Iterator[PiiSpan]:
     text = scan.text
-    for match in _PREFIXED.finditer(text):
+    # The END line after the last key header, searched for once, not once per header (a text of
+    # headers alone would cost a scan of the rest of the text each); (-1, -1) when there is none.
+    closing = (0, 0)
+    position = 0
+    while (match := _PREFIXED.search(text, position)) is not None:
         start, end = match.span()
+        position = end
         found = match.group()
         if found.startswith("-----BEGIN"):
-            closing = _PEM_END.search(text, end)
-            body_end = _PEM_BODY.match(text, end).end()
-            if closing is not None:
-                yield PiiSpan(start, closing.end(), PiiType.TOKEN)
-            elif len(text[end:body_end].strip()) >= 16:  # a block cut short: the key material there is
-                yield PiiSpan(start, end + len(text[end:body_end].rstrip()), PiiType.TOKEN)
+            if 0 <= closing[0] < end:
+                following = _PEM_END.search(text, end)
+                closing = following.span() if following is not None else (-1, -1)
+            if closing[0] >= 0:
+                yield PiiSpan(start, closing[1], PiiType.TOKEN)
+                position = closing[1]
+            else:
+                body = text[end : _PEM_BODY.match(text, end).end()]
+                if len(body.strip()) >= 16:  # a block cut short: the key material there is
+                    yield PiiSpan(start, end + len(body.rstrip()), PiiType.TOKEN)
         elif start and (_is_word(text[start - 1]) or text[start - 1] in "-."):
             continue  # inside a longer word or identifier
         elif found[:6].lower() == "bearer":
@@ -801,7 +810,9 @@ _ASSIGNED = re.compile(
     r"[\"']?[ \t]{0,3}+(?::=|=>|[:=])[ \t]{0,3}+[\"']?"
     r"(?:(?:basic|bearer|token|digest)[ \t]++)?"
 )
-_ASSIGNED_VALUE = re.compile(r"[^\s\"'`,;<>]{6,512}+")
+# The value ends at "=" (but keeps base-64 padding): a secret rarely holds one, and a run of
+# "key=key=..." then costs a few characters per key instead of the whole run.
+_ASSIGNED_VALUE = re.compile(r"[^\s\"'`,;<>=]{6,512}+=*+")
 _MASKS = frozenset("*xX•.")
 
 
@@ -827,6 +838,8 @@ def _assigned(scan: _Scan) -> Iterator[PiiSpan]:
         if value is None:
             continue
         secret = value.group().rstrip(".)")
+        if secret.endswith(":"):
+            continue  # the next name, not a value ("password: token: ...")
         if (match.group(2) and _password_like(secret)) or (match.group(1) and _looks_random(secret, 12)):
             yield PiiSpan(value.start(), value.start() + len(secret), PiiType.TOKEN)
 
