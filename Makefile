@@ -94,7 +94,7 @@ local: build ## sam local start-api (needs a Docker engine)
 	@docker info >/dev/null 2>&1 || { echo "sam local needs a running Docker engine; use 'make run' without Docker"; exit 1; }
 	$(SAM) local start-api --env-vars infra/env/local.json --port 3000
 
-BENCH_SCRIPTS := bench_cold_start bench_hot_path bench_text_processing bench_local_provider bench_prompt_guard bench_cache bench_resilience bench_jobs
+BENCH_SCRIPTS := bench_cold_start bench_hot_path bench_text_processing bench_local_provider bench_prompt_guard bench_pii bench_cache bench_resilience bench_jobs
 
 bench: $(VENV)/.installed ## Cold start, hot path and per-request overhead vs a bare FastAPI+Mangum handler; fails when a target is missed
 	@missed=""; for script in $(BENCH_SCRIPTS); do \
