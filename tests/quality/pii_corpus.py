@@ -1,11 +1,14 @@
 """The PII corpus: prose with embedded PII of every structured kind (each value's exact span and type
 recorded) and prose with look-alikes that are not PII, generated from seeded templates.
 
-    python tests/quality/pii_corpus.py        # rewrites tests/data/pii/{tuning,heldout}.jsonl
+    python tests/quality/pii_corpus.py        # rewrites tests/data/pii/{tuning,heldout,fresh}.jsonl
 
-Two sets: *tuning*, the templates the detectors were developed against, and *held-out*, other
-templates and value formats (tests/quality/pii_corpus_heldout.py) drawn with another seed, written
-before the detectors were tuned and not used to tune them. `make pii-quality` measures both.
+Three sets, each drawn with its own seed: *tuning*, the templates the detectors were developed
+against; *held-out* (tests/quality/pii_corpus_heldout.py), other templates, value formats and
+look-alike kinds written before the detectors were tuned, measured once before and once after three
+rules were changed on its misses; and *fresh* (tests/quality/pii_corpus_fresh.py), written after
+that change in other text shapes (logs, CSV, YAML, chat, markdown), measured as it stood and never
+used to tune. `make pii-quality` measures all three.
 
 Counted as **not** PII (the look-alike kinds): order and invoice numbers, versions (including
 dotted quads after "version", "release", "build"), dates and timestamps, ISBNs, parcel tracking
@@ -33,6 +36,7 @@ import pii_values as v  # noqa: E402
 DATA = ROOT / "tests" / "data" / "pii"
 TUNING_SEED = 20240115
 HELDOUT_SEED = 97_131_313
+FRESH_SEED = 5_550_123
 
 Generator = Callable[[random.Random], str]
 
@@ -318,11 +322,13 @@ def write(records: list[dict], path: Path) -> None:
 
 
 def build() -> dict[str, list[dict]]:
+    from pii_corpus_fresh import FRESH
     from pii_corpus_heldout import HELDOUT
 
     return {
         "tuning": generate(TUNING, TUNING_SEED, "tuning"),
         "heldout": generate(HELDOUT, HELDOUT_SEED, "heldout"),
+        "fresh": generate(FRESH, FRESH_SEED, "fresh"),
     }
 
 

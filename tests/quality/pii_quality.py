@@ -25,7 +25,7 @@ from textapi_shared.privacy.detectors import detect  # noqa: E402
 from textapi_shared.privacy.entities import STRUCTURED_TYPES, PiiType  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "pii"
-SETS = {"tuning": DATA / "tuning.jsonl", "held-out": DATA / "heldout.jsonl"}
+SETS = {"tuning": DATA / "tuning.jsonl", "held-out": DATA / "heldout.jsonl", "fresh": DATA / "fresh.jsonl"}
 MIN_RECALL = 0.99
 MAX_FP_RATE = 0.01
 

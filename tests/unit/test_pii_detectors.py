@@ -135,6 +135,22 @@ def test_phone_look_alikes_are_refused(text):
     assert [kind for kind, _ in found(text) if kind == "PHONE"] == []
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "415-555-2671 x185",
+        "(415) 555-2671 ext. 12",
+        "+44 20 7946 0958, extension 4",
+        "tel:+14155552671",
+        "TEL:020 7946 0958",
+        "(+44) 20 7946 0958",
+        "(+49) 30 12345678",
+    ],
+)
+def test_phone_span_takes_its_extension_tel_link_and_parenthesised_country_code(value):
+    assert found(f"Ring {value} now.") == [("PHONE", value)]
+
+
 def test_phone_followed_by_other_numbers_is_cut_at_a_group():
     assert found("Call +44 20 7946 0958 24 hours a day") == [("PHONE", "+44 20 7946 0958")]
 

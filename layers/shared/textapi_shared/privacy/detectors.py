@@ -296,12 +296,17 @@ _NATIONAL_LENGTHS = {
     "358": (6, 12), "420": (9, 9), "421": (9, 9), "852": (8, 8), "971": (8, 9), "972": (8, 9),
 }  # fmt: skip
 
-# "+44 20 7946 0958", "+1 (415) 555-2671", "+44 (0)20 ...", "0044 20 ...": up to 8 groups, possessive
-# (one way to split the digits), cut back at a space afterwards when a longer run was taken.
+# "+44 20 7946 0958", "+1 (415) 555-2671", "+44 (0)20 ...", "(+44) 20 ...", "0044 20 ...": up to 8
+# groups, possessive (one way to split the digits), cut back at a space afterwards when a longer run
+# was taken.
 _INTERNATIONAL = re.compile(
     r"\+(?<![A-Za-z0-9_+]\+)[1-9](?:[ .\-]?+(?:\(\d{1,4}+\)|\d{1,5}+)){1,8}+"
+    r"|\((?<![A-Za-z0-9_(]\()\+[1-9]\d{0,2}+\)(?:[ .\-]?+(?:\(\d{1,4}+\)|\d{1,5}+)){1,8}+"
     rf"|0{_STARTS}0[1-9](?:[ .\-]?+(?:\(\d{{1,4}}+\)|\d{{1,5}}+)){{1,8}}+"
 )
+# An extension after a number ("x185", "ext. 12", "extension 4"), and a tel: link before it: both
+# belong to the number.
+_EXTENSION = re.compile(r" ?,? ?(?:x|ext\.?|extension)[ .:#]{0,2}\d{1,6}(?![A-Za-z0-9_])", re.IGNORECASE)
 _NANP = re.compile(
     rf"\d{_STARTS}\d\d([.\-])\d{{3}}\1\d{{4}}{_ENDS}"
     rf"|\d{_STARTS}{_AFTER_DIGIT_SPACE}\d\d \d{{3}} \d{{4}}{_ENDS}"
@@ -410,23 +415,35 @@ def _ends(text: str, match: re.Match[str]) -> Iterator[int]:
     yield from reversed([m.end() for m in _GROUP_END.finditer(text, start, end)])
 
 
+def _phone_span(text: str, start: int, end: int) -> PiiSpan:
+    """The number with its extension and its tel: link, if it has them."""
+    extension = _EXTENSION.match(text, end)
+    if extension is not None:
+        end = extension.end()
+    if text[max(0, start - 4) : start].lower() == "tel:":
+        start -= 4
+    return PiiSpan(start, end, PiiType.PHONE)
+
+
 def _phones(scan: _Scan) -> Iterator[PiiSpan]:
     text = scan.text
 
     def international(match: re.Match[str]) -> PiiSpan | None:
         start = match.start()
-        prefix = 1 if text[start] == "+" else 2
         for end in _ends(text, match):
-            if prefix == 2 and text[start:end].isdigit():
-                continue  # "00" and digits alone is as likely a code ("006733600877")
-            if _international_valid(_digits(text[start + prefix : end])):
-                return PiiSpan(start, end, PiiType.PHONE)
+            number = text[start:end]
+            if number.startswith("00"):
+                if number.isdigit():
+                    continue  # "00" and digits alone is as likely a code ("006733600877")
+                number = number[2:]
+            if _international_valid(_digits(number)):
+                return _phone_span(text, start, end)
         return None
 
     def nanp(match: re.Match[str]) -> PiiSpan | None:
         digits = _digits(match.group())
         if _nanp_valid(digits[-10:]):
-            return PiiSpan(match.start(), match.end(), PiiType.PHONE)
+            return _phone_span(text, match.start(), match.end())
         return None
 
     def trunk(match: re.Match[str]) -> PiiSpan | None:
@@ -435,7 +452,7 @@ def _phones(scan: _Scan) -> Iterator[PiiSpan]:
             return None
         for end in _ends(text, match):
             if _trunk_valid(_digits(text[start:end])) and not _run_goes_on(text, start, end):
-                return PiiSpan(start, end, PiiType.PHONE)
+                return _phone_span(text, start, end)
         return None
 
     yield from _accepting(_INTERNATIONAL, text, international)
@@ -546,7 +563,7 @@ def _contiguous(scan: _Scan) -> Iterator[PiiSpan]:
         elif len(digits) in (10, 11) and scan.context(_PHONE_WORDS, start, 32):
             national = digits[1:] if len(digits) == 11 and digits[0] == "1" else digits
             if _nanp_valid(national) or _trunk_valid(digits):
-                yield PiiSpan(start, end, PiiType.PHONE)
+                yield _phone_span(scan.text, start, end)
 
 
 # ---------------------------------------------------------------------------------------------------
