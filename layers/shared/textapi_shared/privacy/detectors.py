@@ -3,22 +3,26 @@
 
 - ``EMAIL``: ASCII local part (at most 64 characters, no leading, trailing or double dot) ``@`` a
   domain of at most 253 characters whose last label is two or more letters (or ``xn--`` punycode).
-- ``PHONE``: international with ``+`` or ``00`` (an assigned country code, and a national number of
-  that country's length; North American numbers also by the NANP rules); North American national
-  (``(415) 555-2671``, ``415-555-2671``, ``415.555.2671``, ``415 555 2671``, ``1-415-555-2671``: area
-  code and exchange 2–9, not N11, area not N9X); European national with a trunk ``0`` and at least
-  two groups (``020 7946 0958``, ``030 12345678``, ``089/1234567``, ``01 23 45 67 89``): 10 or 11
-  digits (12 for German mobiles), groups after the first of at least two digits. A number without
+- ``PHONE``: international with ``+``, ``(+44)`` or ``00`` (an assigned country code, and a national
+  number of that country's length; North American numbers also by the NANP rules); North American
+  national (``(415) 555-2671``, ``415-555-2671``, ``415.555.2671``, ``415 555 2671``,
+  ``1-415-555-2671``: area code and exchange 2–9, not N11, area not N9X); European national with a
+  trunk ``0`` and at least two groups (``020 7946 0958``, ``030 12345678``, ``089/1234567``,
+  ``01 23 45 67 89``): 10 or 11 digits (12 for German mobiles), groups after the first of at least two
+  digits, not a date, not part of a uniform run of groups (lottery numbers). A number without
   separators (``4155552671``, ``02079460958``) counts only after a word such as "phone", "call",
-  "mobile", "tel", "fax", "whatsapp" close before it.
+  "mobile", "tel", "fax", "whatsapp" close before it. An extension (``x185``, ``ext. 12``) and a
+  ``tel:`` link belong to the span.
 - ``CARD``: 14–19 digits, contiguous or in the printed groupings (4-4-4-4, 4-4-4-4-3, 4-6-5, 4-6-4)
   with one separator kind, an issuer prefix of its length (Visa, Mastercard, Amex, Discover, JCB,
   Diners, UnionPay, Maestro, Mir) and a valid Luhn check digit.
 - ``IBAN``: a country of the IBAN registry, that country's exact length, and mod-97 = 1; compact or in
   groups of four.
 - ``IP``: IPv4 dotted quads with octets 0–255 and no leading zeros (an optional ``/prefix``), except
-  after a word that makes it a version ("version 1.2.3.4", "build", "release", "firmware"); IPv6 as
-  `ipaddress` parses it, with at least four hex digits (so ``::1`` and ``a::b`` do not count).
+  right after a word that makes it a version or a numbered item ("version", "build", "release",
+  "firmware", "Python", "section", "clause", "§", ...) or within 60 characters after "version" in its
+  sentence; IPv6 as `ipaddress` parses it, with at least four hex digits (so ``::1`` and ``a::b`` do
+  not count).
 - ``SSN``: ``AAA-GG-SSSS`` (or spaces) with the area not 000, 666 or 900–999, the group not 00 and the
   serial not 0000; nine contiguous digits only after "SSN" or "social security".
 - ``URL_SECRET``: a URL (any ``scheme://``) carrying a password (``user:pass@``), a secret query or
@@ -33,11 +37,12 @@
   ``hf_``, ``SG.``, this API's ``ta_``), PEM private key blocks, and the value assigned to a secret
   name (``api_key=``, ``token:``, ``password=``, ``client_secret``, ``Authorization:``) when it looks
   like a secret (a token: 12+ characters with a letter and a digit; a password: 6+ characters with a
-  digit, a symbol or mixed case).
+  digit, a symbol or a capital after the first letter).
 
 Time is linear in the text's length: every pattern starts with a character class or a literal (the
-regex engine skips to candidates in C), repeats are possessive or bounded, and a pass that needs a
-rare character (``@``, ``://``) only runs when the text has one.
+regex engine skips to candidates in C), repeats are possessive or bounded, neighbours are checked by
+look-behinds in the engine rather than in Python, and a pass that needs a rare character (``@``,
+``://``, ``::``) only runs when the text has one. tests/bench/bench_pii.py holds it to that.
 """
 
 from __future__ import annotations
@@ -151,16 +156,8 @@ def _is_word(char: str) -> bool:
     return char.isascii() and (char.isalnum() or char == "_")
 
 
-def _glued_left(text: str, start: int) -> bool:
-    """A number that does not start here: a letter or digit before it, or a digit and a joining
-    separator ("12-", "1.2.")."""
-    if start == 0:
-        return False
-    before = text[start - 1]
-    return _is_word(before) or (before in ".-/" and start >= 2 and text[start - 2].isdigit())
-
-
 def _glued_right(text: str, end: int) -> bool:
+    """More of a number or a code follows: a letter or digit, or a joining separator and a digit."""
     if end >= len(text):
         return False
     after = text[end]
