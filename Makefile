@@ -108,7 +108,7 @@ bench-instructions: $(VENV)/.installed ## Cold start counted in CPU instructions
 bench-miss-breakdown: $(VENV)/.installed ## Where a cache miss's time goes, segment by segment (a diagnostic, no target)
 	$(PY) tests/bench/miss_breakdown.py
 
-pii-quality: $(VENV)/.installed ## PII detectors: recall per type and look-alike false positives (tuning and held-out corpus); fails under target
+pii-quality: $(VENV)/.installed ## PII detectors: recall per type and look-alike false positives on the PII corpus (three sets); fails under target
 	$(PY) tests/quality/pii_quality.py
 
 list-resil-presets: $(VENV)/.installed ## The bundled resilience presets
