@@ -23,8 +23,8 @@ export AWS_REGION ?= us-east-1
 export AWS_DEFAULT_REGION ?= $(AWS_REGION)
 
 .PHONY: help install run test test-artifact fuzz lint format validate build deploy outputs logs delete \
-	local bench bench-instructions bench-miss-breakdown guard-report clean list-resil-presets show-resil-preset validate-resil-config \
-	recommend-resil-preset
+	local bench bench-instructions bench-miss-breakdown guard-report pii-quality clean list-resil-presets \
+	show-resil-preset validate-resil-config recommend-resil-preset
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -92,7 +92,7 @@ local: build ## sam local start-api (needs a Docker engine)
 	@docker info >/dev/null 2>&1 || { echo "sam local needs a running Docker engine; use 'make run' without Docker"; exit 1; }
 	$(SAM) local start-api --env-vars infra/env/local.json --port 3000
 
-BENCH_SCRIPTS := bench_cold_start bench_hot_path bench_text_processing bench_local_provider bench_prompt_guard bench_cache bench_resilience bench_jobs
+BENCH_SCRIPTS := bench_cold_start bench_hot_path bench_text_processing bench_local_provider bench_prompt_guard bench_pii bench_cache bench_resilience bench_jobs
 
 bench: $(VENV)/.installed ## Cold start, hot path and per-request overhead vs a bare FastAPI+Mangum handler; fails when a target is missed
 	@missed=""; for script in $(BENCH_SCRIPTS); do \
@@ -108,6 +108,9 @@ bench-miss-breakdown: $(VENV)/.installed ## Where a cache miss's time goes, segm
 
 guard-report: $(VENV)/.installed ## The prompt guard's detection and false positives on every corpus (FAMILIES=1 adds a row per family)
 	$(PY) tests/unit/prompt_guard_report.py $(if $(FAMILIES),--families)
+
+pii-quality: $(VENV)/.installed ## PII detectors: recall per type and look-alike false positives on the PII corpus (three sets); fails under target
+	$(PY) tests/quality/pii_quality.py
 
 list-resil-presets: $(VENV)/.installed ## The bundled resilience presets
 	PYTHONPATH=$(CODE_PATH) $(PY) infra/resilience_cli.py list
