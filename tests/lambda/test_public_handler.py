@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import time
 from unittest.mock import ANY
 
@@ -145,14 +146,31 @@ def test_named_stage_routes_and_docs_reference_staged_openapi(public_handler, ht
     assert docs["statusCode"] == 200
     html = response_text(docs)
     assert "'/dev/openapi.json'" in html or '"/dev/openapi.json"' in html
-    assert "cdn.jsdelivr.net" in docs["headers"]["content-security-policy"]
+    policy = docs["headers"]["content-security-policy"]
+    assert "script-src 'self' 'unsafe-inline';" in policy
+    assert "https:" not in policy and "http:" not in policy  # no CDN: the docs work offline
 
     spec = handler(http_event("GET", "/openapi.json", stage="dev"), lambda_context)
     assert spec["statusCode"] == 200
     assert "/v1/health" in response_json(spec)["paths"]
+    assert response_json(spec)["servers"] == [{"url": "/dev"}]
 
     redoc = handler(http_event("GET", "/redoc", stage="dev"), lambda_context)
     assert "/dev/openapi.json" in response_text(redoc)
+    assets = re.findall(r'(?:src|href)="(/dev/docs/assets/[^"]+)"', html + response_text(redoc))
+    assert {asset.rsplit("/", 1)[1] for asset in assets} == {
+        "swagger-ui-bundle.js",
+        "swagger-ui.css",
+        "favicon.png",
+        "redoc.standalone.js",
+    }
+    assert "http" not in html.replace("http-equiv", "")  # nothing fetched from elsewhere
+    for asset in assets:
+        loaded = handler(http_event("GET", asset.removeprefix("/dev"), stage="dev"), lambda_context)
+        assert loaded["statusCode"] == 200, asset
+        assert len(base64.b64decode(loaded["body"]) if loaded["isBase64Encoded"] else loaded["body"]) > 1000
+    unknown = handler(http_event("GET", "/docs/assets/secrets.txt", stage="dev"), lambda_context)
+    assert unknown["statusCode"] == 404
 
 
 def test_named_stage_404_keeps_error_shape(public_handler, http_event, lambda_context):

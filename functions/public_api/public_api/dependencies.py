@@ -102,17 +102,15 @@ class TextCall(NamedTuple):
 
 
 async def text_call(request: Request) -> TextCall:
-    """`Context`, `Services` and `Idempotency` in one dependency: these routes are the hot path, and FastAPI
-    spends about 10 µs on each dependency it solves (the cache-hit targets of `make bench`)."""
+    """`Context`, `Services` and `Idempotency` for the text routes, called by the route itself: the one
+    fast path of the app. Solved as a dependency it costs a cache hit 4 % (82,000 instructions of 2.2
+    million), which the Redis hit target of `make bench` cannot spare."""
     services: PublicServices = request.app.state.services
     caller = await require_api_key(request)
     ctx = _context(request, services, caller, await invocation_deadline(request))
     return TextCall(
         ctx, services, _idempotent(request, services, ctx, request.headers.get(IDEMPOTENCY_HEADER))
     )
-
-
-TextRoute = Annotated[TextCall, Depends(text_call)]
 
 
 async def _request_count(request: Request, limit: int, what: str, setting: str) -> int | None:

@@ -29,6 +29,6 @@ async def service_info(request: Request, services: Services) -> ServiceInfoRespo
         service=services.settings.service_name,
         version=services.settings.version,
         stage=services.settings.stage,
-        docs_url=request.app.docs_url,
+        docs_url=None if services.settings.disable_internal_docs else "/internal/docs",
         endpoints=endpoints,
     )

@@ -1,9 +1,9 @@
 import time
 import uuid
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
-from public_api.dependencies import IDEMPOTENCY_PARAMETER, TextRoute, check_batch_size
+from public_api.dependencies import IDEMPOTENCY_PARAMETER, check_batch_size, text_call
 from public_api.schemas import (
     BatchTextProcessingRequest,
     BatchTextProcessingResponse,
@@ -39,8 +39,9 @@ async def operations() -> OperationsResponse:
     responses=error_responses(*WITH_BODY, 409, 429, 502, 503, 504),
     openapi_extra={"parameters": [IDEMPOTENCY_PARAMETER]},
 )
-async def process(body: TextProcessingRequest, call: TextRoute) -> Response:
+async def process(body: TextProcessingRequest, request: Request) -> Response:
     """Run one operation on a text."""
+    call = await text_call(request)
     ctx, services = call.ctx, call.services
     check_lengths([(("body",), body)], services.settings)
 
@@ -61,8 +62,9 @@ async def process(body: TextProcessingRequest, call: TextRoute) -> Response:
     responses=error_responses(*WITH_BODY, 409, 429),
     openapi_extra={"parameters": [IDEMPOTENCY_PARAMETER]},
 )
-async def batch_process(body: BatchTextProcessingRequest, call: TextRoute) -> Response:
+async def batch_process(body: BatchTextProcessingRequest, request: Request) -> Response:
     """Run many operations concurrently; every item comes back, in order, exactly once."""
+    call = await text_call(request)
     started = time.perf_counter()
     ctx, services = call.ctx, call.services
     settings = services.settings

@@ -31,6 +31,13 @@ class CounterBatch:
         self._amounts[key] = self._amounts.get(key, 0) + amount
         self._ttls[key] = ttl_s
 
+    def add_all(self, amounts: Mapping[str, int], ttl_s: int) -> None:
+        """`add` for several keys with one TTL."""
+        known = self._amounts
+        for key, amount in amounts.items():
+            known[key] = known.get(key, 0) + amount
+        self._ttls.update(dict.fromkeys(amounts, ttl_s))
+
     def take(self) -> tuple[dict[str, int], dict[str, int]]:
         """The increments gathered so far and their TTLs, removed from the batch (for a store call that
         writes them alongside something else, such as a rate-limit spend)."""
@@ -72,10 +79,10 @@ class WindowedCounters:
     ) -> None:
         """Count `amounts` for `subject` now (one `incr_many`), or into `batch` (written by its flush)."""
         window = int(self._clock() // self.window_s)
-        keyed = {self._key(window, subject, field): amount for field, amount in amounts.items() if amount}
+        base = self._key(window, subject, "")
+        keyed = {base + field: amount for field, amount in amounts.items() if amount}
         if batch is not None:
-            for key, amount in keyed.items():
-                batch.add(key, amount, 3 * self.window_s)
+            batch.add_all(keyed, 3 * self.window_s)
         elif keyed:
             await self._store.incr_many(keyed, ttl_s=3 * self.window_s)
 

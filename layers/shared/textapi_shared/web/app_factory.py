@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from textapi_shared.web.access_gate import AccessGateMiddleware
+from textapi_shared.web.docs import add_docs, docs_paths
 from textapi_shared.web.errors import install_error_handlers
 from textapi_shared.web.middleware import RequestContextMiddleware
 from textapi_shared.web.openapi import document_security
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
 
     from fastapi import APIRouter
+    from starlette.routing import BaseRoute
 
     from textapi_shared.web.services import WebServices
 
@@ -38,25 +40,24 @@ def create_api(
     metering).
     """
     settings = services.settings
-    docs_url = f"{docs_prefix}/docs" if docs_enabled else None
-    redoc_url = f"{docs_prefix}/redoc" if docs_enabled else None
     app = FastAPI(
         title=title,
         description=description,
         version=settings.version,
-        docs_url=docs_url,
-        redoc_url=redoc_url,
-        openapi_url=f"{docs_prefix}/openapi.json" if docs_enabled else None,
-        swagger_ui_oauth2_redirect_url=f"{docs_prefix}/docs/oauth2-redirect" if docs_enabled else None,
+        # The docs are `web.docs`' (served without a CDN), added after the API's routes.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
         debug=False,
         # Tracing is Powertools' (X-Ray, TRACING_ENABLED); FastAPI's own OpenTelemetry would otherwise look
         # up three global providers on every request to find out that none is configured.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.services = services
-    for router in routers:
-        app.include_router(router)
     routes = [route for router in routers for route in router.routes]
+    _add_routes(app, routes)
+    if docs_enabled:
+        add_docs(app, prefix=docs_prefix, title=title)
     install_error_handlers(app, routes)
     document_security(app, routes)
     app.add_middleware(AccessGateMiddleware, services=services, routes=routes)
@@ -64,11 +65,18 @@ def create_api(
         from textapi_shared.web.cors import CorsMiddleware
 
         app.add_middleware(CorsMiddleware, allow_origins=cors_origins)
-    docs_paths = frozenset(p for p in (docs_url, redoc_url) if p)
     app.add_middleware(
         RequestContextMiddleware,
         observability=services.observability,
-        docs_paths=docs_paths,
+        docs_paths=docs_paths(docs_prefix) if docs_enabled else frozenset(),
         cors_origins=cors_origins,
     )
     return app
+
+
+def _add_routes(app: FastAPI, routes: Sequence[BaseRoute]) -> None:
+    """The routers' routes as the app's own, in order: the one fast path of the app's construction.
+    `include_router` would add a branch FastAPI matches on every request before the routes in it (2.5 %
+    of a cache hit's instructions); these routers carry their prefix, tags and route class on each route,
+    so nothing `include_router` adds is lost."""
+    app.router.routes.extend(routes)

@@ -44,9 +44,14 @@ T = TypeVar("T")
 
 
 def _is_string_map(value: object) -> bool:
-    return isinstance(value, dict) and all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    )
+    if not isinstance(value, dict):
+        return False
+    try:  # str.join refuses anything but strings, in C: a header map is checked on every request
+        "".join(value)
+        "".join(value.values())
+    except TypeError:
+        return False
+    return True
 
 
 _DEFERRED_BODY = "textapi.base64Body"

@@ -27,12 +27,11 @@ if TYPE_CHECKING:
     from textapi_shared.monitoring.observability import Observability
 
 _API_CSP = "default-src 'none'; frame-ancestors 'none'"
-# Swagger UI and ReDoc load their bundles from jsDelivr and run an inline bootstrap script.
+# Swagger UI and ReDoc load their bundles from the function (`web.docs`) and run an inline bootstrap
+# script; ReDoc renders in a web worker.
 _DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-    "https://cdn.redoc.ly; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'"
 )
 STATIC_HEADERS = (
     ("x-content-type-options", "nosniff"),
