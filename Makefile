@@ -22,7 +22,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_REGION ?= us-east-1
 export AWS_DEFAULT_REGION ?= $(AWS_REGION)
 
-.PHONY: help install run test test-artifact fuzz lint format validate build deploy outputs logs delete \
+.PHONY: help install run test test-fast test-artifact fuzz lint format validate build deploy outputs logs delete \
 	local bench bench-instructions bench-miss-breakdown guard-report pii-quality clean list-resil-presets \
 	show-resil-preset validate-resil-config recommend-resil-preset
 
@@ -51,8 +51,11 @@ run: $(VENV)/.installed ## Both APIs on http://127.0.0.1:8000, routed as API Gat
 	PYTHONPATH=$(CODE_PATH) $(VENV)/bin/uvicorn local_gateway:create_gateway --factory \
 		--app-dir infra/local --host 127.0.0.1 --port 8000 --lifespan off --no-access-log
 
-test: $(VENV)/.installed ## The whole offline suite (real Redis, moto server, fake Gemini, v2 events)
+test: $(VENV)/.installed ## The whole offline suite (real Redis, moto server, fake Gemini, v2 events), as CI runs it
 	$(PY) -m pytest --ignore=tests/artifact
+
+test-fast: $(VENV)/.installed ## Unit tests and the API through its handlers on the memory backend; no slow ones
+	$(PY) -m pytest tests/unit tests/lambda -m "not slow" -q
 
 test-artifact: build ## The sam build layout, run in isolated python3.13 interpreters (and the IAM check)
 	$(PY) -m pytest tests/artifact

@@ -1,4 +1,4 @@
-"""`make fuzz`: schemathesis over both OpenAPI documents, against the local gateway (issue 11 item 15).
+"""`make fuzz`: schemathesis over both OpenAPI documents, against the local gateway.
 
 The gateway (`infra/local/local_gateway.py`, both apps routed as API Gateway routes them) runs in a
 uvicorn subprocess on a free loopback port, with a public and an admin key. Each document gets every

@@ -159,7 +159,7 @@ def test_monitoring_metrics_are_fleet_wide_per_operation(private_redis):
     assert internal.request("GET", "/internal/monitoring/metrics").status_code == 401
 
 
-# -- issue 11 item 11: wiping everything takes `all: true`, exactly -------------------------------------
+# -- wiping everything takes `all: true`, exactly -------------------------------------
 
 
 @pytest.mark.parametrize(

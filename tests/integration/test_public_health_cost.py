@@ -1,4 +1,4 @@
-"""Issue 11, item 4: unauthenticated `/v1/health` once ran a bounded SCAN over the whole cache on every
+"""Unauthenticated `/v1/health` once ran a bounded SCAN over the whole cache on every
 call (with 150,000 keys, 10 calls made 1,000 SCANs) and told anyone the key counts, the backend and the
 breaker states. Now it is cheap, cached a few seconds, and says only status, timestamp and version."""
 

@@ -1,5 +1,5 @@
-"""Issue 11 item 5 and SPEC §10.8: the key is checked before the body is read; plus the CORS behaviour of
-the middleware's own answers (issue 9) and the internal API's own origins (item 8)."""
+"""SPEC §10.8: the key is checked before the body is read; plus the CORS behaviour of the middleware's own
+answers and the internal API's own origins."""
 
 from __future__ import annotations
 

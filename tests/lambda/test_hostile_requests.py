@@ -1,4 +1,4 @@
-"""Issue 11's attacks on the public API, each performed through the real lambda_handler with v2 events.
+"""Attacks on the public API, each performed through the real lambda_handler with v2 events.
 
 Items: 1 (unbounded error bodies), 2 (free invalid requests, unaffordable batches), 3 (question length),
 5 (body parsed before the key), 6 (cache oracle across tenants), 8 (conflicting credentials, no-store),

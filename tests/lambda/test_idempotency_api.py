@@ -125,6 +125,7 @@ def test_a_malformed_key_is_422(client, value):
     assert response.json()["details"]["errors"][0]["location"] == ["header", "Idempotency-Key"]
 
 
+@pytest.mark.slow
 def test_a_second_request_while_the_first_runs_is_409(settings, fake_gemini):
     client = AsgiClient(create_app(settings()))  # two threads, each request on a loop of its own
     fake_gemini.enqueue(Delay(1.0, Reply(text="A renovated museum.")))

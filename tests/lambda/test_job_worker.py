@@ -14,6 +14,8 @@ from public_api.config import PublicApiSettings
 from public_api.job_consumer import create_worker
 from public_api.main import create_app
 
+pytestmark = pytest.mark.slow  # SQS on a moto server, a thousand-item job
+
 AUTH = {"X-API-Key": PUBLIC_KEY}
 JOBS = "/v1/text_processing/jobs"
 TEXT = (

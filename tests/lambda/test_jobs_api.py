@@ -87,6 +87,7 @@ def test_a_job_runs_in_process_and_pages_its_results(client):
         assert page["results"][-1]["response"]["operation"] == "summarize"
 
 
+@pytest.mark.slow
 def test_cancel_mid_way_stops_the_items_not_started(client, fake_gemini):
     fake_gemini.default = Delay(0.3, Reply(text="A night train summary."))
     gemini = {
@@ -145,6 +146,7 @@ def test_a_callback_needs_a_signing_secret(client):
     assert "no signing secret" in response.json()["error"]
 
 
+@pytest.mark.slow
 def test_a_callback_is_refused_while_its_signing_secret_cannot_be_read(client, moto_endpoint):
     """The worker could not sign it either: 409 at submission, not a job whose callback is dropped."""
     parameter = f"/textapi-{uuid.uuid4().hex[:8]}/job-callback-secret"

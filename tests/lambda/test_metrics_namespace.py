@@ -31,6 +31,8 @@ from textapi_shared.monitoring.metric_names import MetricName
 from textapi_shared.monitoring.observability import build_observability
 from textapi_shared.resilience.events import ResilienceEvents
 
+pytestmark = pytest.mark.slow  # every stage's handlers built from the template
+
 TEMPLATE = load_template()
 RESOURCES = TEMPLATE["Resources"]
 SAMCONFIG = tomllib.loads((REPO_ROOT / "samconfig.toml").read_text())

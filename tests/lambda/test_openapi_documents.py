@@ -1,4 +1,4 @@
-"""Both OpenAPI documents (issue 11 item 15): key schemes for the docs' Authorize button, and every
+"""Both OpenAPI documents: key schemes for the docs' Authorize button, and every
 operation's error statuses documented with the one error schema."""
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ from fakes.api_contract import ADMIN_KEY
 from fakes.cfn_template import REPO_ROOT
 from textapi_shared.config import PRODUCTION_STAGES
 
+pytestmark = pytest.mark.slow  # each case starts an entry point in a fresh interpreter
+
 CODE_PATH = os.pathsep.join(
     str(REPO_ROOT / p)
     for p in ("layers/shared", "functions/public_api", "functions/internal_api", "infra/local", "tests")

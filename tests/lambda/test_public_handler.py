@@ -148,7 +148,7 @@ def test_named_stage_routes_and_docs_reference_staged_openapi(public_handler, ht
     assert "'/dev/openapi.json'" in html or '"/dev/openapi.json"' in html
     policy = docs["headers"]["content-security-policy"]
     assert "script-src 'self' 'unsafe-inline';" in policy
-    assert "https:" not in policy and "http:" not in policy  # no CDN: the docs work offline
+    assert "http" not in policy  # no CDN: the docs work offline
 
     spec = handler(http_event("GET", "/openapi.json", stage="dev"), lambda_context)
     assert spec["statusCode"] == 200

@@ -215,7 +215,7 @@ def test_validate_reports_warnings_for_a_valid_configuration(internal_client):
     ],
 )
 def test_activating_without_ssm_parameters_is_409_not_configured(internal_client, body, missing):
-    """Issue 11 item 10: found by schemathesis as a 500 CONFIGURATION_ERROR."""
+    """Found by schemathesis as a 500 CONFIGURATION_ERROR."""
     response = internal_client().request(
         "PUT", "/internal/resilience/config/active", json_body=body, headers=ADMIN
     )
@@ -276,7 +276,7 @@ def test_metrics_per_operation_and_reset(internal_client, store):
     assert get(client, "/metrics/qa").json()["calls"] == 0
 
 
-# -- issue 11 items 9 and 10: wrong JSON types are answers, never 500s -----------------------------------
+# -- wrong JSON types are answers, never 500s -----------------------------------
 
 WRONG_TYPES = [
     {"default_strategy": []},

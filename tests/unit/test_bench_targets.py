@@ -17,6 +17,8 @@ sys.path.insert(0, str(ROOT / "tests" / "bench"))
 
 from targets import Target, finish  # noqa: E402
 
+pytestmark = pytest.mark.slow  # each case runs make
+
 
 def test_finish_prints_the_figures_and_returns_when_every_target_is_met():
     out = io.StringIO()

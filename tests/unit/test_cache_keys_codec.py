@@ -34,7 +34,7 @@ BASE = {
 
 def test_cache_key_is_the_sha256_of_the_canonical_json_and_stays_put():
     # A changed derivation silently empties every cache in the fleet: this value must not move (it
-    # moved once, deliberately, when the caller's scope joined the hash: issue 11).
+    # moved once, deliberately, when the caller's scope joined the hash).
     canonical = json.dumps(BASE, sort_keys=True, separators=(",", ":")).encode()
     assert cache_key(**BASE) == f"textapi:v1:summarize:{hashlib.sha256(canonical).hexdigest()}"
     assert (

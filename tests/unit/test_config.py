@@ -50,7 +50,7 @@ def test_each_function_names_its_service():
 
 
 def test_max_request_size_is_capped_below_lambdas_event_limit():
-    """Issue 9: over 4 MiB the base64-encoded event could pass 6 MB before the app could answer 413."""
+    """Over 4 MiB the base64-encoded event could pass 6 MB before the app could answer 413."""
     from public_api.config import PublicApiSettings
     from textapi_shared.config import load_settings
     from textapi_shared.errors import ConfigurationError

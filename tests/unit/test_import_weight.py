@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each case imports an entry point in a fresh interpreter
+
 ROOT = Path(__file__).resolve().parents[2]
 CODE_PATH = os.pathsep.join(
     str(ROOT / p) for p in ("layers/shared", "functions/public_api", "functions/internal_api")

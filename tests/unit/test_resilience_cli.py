@@ -12,6 +12,8 @@ import pytest
 from fakes.cfn_template import REPO_ROOT
 from textapi_shared.resilience.presets import bundled_presets, presets_from_json
 
+pytestmark = pytest.mark.slow  # each case runs the command in a fresh interpreter
+
 CLI = REPO_ROOT / "infra" / "resilience_cli.py"
 
 

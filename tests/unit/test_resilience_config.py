@@ -295,7 +295,7 @@ def test_an_unchanged_configuration_keeps_its_object_and_load_time():
     assert source.load() is source.load(force=True)
 
 
-# Issue 11 item 9: every JSON type in every field is an answer (is_valid false with errors), never a raise.
+# Every JSON type in every field is an answer (is_valid false with errors), never a raise.
 _JSON_VALUES = [
     None,
     True,
