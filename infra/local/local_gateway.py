@@ -58,7 +58,35 @@ class LocalGateway:
 
 
 def create_gateway() -> LocalGateway:
-    from internal_api.main import app as internal_app
-    from public_api.main import app as public_app
+    """Both apps as their entry points build them, except that with the memory backends (one process for
+    both here, where Lambda runs two) they share the fleet state and the key and usage stores: a key
+    created through the internal API works at once, an invalidation reaches the public app."""
+    from internal_api.composition import build_services as internal_services
+    from internal_api.config import get_settings as internal_settings
+    from internal_api.main import create_app as internal_app
+    from public_api.composition import build_services as public_services
+    from public_api.config import get_settings as public_settings
+    from public_api.main import create_app as public_app
+    from textapi_shared.fleet.factory import build_fleet_state
+    from textapi_shared.monitoring.observability import build_observability
+    from textapi_shared.tenancy.factory import build_tenancy_stores
+    from textapi_shared.tenancy.resolver import KeyResolver
 
-    return LocalGateway({PUBLIC: public_app, INTERNAL: internal_app})
+    public, internal = public_settings(), internal_settings()
+    key_store, usage = build_tenancy_stores(public)
+    shared = {
+        "fleet": build_fleet_state(public),
+        "tenancy": (KeyResolver(key_store, ttl_s=public.key_cache_seconds), usage),
+    }
+    if public.cache_backend != "memory":
+        del shared["fleet"]  # already shared, through the backend
+    if public.keys_backend != "memory":
+        del shared["tenancy"]
+    return LocalGateway(
+        {
+            PUBLIC: public_app(public, public_services(public, build_observability(public), **shared)),
+            INTERNAL: internal_app(
+                internal, internal_services(internal, build_observability(internal), **shared)
+            ),
+        }
+    )

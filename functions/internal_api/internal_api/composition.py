@@ -16,6 +16,8 @@ from textapi_shared.cache.generation import CacheGeneration
 from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.fleet.factory import build_fleet_state
 from textapi_shared.resilience.factory import build_resilience
+from textapi_shared.tenancy.factory import build_tenancy_stores
+from textapi_shared.tenancy.resolver import KeyResolver
 from textapi_shared.web.request_metrics import RequestMetrics
 from textapi_shared.web.services import WebServices, key_checking
 
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from textapi_shared.fleet.protocol import FleetState
     from textapi_shared.monitoring.observability import Observability
     from textapi_shared.resilience.factory import Resilience
+    from textapi_shared.tenancy.usage import UsageStore
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,6 +38,8 @@ class InternalServices(WebServices):
     cache_statistics: CacheStatistics
     request_metrics: RequestMetrics
     resilience: Resilience
+    keys: KeyResolver
+    usage: UsageStore
 
 
 def build_services(
@@ -43,9 +48,17 @@ def build_services(
     *,
     resilience: Resilience | None = None,
     fleet: FleetState | None = None,
+    tenancy: tuple[KeyResolver, UsageStore] | None = None,
 ) -> InternalServices:
-    """The services of `settings`; `resilience` and `fleet` replace the configured ones (tests)."""
-    secrets, authenticator = key_checking(settings, observability)
+    """The services of `settings`; `resilience`, `fleet` and `tenancy` (key records, usage) replace the
+    configured ones (tests, `make run` sharing the memory stores of both apps)."""
+    if tenancy is None:
+        key_store, usage = build_tenancy_stores(settings)
+        # The admin API writes records; the public function's instances read them through their own caches.
+        keys = KeyResolver(key_store, ttl_s=settings.key_cache_seconds)
+    else:
+        keys, usage = tenancy
+    secrets, authenticator = key_checking(settings, observability, records=keys)
     generation = CacheGeneration()
     if fleet is None:
         fleet = build_fleet_state(settings, on_error=observability.cache_error)
@@ -66,4 +79,6 @@ def build_services(
         cache_statistics=CacheStatistics(fleet),
         request_metrics=RequestMetrics(fleet),
         resilience=resilience,
+        keys=keys,
+        usage=usage,
     )

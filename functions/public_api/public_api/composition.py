@@ -27,6 +27,10 @@ from textapi_shared.monitoring.health import CachedStatus
 from textapi_shared.resilience.factory import build_resilience
 from textapi_shared.security.prompt_guard import GuardMode, PromptGuard
 from textapi_shared.security.rate_limiter import RateLimiter
+from textapi_shared.tenancy.factory import build_tenancy_stores
+from textapi_shared.tenancy.meter import Meters
+from textapi_shared.tenancy.prices import Prices
+from textapi_shared.tenancy.resolver import KeyResolver
 from textapi_shared.web.request_metrics import RequestMetrics
 from textapi_shared.web.services import WebServices, key_checking
 
@@ -43,6 +47,7 @@ if TYPE_CHECKING:
     from textapi_shared.idempotency.store import IdempotencyStore
     from textapi_shared.monitoring.observability import Observability
     from textapi_shared.resilience.factory import Resilience
+    from textapi_shared.tenancy.usage import UsageStore
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +64,8 @@ class PublicServices(WebServices):
     job_queue: JobQueue
     job_worker: JobWorker
     health: CachedStatus
+    keys: KeyResolver
+    meters: Meters
 
 
 def build_services(
@@ -69,10 +76,18 @@ def build_services(
     resilience: Resilience | None = None,
     fleet: FleetState | None = None,
     job_store: JobStore | None = None,
+    tenancy: tuple[KeyResolver, UsageStore] | None = None,
 ) -> PublicServices:
-    """The services of `settings`; `provider` (the AI before resilience wraps it), `resilience`, `fleet`
-    and `job_store` replace the configured ones (tests, and benches sharing one store)."""
-    secrets, authenticator = key_checking(settings, observability)
+    """The services of `settings`; `provider` (the AI before resilience wraps it), `resilience`, `fleet`,
+    `job_store` and `tenancy` (key records through their resolver, usage) replace the configured ones
+    (tests, benches sharing one store, `make run` sharing the memory stores of both apps)."""
+    if tenancy is None:
+        key_store, usage = build_tenancy_stores(settings)
+        keys = KeyResolver(key_store, ttl_s=settings.key_cache_seconds)
+    else:
+        keys, usage = tenancy
+    secrets, authenticator = key_checking(settings, observability, records=keys)
+    meters = Meters(usage, keys, Prices(settings.ai_model_prices), observability)
     generation = CacheGeneration()
     if fleet is None:
         fleet = build_fleet_state(settings, on_error=observability.cache_error)
@@ -107,6 +122,7 @@ def build_services(
         processor=processor,
         fleet=fleet,
         generation=generation,
+        meters=meters,
         observability=observability,
         callbacks=callbacks,
         concurrency=settings.batch_ai_concurrency_limit,
@@ -148,6 +164,8 @@ def build_services(
         job_queue=queue,
         job_worker=worker,
         health=health,
+        keys=keys,
+        meters=meters,
     )
 
 

@@ -9,6 +9,8 @@ from public_api.services.context import RequestContext
 from textapi_shared.errors import InputValidationError
 from textapi_shared.resilience.deadline import Deadline
 from textapi_shared.security.api_keys import Principal
+from textapi_shared.security.prompt_guard import GuardMode
+from textapi_shared.tenancy.records import JOBS_SCOPE
 from textapi_shared.web.dependencies import (
     app_services,
     invocation_deadline,
@@ -29,24 +31,29 @@ OptionalApiKey = Annotated[Principal | None, Depends(optional_api_key)]
 
 
 def cache_scope(services: PublicServices, caller: Principal) -> str:
-    """Whose cache a call reads and fills: its key's (CACHE_SCOPE=key), or everyone's (shared). Open mode
-    (no keys, non-production) has a single scope."""
+    """Whose cache a call reads and fills: its key's (CACHE_SCOPE=key; a record's id, so a rotation keeps
+    it), or everyone's (shared). Open mode (no keys, non-production) has a single scope."""
     if services.settings.cache_scope == "shared":
         return "shared"
-    return f"key:{caller.key_hash}" if caller.key_hash else "open"
+    return f"key:{caller.subject(None)}" if caller.key_hash else "open"
 
 
 def _context(
     request: Request, services: PublicServices, caller: Principal, deadline: Deadline
 ) -> RequestContext:
+    charge = request_charge(request)
+    assert charge is not None  # the access gate charges every keyed request of this API
+    record = caller.record
     return RequestContext(
         principal=caller,
         deadline=deadline,
         read_cache="no-cache" not in request.headers.get("cache-control", "").lower(),
         scope=cache_scope(services, caller),
-        charge=request_charge(request),
+        charge=charge,
         generation=services.generation,
         fleet=services.fleet,
+        meter=services.meters.meter(charge.subject, record),
+        guard_mode=GuardMode(record.prompt_guard) if record is not None and record.prompt_guard else None,
     )
 
 
@@ -56,6 +63,14 @@ async def request_context(request: Request, caller: ApiKey) -> RequestContext:
 
 
 Context = Annotated[RequestContext, Depends(request_context)]
+
+
+async def jobs_scope(caller: ApiKey) -> None:
+    """403 for a key whose scopes leave out `jobs`, before anything else of the request runs."""
+    caller.require(JOBS_SCOPE)
+
+
+JOBS = Depends(jobs_scope)
 
 
 def owner_of(ctx: RequestContext) -> str:
@@ -99,6 +114,11 @@ class TextCall(NamedTuple):
     ctx: RequestContext
     services: PublicServices
     idempotency: IdempotentCall
+
+    @property
+    def principal(self) -> Principal:
+        assert self.ctx.principal is not None
+        return self.ctx.principal
 
 
 async def text_call(request: Request) -> TextCall:

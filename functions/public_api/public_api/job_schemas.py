@@ -47,3 +47,22 @@ class JobStatusResponse(BaseModel):
     next_token: str | None = Field(
         None, description="Pass as `?next_token=` for the next page; null on the last"
     )
+
+
+class JobSummary(BaseModel):
+    job_id: str
+    batch_id: str
+    status: JobStatus
+    total_requests: int
+    completed: int
+    failed: int
+    cancelled: int
+    pending: int
+    created_at: str
+
+
+class JobListResponse(BaseModel):
+    jobs: list[JobSummary] = Field(description="The calling key's jobs, newest first")
+    next_token: str | None = Field(
+        None, description="Pass as `?next_token=` for the next page; null on the last"
+    )

@@ -107,6 +107,15 @@ class SharedSettings(BaseSettings):
     # `shared`: one cache for all keys (more hits, for single-tenant deployments only).
     cache_scope: Literal["key", "shared"] = "key"
 
+    # API keys as records (`/internal/keys`) and billed usage: DynamoDB `KEYS_TABLE_NAME` in AWS, whatever the
+    # cache backend; memory for `make run` and tests (per execution environment).
+    keys_backend: Literal["memory", "dynamodb"] = "memory"
+    keys_table_name: str = "textapi-keys"
+    # A change to a key record reaches every instance within this many seconds (the in-process lookup cache).
+    key_cache_seconds: float = Field(30.0, ge=0, le=300)
+    # {model: {"input_per_million": USD, "output_per_million": USD}}: the estimated cost of billed tokens.
+    ai_model_prices: Annotated[dict[str, dict[str, float]], NoDecode] = {}
+
     resilience_preset: Literal["simple", "development", "production"] = "simple"
     resilience_custom_config: str = ""
     resilience_preset_ssm_parameter: str = ""
@@ -144,6 +153,26 @@ class SharedSettings(BaseSettings):
     def _lists(cls, value: object) -> object:
         return split_list(value)
 
+    @field_validator("ai_model_prices", mode="before")
+    @classmethod
+    def _prices_json(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value or "{}")
+        except ValueError:
+            raise ValueError(
+                'must be a JSON object: {"<model>": {"input_per_million": 0.3, "output_per_million": 2.5}}'
+            ) from None
+
+    @field_validator("ai_model_prices")
+    @classmethod
+    def _prices(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for model, price in value.items():
+            if set(price) != {"input_per_million", "output_per_million"} or min(price.values()) < 0:
+                raise ValueError(f"{model!r}: give input_per_million and output_per_million, both >= 0")
+        return value
+
     @field_validator("ai_model")
     @classmethod
     def _model_name(cls, value: str) -> str:
@@ -171,6 +200,7 @@ class SharedSettings(BaseSettings):
         "ai_provider",
         "log_level",
         "cache_backend",
+        "keys_backend",
         "cache_scope",
         "resilience_preset",
         "redis_cluster_mode",

@@ -103,6 +103,17 @@ class RateLimitExceededError(ApiError):
     default_message = "Rate limit exceeded."
 
 
+class BudgetExceededError(ApiError):
+    """A key's token budget for the period cannot take this request's estimate; `Retry-After` is the end of
+    the period (UTC day or month)."""
+
+    status_code = 429
+    error_code = "BUDGET_EXCEEDED"
+    default_message = "The token budget of this API key is spent for the period."
+    # The refusal of one key's call: requests of other keys waiting for the same answer compute it anew.
+    personal: ClassVar[bool] = True
+
+
 class AIServiceError(ApiError):
     status_code = 502
     error_code = "AI_SERVICE_ERROR"

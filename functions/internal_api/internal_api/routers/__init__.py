@@ -1,5 +1,5 @@
 """The internal API's routers; `INDEXED` are those `GET /internal` lists besides its own."""
 
-from internal_api.routers import cache, monitoring, resilience
+from internal_api.routers import cache, monitoring, resilience, tenants
 
-INDEXED = (monitoring.router, cache.router, resilience.router)
+INDEXED = (monitoring.router, cache.router, resilience.router, tenants.router)

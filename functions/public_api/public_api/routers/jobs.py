@@ -1,18 +1,22 @@
 """Jobs: many operations run asynchronously by the worker function, polled or called back."""
 
-import base64
-import binascii
-import json
 import re
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from public_api.dependencies import Context, Idempotency, Services, check_job_size, owner_of
-from public_api.job_schemas import JobStatusResponse, JobSubmitRequest, JobSubmittedResponse
+from public_api.dependencies import JOBS, Context, Idempotency, Services, check_job_size, owner_of
+from public_api.job_schemas import (
+    JobListResponse,
+    JobStatusResponse,
+    JobSubmitRequest,
+    JobSubmittedResponse,
+    JobSummary,
+)
 from public_api.schemas import BatchItemResult, TextProcessingResponse
 from public_api.services.jobs.service import JobView
 from public_api.services.text_processor import check_lengths
-from textapi_shared.errors import InputValidationError, NotFoundError
+from textapi_shared.errors import NotFoundError
+from textapi_shared.paging import page_position, page_token
 from textapi_shared.timestamps import utc_timestamp
 from textapi_shared.web.access import PublicKeyRoute
 from textapi_shared.web.dependencies import METERED_READ
@@ -34,33 +38,14 @@ def _checked_id(job_id: str) -> str:
 
 
 def _token(index: int | None) -> str | None:
-    if index is None:
-        return None
-    return base64.urlsafe_b64encode(json.dumps({"i": index}).encode()).decode().rstrip("=")
+    return page_token({"i": index}) if index is not None else None
 
 
 def _start(token: str | None) -> int:
-    if token is None:
-        return 0
-    try:
-        index = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))["i"]
-        if isinstance(index, int) and index >= 0:
-            return index
-    except (binascii.Error, ValueError, TypeError, KeyError):
-        pass
-    raise InputValidationError(
-        "Invalid request: next_token is not a token this API returned.",
-        details={
-            "errors": [
-                {
-                    "field": "next_token",
-                    "location": ["query", "next_token"],
-                    "message": "not a token this API returned",
-                    "type": "value_error",
-                }
-            ]
-        },
-    )
+    index = page_position(token).get("i") if token is not None else 0
+    if not isinstance(index, int) or index < 0:
+        page_position("")  # the same refusal as any token this API did not return
+    return index  # type: ignore[return-value]
 
 
 def _status(view: JobView) -> JobStatusResponse:
@@ -95,8 +80,8 @@ def _status(view: JobView) -> JobStatusResponse:
     "",
     status_code=202,
     response_model=JobSubmittedResponse,
-    dependencies=[Depends(check_job_size)],
-    responses=error_responses(*WITH_BODY, 409, 429),
+    dependencies=[JOBS, Depends(check_job_size)],
+    responses=error_responses(*WITH_BODY, 403, 409, 429),
 )
 async def submit_job(
     body: JobSubmitRequest, request: Request, ctx: Context, services: Services, idempotency: Idempotency
@@ -105,6 +90,8 @@ async def submit_job(
     check_lengths(
         [(("body", "requests", i), item) for i, item in enumerate(body.requests)], services.settings
     )
+    assert ctx.principal is not None
+    ctx.principal.require(*dict.fromkeys(item.operation for item in body.requests))  # refused whole
 
     async def submit() -> Response:
         job = await services.jobs.submit(
@@ -126,10 +113,46 @@ async def submit_job(
 
 
 @router.get(
+    "",
+    response_model=JobListResponse,
+    dependencies=[JOBS, METERED_READ],
+    responses=error_responses(403, 422, 429),
+)
+async def list_jobs(
+    ctx: Context,
+    services: Services,
+    limit: int = Query(20, ge=1, le=100, description="jobs per page"),
+    next_token: str | None = Query(None, max_length=200),
+) -> JobListResponse:
+    """Your jobs, newest first, with their status and counts; costs a quarter request."""
+    after = page_position(next_token).get("after") if next_token is not None else None
+    views, next_after = await services.jobs.owned(
+        owner_of(ctx), limit=limit, after=str(after) if after is not None else None
+    )
+    return JobListResponse(
+        jobs=[
+            JobSummary(
+                job_id=view.job.job_id,
+                batch_id=view.job.batch_id,
+                status=view.status,
+                total_requests=view.job.total,
+                completed=view.counts.completed,
+                failed=view.counts.failed,
+                cancelled=view.counts.cancelled,
+                pending=view.counts.pending,
+                created_at=utc_timestamp(view.job.created_at),
+            )
+            for view in views
+        ],
+        next_token=page_token({"after": next_after}) if next_after is not None else None,
+    )
+
+
+@router.get(
     "/{job_id}",
     response_model=JobStatusResponse,
-    dependencies=[METERED_READ],
-    responses=error_responses(404, 422, 429),
+    dependencies=[JOBS, METERED_READ],
+    responses=error_responses(403, 404, 422, 429),
 )
 async def get_job(
     job_id: str,
@@ -146,8 +169,8 @@ async def get_job(
 @router.delete(
     "/{job_id}",
     response_model=JobStatusResponse,
-    dependencies=[METERED_READ],
-    responses=error_responses(404, 422, 429),
+    dependencies=[JOBS, METERED_READ],
+    responses=error_responses(403, 404, 422, 429),
 )
 async def cancel_job(job_id: str, ctx: Context, services: Services) -> JobStatusResponse:
     """Cancel one of your jobs: items not started yet never run (a finished job is left as it is); costs a

@@ -40,17 +40,22 @@ async def operations() -> OperationsResponse:
     openapi_extra={"parameters": [IDEMPOTENCY_PARAMETER]},
 )
 async def process(body: TextProcessingRequest, request: Request) -> Response:
-    """Run one operation on a text."""
+    """Run one operation on a text; `X-Tokens-Billed` and `X-Cache` (hit, miss, shared, stale) say what it
+    cost the key."""
     call = await text_call(request)
     ctx, services = call.ctx, call.services
     check_lengths([(("body",), body)], services.settings)
+    call.principal.require(body.operation)
 
     async def run() -> Response:
         try:
             answer = await services.processor.process(body, ctx)
         finally:
             await ctx.finish()
-        return model_response(answer)
+        metadata = answer.metadata
+        return model_response(
+            answer, headers={"X-Tokens-Billed": str(metadata["tokens_billed"]), "X-Cache": metadata["cache"]}
+        )
 
     return await call.idempotency.run(run)
 
@@ -69,6 +74,7 @@ async def batch_process(body: BatchTextProcessingRequest, request: Request) -> R
     ctx, services = call.ctx, call.services
     settings = services.settings
     check_lengths([(("body", "requests", i), item) for i, item in enumerate(body.requests)], settings)
+    call.principal.require(*dict.fromkeys(item.operation for item in body.requests))  # refused whole
 
     async def run() -> Response:
         await ctx.spend(cost=len(body.requests))
@@ -93,6 +99,7 @@ async def batch_process(body: BatchTextProcessingRequest, request: Request) -> R
             total_processing_time=round(time.perf_counter() - started, 4),
             timestamp=utc_timestamp(),
         )
-        return model_response(batch)
+        billed = sum(r.response.metadata.get("tokens_billed", 0) for r in results if r.response is not None)
+        return model_response(batch, headers={"X-Tokens-Billed": str(billed)})
 
     return await call.idempotency.run(run)

@@ -29,10 +29,24 @@ def stored_verdict(value: dict[str, Any]) -> GuardVerdict | None:
     return None
 
 
-def from_cache(value: dict[str, Any], started: float, *, stale: bool) -> TextProcessingResponse:
-    """The response a cached answer gives this request (`started`: its `perf_counter` start)."""
+def tokens_of(metadata: dict[str, Any]) -> int:
+    """The tokens the call that made an answer used (what serving it again saves)."""
+    return (metadata.get("prompt_tokens") or 0) + (metadata.get("output_tokens") or 0)
+
+
+def from_cache(value: dict[str, Any], started: float, *, outcome: str) -> TextProcessingResponse:
+    """The response a cached answer gives this request (`started`: its `perf_counter` start); `outcome` is
+    `hit`, `stale` (the AI is down) or `shared` (another instance's answer this request waited for). Such a
+    request bills nothing and saves what the answer's own call used."""
     fields = {name: field for name, field in value.items() if name != GUARD_FIELD}
-    fields["metadata"] = {**fields.get("metadata", {}), "stale": stale}
+    metadata = fields.get("metadata", {})
+    fields["metadata"] = {
+        **metadata,
+        "stale": outcome == "stale",
+        "cache": outcome,
+        "tokens_billed": 0,
+        "tokens_saved": tokens_of(metadata),
+    }
     return TextProcessingResponse(
         **fields,
         processing_time=round(time.perf_counter() - started, 4),
@@ -48,6 +62,12 @@ def shared_copy(response: TextProcessingResponse, started: float) -> TextProcess
             "processing_time": round(time.perf_counter() - started, 4),
             "timestamp": utc_timestamp(),
             "cache_hit": True,
-            "metadata": {**response.metadata, "stale": False},
+            "metadata": {
+                **response.metadata,
+                "stale": False,
+                "cache": "shared",
+                "tokens_billed": 0,
+                "tokens_saved": response.metadata.get("tokens_billed", 0),
+            },
         }
     )

@@ -9,17 +9,21 @@ with a cache hit's counters (`confirm`), or at the end with whatever was counted
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from textapi_shared.fleet.counters import CounterBatch
+from textapi_shared.tenancy.usage import USAGE_TTL_S, usage_counts
 
 if TYPE_CHECKING:
     from textapi_shared.cache.generation import CacheGeneration
     from textapi_shared.fleet.protocol import FleetState
     from textapi_shared.resilience.deadline import Deadline
     from textapi_shared.security.api_keys import Principal
+    from textapi_shared.security.prompt_guard import GuardMode
     from textapi_shared.security.rate_limiter import Charge
+    from textapi_shared.tenancy.meter import TokenMeter
 
 
 @dataclass(slots=True, kw_only=True)
@@ -30,13 +34,21 @@ class RequestContext:
     )
     generation: CacheGeneration
     fleet: FleetState
+    meter: TokenMeter  # bills the request's AI calls to its key (`meter.subject`), within its budget
     principal: Principal | None = None
     read_cache: bool = True  # False with `Cache-Control: no-cache`: the answer is computed anew, then stored
     charge: Charge | None = None
+    guard_mode: GuardMode | None = None  # the key's own prompt-guard mode; None: PROMPT_GUARD_MODE
     counts: CounterBatch = field(init=False)
 
     def __post_init__(self) -> None:
         self.counts = CounterBatch(self.fleet)
+
+    def count_usage(self, **amounts: int) -> None:
+        """The key's unbilled usage today (`requests`, `cache_hits`, `tokens_saved`), written with the
+        request's other counters."""
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        self.counts.add_all(usage_counts(self.meter.subject, today, **amounts), USAGE_TTL_S)
 
     async def spend(self, *, cost: float | None = None) -> None:
         """Spend the charge (at `cost` requests if given) before anything with effects (an AI call, a

@@ -15,7 +15,7 @@ from typing import Any
 
 from textapi_shared.ai.provider import AIRequest, Operation
 
-PROMPT_VERSION = "2026-11-28.1"
+PROMPT_VERSION = "2026-12-07.1"
 
 # A marker no answer should ever contain; finding it in output means the instructions leaked.
 LEAK_SENTINEL = "TXTAPI-SYS-7f3a"
@@ -98,6 +98,27 @@ def _task(operation: Operation, options: dict[str, int]) -> str:
             )
 
 
+# Room for the thinking of models that think (it counts toward the output limit and is billed as output).
+THINKING_ALLOWANCE = 2048
+
+
+def max_output_tokens(operation: Operation, options: dict[str, int]) -> int:
+    """The output limit of a call: a generous bound on the answer itself (about two tokens a word, and the
+    structured answers' JSON), plus the thinking allowance. It bounds what a call can bill."""
+    match operation:
+        case Operation.SUMMARIZE:
+            answer = 2 * options["max_length"] + 128
+        case Operation.SENTIMENT:
+            answer = 256
+        case Operation.KEY_POINTS:
+            answer = 96 * options["max_points"] + 64
+        case Operation.QUESTIONS:
+            answer = 64 * options["num_questions"] + 64
+        case Operation.QA:
+            answer = 512
+    return answer + THINKING_ALLOWANCE
+
+
 def build_ai_request(
     operation: Operation,
     text: str,
@@ -125,4 +146,5 @@ def build_ai_request(
         temperature=temperature,
         timeout_s=timeout_s,
         deadline_at=deadline_at,
+        max_output_tokens=max_output_tokens(operation, options),
     )

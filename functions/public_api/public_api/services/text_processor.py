@@ -15,7 +15,13 @@ import time
 from typing import TYPE_CHECKING, NamedTuple
 
 from public_api.services.answer_generation import AnswerGenerator
-from public_api.services.cached_answers import from_cache, shared_copy, stored_value, stored_verdict
+from public_api.services.cached_answers import (
+    from_cache,
+    shared_copy,
+    stored_value,
+    stored_verdict,
+    tokens_of,
+)
 from public_api.services.prompts import PROMPT_VERSION
 from textapi_shared.ai.provider import Operation
 from textapi_shared.cache.keys import cache_key, ttl_for
@@ -35,6 +41,7 @@ if TYPE_CHECKING:
     from textapi_shared.monitoring.observability import Observability
     from textapi_shared.resilience.resilient_provider import ResilientProvider
     from textapi_shared.security.prompt_guard import GuardVerdict, PromptGuard
+    from textapi_shared.tenancy.usage import Reservation
     from textapi_shared.web.request_metrics import RequestMetrics
 
 
@@ -95,6 +102,20 @@ class _Outcome:
             await self._metrics.record(
                 self._operation, status=status, latency_ms=elapsed_ms, batch=self._ctx.counts
             )
+            self._ctx.count_usage(requests=1)
+
+
+class _Held:
+    """A request's budget reservation, taken by whichever uses it: its own AI call, or the release."""
+
+    __slots__ = ("_reservation",)
+
+    def __init__(self, reservation: Reservation | None) -> None:
+        self._reservation = reservation
+
+    def take(self) -> Reservation | None:
+        reservation, self._reservation = self._reservation, None
+        return reservation
 
 
 class TextProcessor:
@@ -157,25 +178,42 @@ class TextProcessor:
         if ctx.read_cache:
             entry, get_ms = await self._cached(lookup, ctx, outcome)
             if entry is not None and entry.fresh:
-                return from_cache(entry.value, started, stale=False)
-        verdict = self._inspect(lookup.operation, lookup.texts)
+                return from_cache(entry.value, started, outcome="hit")
+        verdict = self._inspect(lookup.operation, lookup.texts, ctx)
         if ctx.read_cache:
             await self._statistics.record(lookup.operation, hit=False, get_ms=get_ms, batch=ctx.counts)
             self._obs.count_for(lookup.operation, MetricName.CACHE_MISSES)
-        await ctx.spend()  # before a lease or an AI call: a refused request must cause neither
+        # The key's budget, then its rate limit, before a lease or an AI call: a request either refuses
+        # causes neither and spends nothing of the other.
+        held = _Held(await ctx.meter.reserve(self._answers.estimate(lookup.request, lookup.options, ctx)))
+        try:
+            await ctx.spend()
+        except BaseException:
+            await ctx.meter.release(held.take())
+            raise
         not_before = 0.0 if ctx.read_cache else time.time()  # no-cache: only an answer newer than the request
         try:
             response, joined = await self._flights.share(
-                lookup.key, lambda: self._call(lookup, verdict, ctx, started, not_before)
+                lookup.key, lambda: self._call(lookup, verdict, ctx, started, not_before, held)
             )
         except (ServiceUnavailableError, GatewayTimeoutError):
             if entry is None:
                 raise
             self._obs.count_for(lookup.operation, MetricName.CACHE_STALE_SERVED)
-            return from_cache(entry.value, started, stale=True)
+            return self._saved(from_cache(entry.value, started, outcome="stale"), ctx)
+        finally:
+            await ctx.meter.release(held.take())  # this request's call did not use it (another's answered)
         if joined:  # another request here made the call: the same answer, this request's timing
             self._obs.count_for(lookup.operation, MetricName.AI_CALLS_SHARED)
-            return shared_copy(response, started)
+            return self._saved(shared_copy(response, started), ctx)
+        return response
+
+    def _saved(self, response: TextProcessingResponse, ctx: RequestContext) -> TextProcessingResponse:
+        """A response another call paid for: counted as the tokens it saved the key."""
+        saved = response.metadata.get("tokens_saved", 0)
+        if saved:
+            self._obs.count_for(response.operation, MetricName.TOKENS_SAVED, saved)
+            ctx.count_usage(tokens_saved=saved)
         return response
 
     def _lookup(self, request: TextProcessingRequest, scope: str) -> Lookup:
@@ -209,8 +247,10 @@ class TextProcessor:
         entry, get_ms = await self._read(lookup.key)
         if entry is None or not entry.fresh:
             return entry, get_ms
-        self._pass_cached(lookup.operation, entry, lookup.texts)
+        self._pass_cached(lookup.operation, entry, lookup.texts, ctx)
         await self._statistics.record(lookup.operation, hit=True, get_ms=get_ms, batch=ctx.counts)
+        saved = tokens_of(entry.value.get("metadata") or {})
+        ctx.count_usage(cache_hits=1, tokens_saved=saved)
         await outcome.record(200)
         if not await ctx.confirm(expected):  # what was counted is dropped: the request goes on
             outcome.recorded = False
@@ -218,7 +258,11 @@ class TextProcessor:
             if entry is None or not entry.fresh:
                 return entry, get_ms
             await self._statistics.record(lookup.operation, hit=True, get_ms=get_ms, batch=ctx.counts)
+            saved = tokens_of(entry.value.get("metadata") or {})
+            ctx.count_usage(cache_hits=1, tokens_saved=saved)
         self._obs.count_for(lookup.operation, MetricName.CACHE_HITS)
+        if saved:
+            self._obs.count_for(lookup.operation, MetricName.TOKENS_SAVED, saved)
         return entry, get_ms
 
     async def _read(self, key: str) -> tuple[CacheEntry | None, float]:
@@ -226,19 +270,21 @@ class TextProcessor:
         entry = await self._cache.get(key)
         return entry, (time.perf_counter() - read_started) * 1000
 
-    def _inspect(self, operation: Operation, texts: tuple[str, ...]) -> GuardVerdict:
-        verdict = self._guard.enforce(*texts)
+    def _inspect(self, operation: Operation, texts: tuple[str, ...], ctx: RequestContext) -> GuardVerdict:
+        verdict = self._guard.enforce(*texts, mode=ctx.guard_mode)
         if verdict.flagged:
             self._flagged(operation, verdict)
         return verdict
 
-    def _pass_cached(self, operation: Operation, entry: CacheEntry, texts: tuple[str, ...]) -> None:
+    def _pass_cached(
+        self, operation: Operation, entry: CacheEntry, texts: tuple[str, ...], ctx: RequestContext
+    ) -> None:
         """The guard on a cached answer's text: the verdict stored with it under these rules (nothing to
         inspect again), or a new inspection when the rules have changed since it was stored."""
         verdict = stored_verdict(entry.value)
         if verdict is None:
-            self._inspect(operation, texts)
-        elif self._guard.apply(verdict).flagged:
+            self._inspect(operation, texts, ctx)
+        elif self._guard.apply(verdict, mode=ctx.guard_mode).flagged:
             self._flagged(operation, verdict)
 
     def _flagged(self, operation: Operation, verdict: GuardVerdict) -> None:
@@ -246,7 +292,13 @@ class TextProcessor:
         self._obs.count_for(operation, MetricName.PROMPT_FLAGGED)
 
     async def _call(
-        self, lookup: Lookup, verdict: GuardVerdict, ctx: RequestContext, started: float, not_before: float
+        self,
+        lookup: Lookup,
+        verdict: GuardVerdict,
+        ctx: RequestContext,
+        started: float,
+        not_before: float,
+        held: _Held,
     ) -> TextProcessingResponse:
         """The one computation of the key in this instance: another instance's answer if it comes while
         this one waits for the lease, else a new AI call, stored, with the lease given up after."""
@@ -259,10 +311,10 @@ class TextProcessor:
         )
         if claim.entry is not None:
             self._obs.count_for(lookup.operation, MetricName.AI_CALLS_SHARED)
-            return from_cache(claim.entry.value, started, stale=False)
+            return self._saved(from_cache(claim.entry.value, started, outcome="shared"), ctx)
         try:
             response = await self._answers.answer(
-                self.provider, lookup.request, lookup.options, ctx.deadline, started
+                self.provider, lookup.request, lookup.options, ctx, started, held.take()
             )
             # Kept under the model that answered: a fallback's answer is never read as the primary's.
             model = response.metadata["model"]

@@ -101,6 +101,7 @@ class GeminiProvider:
             temperature=request.temperature,
             response_mime_type="application/json" if structured else None,
             response_schema=request.response_schema,
+            max_output_tokens=request.max_output_tokens,
         )
         client = await self._client()
         model = request.model or self.model
@@ -138,10 +139,12 @@ class GeminiProvider:
         if not text or not text.strip():
             raise AIInvalidOutputError("The AI service returned an empty response.")
         usage = response.usage_metadata
+        output = getattr(usage, "candidates_token_count", None)
+        thoughts = getattr(usage, "thoughts_token_count", None)
         return AIResponse(
             text=text,
             provider=self.name,
             model=model,
             prompt_tokens=getattr(usage, "prompt_token_count", None),
-            output_tokens=getattr(usage, "candidates_token_count", None),
+            output_tokens=None if output is None and thoughts is None else (output or 0) + (thoughts or 0),
         )

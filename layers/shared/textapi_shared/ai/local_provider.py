@@ -8,6 +8,7 @@ the largest allowed text, so it runs inline rather than in a thread.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from textapi_shared.ai.provider import AIRequest, AIResponse, Operation
@@ -29,7 +30,16 @@ class LocalProvider:
     model = "local-extractive-v1"
 
     async def generate(self, request: AIRequest) -> AIResponse:
-        return AIResponse(text=self.answer(request), provider=self.name, model=self.model)
+        text = self.answer(request)
+        # Its own estimate of what a model would count (about four characters a token); priced at 0.
+        prompt = len(request.system_instruction) + len(request.prompt)
+        return AIResponse(
+            text=text,
+            provider=self.name,
+            model=self.model,
+            prompt_tokens=math.ceil(prompt / 4),
+            output_tokens=math.ceil(len(text) / 4),
+        )
 
     def answer(self, request: AIRequest) -> str:
         """The answer text for `request`, computed synchronously."""

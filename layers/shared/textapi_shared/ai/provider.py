@@ -35,6 +35,14 @@ class AIRequest:
     deadline_at: float | None = None
     # The model to ask (a fallback model); None: the provider's own. `AIResponse.model` says which answered.
     model: str | None = None
+    # The most output tokens the call may produce, thinking included (Gemini bills thinking as output).
+    max_output_tokens: int | None = None
+
+    def token_estimate(self) -> int:
+        """An upper bound on the tokens the call bills: every byte of the prompt as a token (no tokenizer
+        makes fewer than one byte a token) and the output's maximum."""
+        prompt = len(self.system_instruction.encode()) + len(self.prompt.encode())
+        return prompt + (self.max_output_tokens or 0)
 
 
 class AIResponse(NamedTuple):
@@ -42,7 +50,7 @@ class AIResponse(NamedTuple):
     provider: str
     model: str
     prompt_tokens: int | None = None
-    output_tokens: int | None = None
+    output_tokens: int | None = None  # thinking included: it is billed as output
 
 
 class AIProvider(Protocol):

@@ -57,8 +57,8 @@ class SingleFlight:
     async def share(self, key: str, compute: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
         """`(result, joined)`: the first caller for `key` runs `compute`; callers that come while it runs
         get its result or its error (`joined` True) instead of computing again. When the first caller is
-        cancelled (a batch item cut off by the deadline), the waiters do not inherit that: one of them
-        computes in its place."""
+        cancelled (a batch item cut off by the deadline) or refused for itself (an error marked
+        `personal`), the waiters do not inherit that: one of them computes in its place."""
         while True:
             flight = self._flights.get(key)
             if flight is None:
@@ -67,6 +67,10 @@ class SingleFlight:
                 return await asyncio.shield(flight), True
             except asyncio.CancelledError:
                 if flight.cancelled():  # the leader was cancelled, not this caller: take over
+                    continue
+                raise
+            except Exception as exc:
+                if getattr(exc, "personal", False):  # the leader's own refusal (its key's budget)
                     continue
                 raise
 

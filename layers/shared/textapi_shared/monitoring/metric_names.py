@@ -16,6 +16,12 @@ class MetricName(StrEnum):
     AI_CALLS_SHARED = "AICallsShared"
     # A call that went on to the next model (AI_FALLBACK_MODELS) after the one before failed transiently.
     AI_MODEL_FALLBACKS = "AIModelFallbacks"
+    # Tokens billed to the calling key (its own AI calls) and tokens a cached or shared answer saved it.
+    TOKENS_BILLED = "TokensBilled"
+    TOKENS_SAVED = "TokensSaved"
+    # A call the key's token budget could not take (429 BUDGET_EXCEEDED), and billed usage not written.
+    BUDGET_REFUSED = "BudgetRefused"
+    USAGE_WRITE_FAILED = "UsageWriteFailed"
     PROMPT_FLAGGED = "PromptFlagged"
     CACHE_HITS = "CacheHits"
     CACHE_MISSES = "CacheMisses"

@@ -1,8 +1,9 @@
 """API keys: where they come from, how a request presents one, and how it is checked.
 
-Keys come from the environment or from SSM SecureString parameters (comma-separated keys),
-read through Powertools Parameters with a cache age. Comparison is constant time; only a
-short hash of a key is ever logged or stored.
+Static keys come from the environment or from SSM SecureString parameters (comma-separated keys), read
+through Powertools Parameters with a cache age, and are compared in constant time. Key records (`ta_...`,
+managed through the admin API) are found by the hash of the presented secret through `KeyResolver`'s
+in-process cache. Only a short hash of a key is ever logged; a record stores its secret's SHA-256.
 """
 
 from __future__ import annotations
@@ -11,16 +12,25 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from textapi_shared.aws import SecretUnavailableError, SecureParameters
 from textapi_shared.config import unusable_keys
-from textapi_shared.errors import AuthenticationError, AuthorizationError, ConfigurationError
+from textapi_shared.errors import (
+    AuthenticationError,
+    AuthorizationError,
+    ConfigurationError,
+    ServiceUnavailableError,
+)
+from textapi_shared.tenancy.records import KEY_PREFIX, secret_hash
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
 
     from textapi_shared.config import SharedSettings
+    from textapi_shared.tenancy.records import KeyRecord
+    from textapi_shared.tenancy.resolver import KeyResolver
 
 _OPEN_MESSAGE = "Authentication is disabled: no API keys are configured (non-production stage)."
 
@@ -60,16 +70,42 @@ def split_keys(value: str) -> tuple[str, ...]:
 
 
 class Principal(NamedTuple):
-    """Who is calling: a key (by hash and 8-character prefix), or nobody in open mode."""
+    """Who is calling: a key (by hash and 8-character prefix; its record when it is one), or nobody in
+    open mode."""
 
     key_hash: str | None
     key_prefix: str | None
     is_admin: bool = False
     open_access: bool = False
+    record: KeyRecord | None = None
 
     @classmethod
-    def for_key(cls, key: str, *, is_admin: bool = False) -> Principal:
-        return cls(key_hash=key_hash(key), key_prefix=f"{key[:8]}...", is_admin=is_admin)
+    def for_key(cls, key: str, *, is_admin: bool = False, record: KeyRecord | None = None) -> Principal:
+        return cls(key_hash=key_hash(key), key_prefix=f"{key[:8]}...", is_admin=is_admin, record=record)
+
+    @property
+    def key_id(self) -> str | None:
+        """A record's id; None for a static key and in open mode."""
+        return self.record.key_id if self.record is not None else None
+
+    def subject(self, client_host: str | None) -> str:
+        """Whose budgets, jobs, usage and cache a request's are: a record's id (stable across rotations), a
+        static key's hash, or (open mode only) the hash of the client's address."""
+        if self.record is not None:
+            return self.record.key_id
+        if self.key_hash:
+            return self.key_hash
+        return f"open:{key_hash(client_host or 'unknown')}"
+
+    def allows(self, scope: str) -> bool:
+        """Whether the key may use an operation (or `jobs`): static keys and open mode may use all."""
+        return self.record is None or self.record.allows(scope)
+
+    def require(self, *scopes: str) -> None:
+        """403 naming the first of `scopes` outside the key's scopes."""
+        refused = next((scope for scope in scopes if not self.allows(scope)), None)
+        if refused is not None:
+            raise AuthorizationError(f"This API key may not use {refused!r}.", details={"scope": refused})
 
 
 class KeySourceHealth(NamedTuple):
@@ -97,8 +133,12 @@ class ApiKeyAuthenticator:
         secrets: SecureParameters | None = None,
         on_open: Callable[[str], None] | None = None,
         logger: Any | None = None,
+        records: KeyResolver | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
+        self.records = records
+        self._clock = clock
         self._secrets = secrets or SecureParameters(settings, logger=logger)
         self._on_open = on_open
         self._logger = logger or logging.getLogger("textapi.security")
@@ -156,16 +196,42 @@ class ApiKeyAuthenticator:
     ) -> Principal | None:
         """The caller of a public endpoint; `required=False` lets anonymous calls through."""
         keys = await self.public_keys()
-        if not keys:
-            return self._open_or_refuse("API")
         candidate = presented_key(headers)
         if candidate is None:
+            if not keys:
+                return self._open_or_refuse("API")
             if not required:
                 return None
             raise AuthenticationError("API key required: send `Authorization: Bearer <key>` or `X-API-Key`.")
-        if not _matches(candidate, keys):
-            raise AuthenticationError("Invalid API key.")
-        return Principal.for_key(candidate)
+        if keys and _matches(candidate, keys):
+            return Principal.for_key(candidate)
+        record = await self._record(candidate)
+        if record is not None:
+            return Principal.for_key(candidate, record=record)
+        if not keys:
+            return self._open_or_refuse("API")
+        raise AuthenticationError("Invalid API key.")
+
+    async def _record(self, candidate: str) -> KeyRecord | None:
+        """The key record of a presented `ta_...` secret (None when there is none); 401 when it is no longer
+        usable, 503 when the store cannot be read."""
+        if self.records is None or not candidate.startswith(KEY_PREFIX):
+            return None
+        presented = secret_hash(candidate)
+        try:
+            record = await self.records.by_secret(presented)
+        except Exception as exc:
+            self._logger.error("key records unavailable", extra={"error": type(exc).__name__})
+            raise ServiceUnavailableError(
+                "The service cannot check API keys right now; retry shortly.", retry_after=5
+            ) from exc
+        now = self._clock()
+        if record is None or not record.accepts(presented, now):
+            return None
+        refusal = record.refusal(now)
+        if refusal is not None:
+            raise AuthenticationError(refusal)
+        return record
 
     async def authenticate_admin(self, headers: Mapping[str, str]) -> Principal:
         """The caller of an internal endpoint: admin keys only; a valid public key is 403."""
@@ -185,8 +251,8 @@ class ApiKeyAuthenticator:
 
     async def _is_public_key(self, candidate: str) -> bool:
         try:
-            return _matches(candidate, await self.public_keys())
-        except SecretUnavailableError:
+            return _matches(candidate, await self.public_keys()) or await self._record(candidate) is not None
+        except (SecretUnavailableError, ServiceUnavailableError, AuthenticationError):
             return False  # cannot tell: the key is no admin key either way
 
     async def health(self, *, force: bool = False) -> KeySourceHealth:

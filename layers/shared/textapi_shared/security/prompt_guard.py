@@ -90,14 +90,15 @@ class PromptGuard:
             rules |= inspect_text(text)
         return GuardVerdict(tuple(sorted(rules)))
 
-    def enforce(self, *texts: str) -> GuardVerdict:
+    def enforce(self, *texts: str, mode: GuardMode | None = None) -> GuardVerdict:
         """Inspect, and in block mode raise `PromptRejectedError` naming the rules hit."""
-        return self.apply(self.inspect(*texts))
+        return self.apply(self.inspect(*texts), mode=mode)
 
-    def apply(self, verdict: GuardVerdict) -> GuardVerdict:
-        """The configured mode applied to a verdict, new or stored with a cached answer (same rules
-        version): in block mode a flagged one raises `PromptRejectedError` naming the rules hit."""
-        if verdict.flagged and self.mode is GuardMode.BLOCK:
+    def apply(self, verdict: GuardVerdict, *, mode: GuardMode | None = None) -> GuardVerdict:
+        """A mode applied to a verdict, new or stored with a cached answer (same rules version): `mode` (a
+        key record's own) or the configured one; in block mode a flagged one raises `PromptRejectedError`
+        naming the rules hit."""
+        if verdict.flagged and (mode or self.mode) is GuardMode.BLOCK:
             raise PromptRejectedError(
                 f"The text was rejected as a possible prompt injection (rules: {', '.join(verdict.rules)}).",
                 details={"rules": list(verdict.rules)},

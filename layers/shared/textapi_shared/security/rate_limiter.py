@@ -17,7 +17,6 @@ import time
 from typing import TYPE_CHECKING, NamedTuple
 
 from textapi_shared.errors import OverBudgetError, RateLimitExceededError
-from textapi_shared.security.api_keys import key_hash
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
     from textapi_shared.fleet.counters import CounterBatch
     from textapi_shared.fleet.protocol import FleetState, Watch
     from textapi_shared.fleet.windows import Admission
-    from textapi_shared.security.api_keys import Principal
 
 WINDOW_S = 60
 _UNITS_PER_REQUEST = 4
@@ -56,13 +54,6 @@ class RateLimitState(NamedTuple):
             (b"x-ratelimit-remaining", str(self.remaining).encode()),
             (b"x-ratelimit-reset", str(self.reset_s).encode()),
         ]
-
-
-def rate_limit_subject(principal: Principal, client_host: str | None) -> str:
-    """Whose budget a call spends: the key's hash, or (open mode only) the client address's hash."""
-    if principal.key_hash:
-        return principal.key_hash
-    return f"open:{key_hash(client_host or 'unknown')}"
 
 
 class RateLimiter:

@@ -22,7 +22,7 @@ from starlette.datastructures import Headers
 from starlette.routing import Match
 
 from textapi_shared.errors import ApiError, RequestTooLargeError
-from textapi_shared.security.rate_limiter import INVALID_REQUEST_COST, rate_limit_subject
+from textapi_shared.security.rate_limiter import INVALID_REQUEST_COST
 from textapi_shared.web.access import Access, route_access
 from textapi_shared.web.errors import send_error
 from textapi_shared.web.paths import route_path
@@ -81,8 +81,9 @@ class AccessGateMiddleware:
             state["principal"] = principal
             if access is Access.PUBLIC and self.limiter is not None and principal is not None:
                 client = scope.get("client")
-                subject = rate_limit_subject(principal, client[0] if client else None)
-                state["charge"] = charge = self.limiter.charge(subject)
+                subject = principal.subject(client[0] if client else None)
+                own_limit = principal.record.rate_limit_per_minute if principal.record is not None else None
+                state["charge"] = charge = self.limiter.charge(subject, limit=own_limit)
                 send = _metered(charge, scope, receive, send)
         try:
             body_receive = await self._buffered_receive(scope, receive)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from textapi_shared.config import SharedSettings
     from textapi_shared.monitoring.observability import Observability
     from textapi_shared.security.rate_limiter import RateLimiter
+    from textapi_shared.tenancy.resolver import KeyResolver
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,7 +30,7 @@ class WebServices:
     @classmethod
     def create(cls, settings: SharedSettings, observability: Observability, **services: Any) -> Self:
         """`cls` with the key checking every app builds the same way and `services` (a subclass's own)."""
-        secrets, authenticator = key_checking(settings, observability)
+        secrets, authenticator = key_checking(settings, observability, records=None)
         return cls(
             settings=settings,
             observability=observability,
@@ -40,9 +41,10 @@ class WebServices:
 
 
 def key_checking(
-    settings: SharedSettings, observability: Observability
+    settings: SharedSettings, observability: Observability, *, records: KeyResolver | None
 ) -> tuple[SecureParameters, ApiKeyAuthenticator]:
-    """The secrets reader and the key checker every app builds the same way (nothing is read here)."""
+    """The secrets reader and the key checker every app builds the same way (nothing is read here);
+    `records` finds key records (`/internal/keys`) besides the static keys."""
     if settings.ssm_parameters:
         require_installed("boto3", "boto3", ", ".join(sorted(settings.ssm_parameters)))
     logger = observability.logger
@@ -52,5 +54,6 @@ def key_checking(
         secrets=secrets,
         logger=logger,
         on_open=lambda kind: logger.warning(ApiKeyAuthenticator.open_message(), extra={"key_kind": kind}),
+        records=records,
     )
     return secrets, authenticator

@@ -3,7 +3,8 @@
 Three partitions per job: the job row (`pk = job#<id>`, `sk = job`), its item results
 (`pk = job#<id>#items`, `sk = item#000042`, the result as codec bytes: JSON, compressed when large)
 and its finished groups (`pk = job#<id>#groups`, `sk = group#000004`, their counts), so reading every
-group summary never reads a result. Every row carries the job's expiry in `ttl`.
+group summary never reads a result; and per owner, an index row per job (`pk = owner#<owner>#jobs`,
+`sk = <created_at>#<job id>`) for the owner's list. Every row carries the job's expiry in `ttl`.
 """
 
 from __future__ import annotations
@@ -41,6 +42,20 @@ def item_sk(index: int) -> str:
 
 def group_sk(group: int) -> str:
     return f"group#{group:06d}"
+
+
+def owner_pk(owner: str) -> dict[str, str]:
+    return {"S": f"owner#{owner}#jobs"}
+
+
+def owner_row(job: JobRecord, position: str) -> dict[str, Any]:
+    """The owner's index row of a job: its place in the owner's list, newest first (`sk`)."""
+    return {
+        "pk": owner_pk(job.owner),
+        "sk": {"S": position},
+        "job_id": {"S": job.job_id},
+        "ttl": ttl(job.expires_at),
+    }
 
 
 def number(value: float) -> dict[str, str]:

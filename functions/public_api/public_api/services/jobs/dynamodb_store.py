@@ -9,11 +9,13 @@ worker threads.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
 from public_api.services.jobs import dynamodb_rows as rows
 from public_api.services.jobs.records import ACTIVE, CANCELLED, QUEUED, RUNNING
+from public_api.services.jobs.store import position_of
 from textapi_shared.aws import DynamoDBTable, aws_error_code
 
 if TYPE_CHECKING:
@@ -99,6 +101,7 @@ class DynamoDBJobStore:
         if not await self._put_once(rows.job_row(job)):
             raise ValueError(f"job {job.job_id} exists")
         self._expiry[job.job_id] = job.expires_at
+        await self._table.call("put_item", Item=rows.owner_row(job, position_of(job)))
 
     async def get(self, job_id: str) -> JobRecord | None:
         found = await self._table.call("get_item", Key=rows.job_key(job_id), ConsistentRead=True)
@@ -180,3 +183,19 @@ class DynamoDBJobStore:
 
     async def groups(self, job_id: str) -> list[GroupSummary]:
         return [rows.group_from(row) for row in await self._query(rows.groups_pk(job_id), "group#", None)]
+
+    async def owned(self, owner: str, *, limit: int, after: str | None) -> tuple[list[JobRecord], str | None]:
+        """The owner's index rows newest first (one Query), then their jobs at once; a job gone past its
+        retention is left out."""
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": rows.owner_pk(owner)},
+            "ScanIndexForward": False,
+            "Limit": limit + 1,
+        }
+        if after is not None:
+            kwargs["ExclusiveStartKey"] = {"pk": rows.owner_pk(owner), "sk": {"S": after}}
+        index = (await self._table.call("query", **kwargs)).get("Items", [])
+        jobs = await asyncio.gather(*(self.get(row["job_id"]["S"]) for row in index[:limit]))
+        more = len(index) > limit
+        return [job for job in jobs if job is not None], (index[limit - 1]["sk"]["S"] if more else None)

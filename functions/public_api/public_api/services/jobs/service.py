@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import TYPE_CHECKING, NamedTuple
@@ -175,6 +176,15 @@ class JobService:
         counts = JobCounts.of(job, await self._store.groups(job_id))
         items, next_index = await self._store.items(job_id, start, limit) if limit else ([], None)
         return JobView(job, counts, items, next_index)
+
+    async def owned(self, owner: str, *, limit: int, after: str | None) -> tuple[list[JobView], str | None]:
+        """A page of the owner's jobs, newest first, each with its counts (no results)."""
+        jobs, next_after = await self._store.owned(owner, limit=limit, after=after)
+        groups = await asyncio.gather(*(self._store.groups(job.job_id) for job in jobs))
+        views = [
+            JobView(job, JobCounts.of(job, found), [], None) for job, found in zip(jobs, groups, strict=True)
+        ]
+        return views, next_after
 
     async def cancel(self, owner: str, job_id: str) -> JobView:
         """Items not started yet never run; a finished job is returned unchanged."""

@@ -59,6 +59,11 @@ class JobStore(Protocol):
         """Every recorded group summary, in group order."""
         ...
 
+    async def owned(self, owner: str, *, limit: int, after: str | None) -> tuple[list[JobRecord], str | None]:
+        """A page of `owner`'s live jobs, newest first, from after the position `after` (a previous page's
+        answer); the position after this page when there are more."""
+        ...
+
 
 class _Job:
     __slots__ = ("groups", "items", "record")
@@ -169,3 +174,22 @@ class MemoryJobStore:
         with self._lock:
             job = self._live(job_id)
             return sorted(job.groups.values()) if job is not None else []
+
+    async def owned(self, owner: str, *, limit: int, after: str | None) -> tuple[list[JobRecord], str | None]:
+        with self._lock:
+            jobs = [
+                job.record
+                for job_id in list(self._jobs)
+                if (job := self._live(job_id)) is not None and job.record.owner == owner
+            ]
+        ordered = sorted(jobs, key=position_of, reverse=True)
+        if after is not None:
+            ordered = [job for job in ordered if position_of(job) < after]
+        page = ordered[:limit]
+        return page, (position_of(page[-1]) if len(ordered) > limit else None)
+
+
+def position_of(job: JobRecord) -> str:
+    """A job's place in its owner's list, newest first when sorted in reverse: its creation time (fixed
+    width, so it sorts as text) and its id."""
+    return f"{job.created_at:017.6f}#{job.job_id}"

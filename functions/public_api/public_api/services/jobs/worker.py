@@ -26,6 +26,7 @@ from public_api.services.jobs.records import CANCELLED, QUEUED, RUNNING, GroupSu
 from textapi_shared.errors import ApiError
 from textapi_shared.monitoring.metric_names import MetricName
 from textapi_shared.resilience.deadline import Deadline
+from textapi_shared.security.prompt_guard import GuardMode
 
 if TYPE_CHECKING:
     import asyncio
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from textapi_shared.cache.generation import CacheGeneration
     from textapi_shared.fleet.protocol import FleetState
     from textapi_shared.monitoring.observability import Observability
+    from textapi_shared.tenancy.meter import Meters
 
 # Outcomes worth another attempt later; anything else is final for the item.
 TRANSIENT_CODES = frozenset({"SERVICE_UNAVAILABLE", "GATEWAY_TIMEOUT", DEADLINE_EXCEEDED})
@@ -111,6 +113,7 @@ class JobWorker:
         processor: TextProcessor,
         fleet: FleetState,
         generation: CacheGeneration,
+        meters: Meters,
         observability: Observability,
         callbacks: CallbackSender | None,
         concurrency: int,
@@ -122,6 +125,7 @@ class JobWorker:
         self._processor = processor
         self._fleet = fleet
         self._generation = generation
+        self._meters = meters
         self._obs = observability
         self._callbacks = callbacks
         self._concurrency = concurrency
@@ -214,9 +218,16 @@ class JobWorker:
         transient: list[tuple[JobItem, BatchItemResult]] = []
         requests = [TextProcessingRequest.model_validate(item.request) for item in todo]
         # No charge per item (the job was charged when submitted): the generation is read here instead.
+        # Each item's AI calls are billed to the job's key, within its budget as it is now.
         await self._generation.refresh(self._fleet)
+        record = await self._meters.record_of(job.owner)
         ctx = RequestContext(
-            deadline=deadline, scope=job.cache_scope, generation=self._generation, fleet=self._fleet
+            deadline=deadline,
+            scope=job.cache_scope,
+            generation=self._generation,
+            fleet=self._fleet,
+            meter=self._meters.meter(job.owner, record),
+            guard_mode=GuardMode(record.prompt_guard) if record is not None and record.prompt_guard else None,
         )
 
         async def run_one(request: TextProcessingRequest) -> TextProcessingResponse:
