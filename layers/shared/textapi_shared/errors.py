@@ -34,6 +34,17 @@ class InputValidationError(ApiError):
     error_code = "VALIDATION_ERROR"
     default_message = "The request is invalid."
 
+    @classmethod
+    def for_field(
+        cls, field: str, message: str, *, location: str = "body", kind: str = "value_error"
+    ) -> InputValidationError:
+        """A 422 naming one field (`location`: body, query, path, header), in FastAPI's own shape."""
+        path = [location] if field == location else [location, *field.split(".")]
+        return cls(
+            f"Invalid request: {field}: {message}",
+            details={"errors": [{"field": field, "location": path, "message": message, "type": kind}]},
+        )
+
 
 class OverBudgetError(InputValidationError):
     """A request that costs more than the whole per-minute budget: it could never be accepted, so it is

@@ -42,17 +42,6 @@ def _reports(services: Services) -> UsageReports:
     return UsageReports(services.usage, services.fleet)
 
 
-def _query_error(field: str, message: str) -> InputValidationError:
-    return InputValidationError(
-        f"Invalid request: {field}: {message}",
-        details={
-            "errors": [
-                {"field": field, "location": ["query", field], "message": message, "type": "value_error"}
-            ]
-        },
-    )
-
-
 @router.post(
     "/keys", status_code=201, response_model=KeyCreatedResponse, responses=error_responses(*WITH_BODY)
 )
@@ -86,19 +75,7 @@ async def update_key(body: KeyUpdateRequest, services: Services, key_id: str = K
     KEY_CACHE_SECONDS."""
     changes = body.record_fields(only_set=True)
     if "name" in changes and changes["name"] is None:
-        raise InputValidationError(
-            "Invalid request: name: a key keeps a name",
-            details={
-                "errors": [
-                    {
-                        "field": "name",
-                        "location": ["body", "name"],
-                        "message": "may not be null",
-                        "type": "value_error",
-                    }
-                ]
-            },
-        )
+        raise InputValidationError.for_field("name", "may not be null: a key keeps a name")
     return KeyResponse(**public_view(await _admin(services).update(key_id, changes)))
 
 
@@ -134,9 +111,9 @@ async def key_usage(
     last = last or today()
     first = first or date.fromordinal(last.toordinal() - 29)
     if first > last:
-        raise _query_error("from", "must not be after `to`")
+        raise InputValidationError.for_field("from", "must not be after `to`", location="query")
     if (last - first).days + 1 > MAX_DAYS:
-        raise _query_error("from", f"at most {MAX_DAYS} days at a time")
+        raise InputValidationError.for_field("from", f"at most {MAX_DAYS} days at a time", location="query")
     return KeyUsageResponse(key_id=key_id, days=await _reports(services).days(key_id, first, last))
 
 

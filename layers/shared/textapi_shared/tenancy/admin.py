@@ -20,13 +20,6 @@ if TYPE_CHECKING:
 _ATTEMPTS = 3
 
 
-def _field_error(field: str, message: str) -> InputValidationError:
-    return InputValidationError(
-        f"Invalid request: {field}: {message}",
-        details={"errors": [{"field": field, "location": ["body", field], "message": message, "type": "value_error"}]},
-    )
-
-
 class KeyAdmin:
     def __init__(self, keys: KeyResolver, *, clock: Callable[[], float] = time.time) -> None:
         self._keys = keys
@@ -37,7 +30,9 @@ class KeyAdmin:
         """A new active key with `settings` (the record's settable fields); its secret, shown once."""
         now = self._clock()
         api_key = new_api_key()
-        record = KeyRecord(key_id=new_key_id(), created_at=now, updated_at=now, secret_hash=secret_hash(api_key), **settings)
+        record = KeyRecord(
+            key_id=new_key_id(), created_at=now, updated_at=now, secret_hash=secret_hash(api_key), **settings
+        )
         self._check(record, now)
         await self._store.create(record)
         return record, api_key
@@ -53,9 +48,8 @@ class KeyAdmin:
 
         def change(record: KeyRecord, now: float) -> KeyRecord:
             if record.status is KeyStatus.REVOKED:
-                raise InputValidationError(
-                    "A revoked key cannot be changed: create a new one.",
-                    details={"errors": [{"field": "status", "location": ["body"], "message": "revoked", "type": "revoked"}]},
+                raise InputValidationError.for_field(
+                    "status", "a revoked key cannot be changed: create a new one"
                 )
             return replace(record, **changes, updated_at=now)
 
@@ -67,9 +61,10 @@ class KeyAdmin:
 
         def change(record: KeyRecord, now: float) -> KeyRecord:
             if record.status is not KeyStatus.ACTIVE:
-                raise InputValidationError(
-                    f"Only an active key can be rotated; this one is {record.status}.",
-                    details={"errors": [{"field": "status", "location": ["path", "key_id"], "message": str(record.status), "type": "not_active"}]},
+                raise InputValidationError.for_field(
+                    "key_id",
+                    f"only an active key can be rotated; this one is {record.status}",
+                    location="path",
                 )
             rotated, api_key = record.rotated(now, grace_s)
             issued[:] = [api_key]
@@ -80,7 +75,9 @@ class KeyAdmin:
 
     async def revoke(self, key_id: str) -> KeyRecord:
         """Revoked for good: every instance refuses it within `KEY_CACHE_SECONDS`."""
-        return await self._change(key_id, lambda record, now: replace(record, status=KeyStatus.REVOKED, updated_at=now))
+        return await self._change(
+            key_id, lambda record, now: replace(record, status=KeyStatus.REVOKED, updated_at=now)
+        )
 
     async def _change(self, key_id: str, change: Callable[[KeyRecord, float], KeyRecord]) -> KeyRecord:
         for attempt in range(_ATTEMPTS):
@@ -101,4 +98,4 @@ class KeyAdmin:
     @staticmethod
     def _check(record: KeyRecord, now: float, *, creating: bool = True) -> None:
         if creating and record.expires_at is not None and record.expires_at <= now:
-            raise _field_error("expires_at", "must be in the future")
+            raise InputValidationError.for_field("expires_at", "must be in the future")

@@ -39,7 +39,9 @@ class UsageReports:
         self._usage = usage
         self._fleet = fleet
 
-    async def _counters(self, subjects: Iterable[str], days: Iterable[str]) -> dict[tuple[str, str], dict[str, int]]:
+    async def _counters(
+        self, subjects: Iterable[str], days: Iterable[str]
+    ) -> dict[tuple[str, str], dict[str, int]]:
         names = {
             (subject, day, name): f"{usage_key(subject, day)}{name}"
             for subject in subjects
