@@ -59,6 +59,10 @@ from textapi_shared.cache.generation import CacheGeneration  # noqa: E402
 from textapi_shared.fleet.memory_state import MemoryFleetState  # noqa: E402
 from textapi_shared.monitoring.observability import build_observability  # noqa: E402
 from textapi_shared.resilience.deadline import Deadline  # noqa: E402
+from textapi_shared.tenancy.meter import TokenMeter  # noqa: E402
+from textapi_shared.tenancy.prices import Prices  # noqa: E402
+from textapi_shared.tenancy.records import TokenBudget  # noqa: E402
+from textapi_shared.tenancy.usage import MemoryUsageStore  # noqa: E402
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:textapi-jobs"
 TARGET = 1.3
@@ -164,11 +168,15 @@ def submit(
     requests = [
         TextProcessingRequest(text=f"{TEXT} ({tag} {i})", operation="summarize") for i in range(items)
     ]
+    observability = build_observability(settings)
     ctx = RequestContext(
         deadline=Deadline.for_invocation(None, reserve_s=1, fallback_s=60),
         scope="open",
         generation=CacheGeneration(),
         fleet=MemoryFleetState(),
+        meter=TokenMeter(
+            MemoryUsageStore(), "bench-owner", TokenBudget(), prices=Prices(), observability=observability
+        ),
     )
     return run(service.submit(ctx, "bench-owner", requests, batch_id=None, callback_url=None)).job_id
 

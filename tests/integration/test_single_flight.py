@@ -76,7 +76,11 @@ def ask_both(instances, text: str):
     async def ask(services):
         deadline = Deadline.for_invocation(None, reserve_s=1, fallback_s=20)
         ctx = RequestContext(
-            deadline=deadline, scope=SCOPE, generation=services.generation, fleet=services.fleet
+            deadline=deadline,
+            scope=SCOPE,
+            generation=services.generation,
+            fleet=services.fleet,
+            meter=services.meters.meter("single-flight-test", None),
         )
         try:
             return await services.processor.process(request, ctx)
