@@ -49,19 +49,31 @@ def create_cache_table(client: Any, name: str) -> None:
     )
 
 
-def create_jobs_table(client: Any, name: str) -> None:
-    """The jobs table exactly as template.yaml's `JobsTable` declares it (keys pk/sk, TTL `ttl`)."""
-    resource = load_template()["Resources"].get("JobsTable")
-    if resource is None or resource.get("Type") != "AWS::DynamoDB::Table":
-        pytest.fail("template.yaml needs an `AWS::DynamoDB::Table` resource named `JobsTable`")
-    properties = resource["Properties"]
+def create_table_as_declared(client: Any, resource: str, name: str) -> None:
+    """Table `name` exactly as template.yaml's `resource` declares it: keys, indexes, billing, TTL."""
+    declared = load_template()["Resources"].get(resource)
+    if declared is None or declared.get("Type") != "AWS::DynamoDB::Table":
+        pytest.fail(f"template.yaml needs an `AWS::DynamoDB::Table` resource named `{resource}`")
+    properties = declared["Properties"]
+    indexes = properties.get("GlobalSecondaryIndexes")
     client.create_table(
         TableName=name,
         KeySchema=properties["KeySchema"],
         AttributeDefinitions=properties["AttributeDefinitions"],
         BillingMode=properties["BillingMode"],
+        **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
     )
     ttl = properties["TimeToLiveSpecification"]
     client.update_time_to_live(
         TableName=name, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True}
     )
+
+
+def create_jobs_table(client: Any, name: str) -> None:
+    """The jobs table exactly as template.yaml's `JobsTable` declares it (keys pk/sk, TTL `ttl`)."""
+    create_table_as_declared(client, "JobsTable", name)
+
+
+def create_keys_table(client: Any, name: str) -> None:
+    """The keys table exactly as template.yaml's `KeysTable` declares it (pk/sk, the by_day index, TTL)."""
+    create_table_as_declared(client, "KeysTable", name)

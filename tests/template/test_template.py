@@ -168,6 +168,10 @@ def test_environment_names_the_code_reads():
         "RESILIENCE_CUSTOM_CONFIG_SSM_PARAMETER",
         "RESILIENCE_PRESETS_SSM_PARAMETER",
         "RESILIENCE_CONFIG_MAX_AGE",
+        "KEYS_BACKEND",  # key records and billed usage: DynamoDB whatever the cache backend
+        "KEYS_TABLE_NAME",
+        "KEY_CACHE_SECONDS",
+        "AI_MODEL_PRICES",
     }
     assert set(GLOBAL_FUNCTION["Environment"]["Variables"]) == shared
     internal = _environment("InternalApiFunction")
