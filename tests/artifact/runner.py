@@ -38,6 +38,8 @@ class LambdaContext:
 
 
 def _resources(params: dict) -> list[str]:
+    if "IndexName" in params:  # IAM authorises a query of an index on the index's own ARN
+        return [f"{params['TableName']}/index/{params['IndexName']}"]
     for key in ("TableName", "Name", "QueueUrl"):
         if key in params:
             return [params[key]]

@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from artifact.stack import deploy_stack
+from artifact.tenant_scenario import KEY_CACHE_SECONDS, run_tenant
 from fakes.gemini_server import Fail, Reply
 from fakes.https_receiver import HttpsReceiver
 from fakes.sqs_events import sqs_event
@@ -134,7 +135,8 @@ def run_dynamodb_scenario(
 ) -> dict:
     """CacheBackend=dynamodb (the default), driven through every path whose AWS calls the roles allow:
     the three functions, a job whose item meets an outage in the worker and is retried after the
-    breaker's recovery (the worker's probe closes it), its signed callback, cancellation."""
+    breaker's recovery (the worker's probe closes it), its signed callback, cancellation, a tenant's key
+    record and budget."""
     gemini.reset()
     stack = deploy_stack(
         "dynamodb", moto_endpoint, {"Stage": "dev", "CacheBackend": "dynamodb"}, gemini_api_key=gemini.api_key
@@ -142,7 +144,11 @@ def run_dynamodb_scenario(
     certificate = issue_certificates(workspace / "callback-tls")
     # Configuration changes reach every instance within RESILIENCE_CONFIG_MAX_AGE: one second here. The
     # callback receiver is on loopback, trusted through the test CA (dev stage only).
-    fast = {"RESILIENCE_CONFIG_MAX_AGE": "1", "JOB_CALLBACK_ALLOW_LOOPBACK": "true"}
+    fast = {
+        "RESILIENCE_CONFIG_MAX_AGE": "1",
+        "KEY_CACHE_SECONDS": str(KEY_CACHE_SECONDS),
+        "JOB_CALLBACK_ALLOW_LOOPBACK": "true",
+    }
     public, internal = launch(stack, "PublicApiFunction", fast), launch(stack, "InternalApiFunction", fast)
     worker = launch(
         stack, "PublicApiWorkerFunction", {**fast, "JOB_CALLBACK_CA_FILE": str(certificate.ca_file)}
@@ -215,5 +221,6 @@ def run_dynamodb_scenario(
     seen["monitoring_metrics"] = internal.request("GET", "/internal/monitoring/metrics", headers=admin)
     seen["health"] = internal.request("GET", "/internal/monitoring/health", headers=admin)
     seen["public_health"] = public.request("GET", "/v1/health")
+    seen["tenant"] = run_tenant(public, internal, mapping, admin, gemini)
     seen["silent_failures"] = public.silent_failures() + internal.silent_failures() + worker.silent_failures()
     return seen

@@ -1,8 +1,8 @@
 """What a deploy of template.yaml creates in AWS, created on the moto server instead: the template's SSM
 parameters (resolved for the given parameters and stack name), the cache table when the backend is
-DynamoDB, the jobs queue, its dead-letter queue and the jobs table, and the SecureStrings an operator
-puts before the first deploy (API keys, admin keys, the Gemini key, the job callback secret), exactly
-where the template expects them."""
+DynamoDB, the jobs queue, its dead-letter queue, the jobs table and the keys table, and the SecureStrings
+an operator puts before the first deploy (API keys, admin keys, the Gemini key, the job callback
+secret), exactly where the template expects them."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import boto3
 
-from fakes.aws_tables import create_cache_table, create_jobs_table
+from fakes.aws_tables import create_cache_table, create_jobs_table, create_keys_table
 from fakes.cfn_resolve import TemplateResolver
 from fakes.cfn_template import load_template
 
@@ -59,9 +59,13 @@ def deploy_stack(
         for service in ("ssm", "dynamodb", "sqs")
     }
     suffix = f"{scenario}-{uuid.uuid4().hex[:8]}"
-    resources: dict[str, str] = {"JobsTable": f"{STACK_NAME}-jobs-{suffix}"}
+    resources: dict[str, str] = {
+        "JobsTable": f"{STACK_NAME}-jobs-{suffix}",
+        "KeysTable": f"{STACK_NAME}-keys-{suffix}",
+    }
     attributes: dict[str, str] = {}
     create_jobs_table(clients["dynamodb"], resources["JobsTable"])
+    create_keys_table(clients["dynamodb"], resources["KeysTable"])
     table = None
     if parameters.get("CacheBackend") == "dynamodb":
         table = resources["CacheTable"] = f"{STACK_NAME}-cache-{suffix}"

@@ -9,7 +9,7 @@ import uuid
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from local_gateway import resolve_route
 
@@ -40,8 +40,12 @@ def build_http_event(
     """An event as API Gateway sends it for `method path` (path without the stage prefix).
 
     The route key and `pathParameters` are those the template's routes would select; under a
-    named stage the raw path carries `/<stage>` as it does in AWS.
+    named stage the raw path carries `/<stage>` as it does in AWS. A query string in `path` is the
+    query, as a client would send it.
     """
+    if "?" in path:
+        path, _, query_string = path.partition("?")
+        query = {**dict(parse_qsl(query_string, keep_blank_values=True)), **(query or {})}
     event = load_event("http_api_get.json")
     route_key, _ = resolve_route(method, path)
     raw_path = path if stage == "$default" else f"/{stage}{path}"

@@ -59,10 +59,15 @@ def _error(status: int, message: str | None = None, details: list[dict] | None =
     return json.dumps({"error": error})
 
 
-def _success(model: str, prompt_tokens: int = 10, output_tokens: int = 0, **fields: object) -> str:
-    usage = {"promptTokenCount": prompt_tokens, "totalTokenCount": prompt_tokens + output_tokens}
-    if output_tokens:  # the real API omits the count when nothing was generated
+def _success(
+    model: str, prompt_tokens: int = 10, output_tokens: int = 0, thoughts_tokens: int = 0, **fields: object
+) -> str:
+    total = prompt_tokens + output_tokens + thoughts_tokens
+    usage = {"promptTokenCount": prompt_tokens, "totalTokenCount": total}
+    if output_tokens:  # the real API omits a count that is zero
         usage["candidatesTokenCount"] = output_tokens
+    if thoughts_tokens:
+        usage["thoughtsTokenCount"] = thoughts_tokens
     body = {**fields, "usageMetadata": usage, "modelVersion": model, "responseId": secrets.token_urlsafe(16)}
     return json.dumps(body)
 
@@ -75,13 +80,15 @@ class Reply:
     json: object | None = None
     prompt_tokens: int = 10
     output_tokens: int = 5
+    thoughts_tokens: int = 0  # a thinking model's: billed as output
     finish_reason: str = "STOP"
 
     def render(self, model: str) -> _Response:
         text = json.dumps(self.json) if self.json is not None else self.text or ""
         content = {"parts": [{"text": text}], "role": "model"}
         candidate = {"content": content, "finishReason": self.finish_reason, "index": 0}
-        return 200, _success(model, self.prompt_tokens, self.output_tokens, candidates=[candidate]), {}
+        usage = (self.prompt_tokens, self.output_tokens, self.thoughts_tokens)
+        return 200, _success(model, *usage, candidates=[candidate]), {}
 
 
 @dataclass(frozen=True)

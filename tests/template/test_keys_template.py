@@ -71,7 +71,11 @@ def test_each_function_has_only_the_keys_table_grants_its_code_calls():
         "dynamodb:Scan",
         "dynamodb:Query",
     }
-    assert internal["Resource"] == [KEYS_ARN, INDEX_ARN]
+    assert internal["Resource"] == KEYS_ARN
+    statements = RESOURCES["InternalApiRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    [by_day] = [s for s in statements if s.get("Sid") == "KeysUsageByDay"]
+    assert (by_day["Action"], by_day["Resource"]) == ("dynamodb:Query", INDEX_ARN)
     for role in ("PublicApiRole", "PublicApiWorkerRole", "InternalApiRole"):
         for grant in _grants(role):
-            assert "dynamodb:DeleteItem" not in grant["Action"], role  # a revocation is a status, not a delete
+            # A revocation is a status, never a delete: the record and its billing stay.
+            assert "dynamodb:DeleteItem" not in grant["Action"], role
