@@ -1,0 +1,78 @@
+"""Requests that are nearly right, through the real lambda_handler of each function: a trailing slash.
+Each gets a plain answer in the error shape, never a redirect and never a guess."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from fakes.api_contract import ADMIN_KEY, PUBLIC_KEY, assert_error_shape
+from fakes.apigw_events import response_json
+from internal_api.config import InternalApiSettings
+from internal_api.main import create_app as create_internal_app
+from public_api.config import PublicApiSettings
+from public_api.main import create_app as create_public_app
+from textapi_shared.web.lambda_handler import build_lambda_handler
+
+PROCESS = "/v1/text_processing/process"
+AUTH = {"X-API-Key": PUBLIC_KEY}
+ADMIN = {"X-API-Key": ADMIN_KEY}
+TEXT = "The harbour authority approved a new ferry terminal after two years of public consultation."
+SETTINGS = {"stage": "dev", "api_key": PUBLIC_KEY, "internal_api_keys": [ADMIN_KEY]}
+APPS = {
+    "public": lambda: create_public_app(PublicApiSettings(**SETTINGS)),
+    "internal": lambda: create_internal_app(InternalApiSettings(**SETTINGS)),
+}
+
+
+def handler_of(app):
+    return build_lambda_handler(app, app.state.services.observability)
+
+
+def every_route(app) -> list[tuple[str, str]]:
+    """(method, path) of each route of `app`, with a sample value in each path parameter."""
+    found = []
+    for route in app.routes:
+        for method in sorted(getattr(route, "methods", None) or ()):
+            found.append((method, re.sub(r"\{[^}]+\}", "x", route.path)))
+    return found
+
+
+# -- trailing slashes ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("api", list(APPS))
+def test_every_route_with_a_trailing_slash_is_404_in_the_error_shape_never_a_redirect(
+    api, http_event, lambda_context
+):
+    app = APPS[api]()
+    handler = handler_of(app)
+    routes = every_route(app)
+    assert len(routes) > 10
+    for method, path in routes:
+        headers = {"Host": "evil.example", **ADMIN}
+        event = http_event(method, path + "/", headers=headers, body=b"{}", stage="dev")
+        response = handler(event, lambda_context)
+        where = f"{method} {path}/"
+        assert response["statusCode"] == 404, where
+        assert "location" not in response["headers"], where
+        assert_error_shape(response_json(response), "NOT_FOUND")
+        assert "evil.example" not in json.dumps(response), where
+
+
+def test_a_slash_is_404_before_any_key_is_asked_for(
+    public_handler, internal_handler, http_event, lambda_context
+):
+    public = public_handler()(
+        http_event("POST", PROCESS + "/", headers={"Host": "evil.example"}, body={"text": TEXT}),
+        lambda_context,
+    )
+    internal = internal_handler()(
+        http_event("GET", "/internal/monitoring/health/", headers={"Host": "evil.example"}), lambda_context
+    )
+    for response in (public, internal):
+        assert response["statusCode"] == 404
+        assert "location" not in response["headers"]
+        assert_error_shape(response_json(response), "NOT_FOUND")
