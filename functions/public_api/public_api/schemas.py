@@ -48,8 +48,9 @@ def _check_controls(value: str, field: str) -> None:
         raise PydanticCustomError(
             "control_character",
             "{field} must not contain control characters other than tab, newline and carriage return "
-            "(found U+{code:04X} at character {index})",
-            {"field": field, "code": ord(value[index]), "index": index},
+            "(found {code} at character {index})",
+            # Pydantic fills a template by name only (no format spec): the code point is written here.
+            {"field": field, "code": f"U+{ord(value[index]):04X}", "index": index},
         )
 
 
