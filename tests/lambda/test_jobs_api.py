@@ -178,6 +178,13 @@ def test_every_callback_url_refusal_is_one_answer_and_its_reason_goes_to_the_log
     assert not any(url in printed for url in CALLBACK_REFUSALS.values())
 
 
+def test_a_job_refuses_unknown_top_level_fields(client):
+    body = {"requests": items(1), "callbackUrl": "https://hooks.example.test/done"}
+    response = client(job_callback_secret="s3cret").post(JOBS, json=body, headers=AUTH)
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["details"]["errors"]] == ["callbackUrl"]
+
+
 def test_a_callback_needs_a_signing_secret(client):
     response = client().post(
         JOBS, json={"requests": items(1), "callback_url": "https://hooks.example.test/"}, headers=AUTH

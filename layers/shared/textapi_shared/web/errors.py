@@ -91,9 +91,11 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_FIELD_CHARS else text[: MAX_FIELD_CHARS - 3] + "..."
 
 
-def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+def _field_errors(errors: Sequence[Any]) -> dict[str, Any]:
+    """`details` of a 422: the first `MAX_DETAIL_ERRORS` failing fields and the count of the rest; only
+    those are built, however many failed."""
     fields = []
-    for err in exc.errors():  # as many as the count limits allow; `error_body` keeps the first 50
+    for err in errors[:MAX_DETAIL_ERRORS]:
         location = [_clip(str(part)) for part in err.get("loc", ())]
         fields.append(
             {
@@ -103,7 +105,8 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
                 "type": err.get("type", "value_error"),
             }
         )
-    return fields
+    more = len(errors) - len(fields)
+    return {"errors": fields, "more_errors": more} if more else {"errors": fields}
 
 
 async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
@@ -111,26 +114,27 @@ async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
     return _respond(request, exc)
 
 
-def _malformed_json(exc: RequestValidationError) -> MalformedRequestError | None:
-    for err in exc.errors():
-        if err.get("type") == "json_invalid":
-            position = err.get("loc", ("body", 0))[-1]
-            reason = (err.get("ctx") or {}).get("error", "invalid JSON")
-            return MalformedRequestError(
-                f"The body is not valid JSON: {reason} at character {position}.",
-                details={"reason": "invalid_json", "position": position},
-            )
-    return None
+def _malformed_json(errors: Sequence[Any]) -> MalformedRequestError | None:
+    err = errors[0] if errors else {}  # FastAPI reports a body it could not decode as its only error
+    if err.get("type") != "json_invalid":
+        return None
+    position = err.get("loc", ("body", 0))[-1]
+    reason = (err.get("ctx") or {}).get("error", "invalid JSON")
+    return MalformedRequestError(
+        f"The body is not valid JSON: {reason} at character {position}.",
+        details={"reason": "invalid_json", "position": position},
+    )
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    malformed = _malformed_json(exc)
+    errors = exc.errors()
+    malformed = _malformed_json(errors)
     if malformed is not None:
         return _respond(request, malformed)
-    fields = _field_errors(exc)
-    summary = "; ".join(f"{f['field'] or 'body'}: {f['message']}" for f in fields[:5])
-    error = InputValidationError(f"Invalid request: {summary}", details={"errors": fields})
+    details = _field_errors(errors)
+    summary = "; ".join(f"{f['field'] or 'body'}: {f['message']}" for f in details["errors"][:5])
+    error = InputValidationError(f"Invalid request: {summary}", details=details)
     return _respond(request, error)
 
 
