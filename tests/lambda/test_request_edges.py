@@ -1,5 +1,6 @@
-"""Requests that are nearly right, through the real lambda_handler of each function: a trailing slash.
-Each gets a plain answer in the error shape, never a redirect and never a guess."""
+"""Requests that are nearly right, through the real lambda_handler of each function: a trailing slash, a
+body without its Content-Type. Each gets a plain answer in the error shape, never a redirect and never
+a guess."""
 
 from __future__ import annotations
 
@@ -76,3 +77,32 @@ def test_a_slash_is_404_before_any_key_is_asked_for(
         assert response["statusCode"] == 404
         assert "location" not in response["headers"]
         assert_error_shape(response_json(response), "NOT_FOUND")
+
+
+# -- bodies: JSON only when declared so ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content_type", "said"),
+    [(None, "has no Content-Type"), ("text/plain", "has Content-Type 'text/plain'")],
+    ids=["missing", "text-plain"],
+)
+def test_a_body_not_declared_json_is_400_saying_what_is_missing(
+    public_handler, http_event, lambda_context, content_type, said
+):
+    handler = public_handler()
+    for path, body in (
+        (PROCESS, {"text": TEXT, "operation": "summarize"}),
+        ("/v1/text_processing/batch_process", {"requests": [{"text": TEXT, "operation": "summarize"}]}),
+    ):
+        event = http_event("POST", path, headers=AUTH, body=body)
+        del event["headers"]["content-type"]
+        if content_type is not None:
+            event["headers"]["content-type"] = content_type
+        response = handler(event, lambda_context)
+        assert response["statusCode"] == 400, path
+        data = response_json(response)
+        assert_error_shape(data, "MALFORMED_REQUEST")
+        assert data["details"] == {"reason": "content_type"}
+        assert "Content-Type: application/json" in data["error"]
+        assert said in data["error"]

@@ -126,8 +126,21 @@ def _malformed_json(errors: Sequence[Any]) -> MalformedRequestError | None:
     )
 
 
+def _undeclared_json(request: Request) -> MalformedRequestError:
+    """A body FastAPI left unparsed because it was not declared JSON. Reading it anyway would let a web
+    page post to the API cross-origin without a preflight (a form's types need none)."""
+    declared = request.headers.get("content-type")
+    found = "has no Content-Type" if declared is None else f"has Content-Type {_clip(declared)!r}"
+    return MalformedRequestError(
+        f"The body must be JSON sent with Content-Type: application/json; this request {found}.",
+        details={"reason": "content_type"},
+    )
+
+
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if isinstance(exc.body, bytes):  # FastAPI parses a body as JSON only when its type says so
+        return _respond(request, _undeclared_json(request))
     errors = exc.errors()
     malformed = _malformed_json(errors)
     if malformed is not None:
