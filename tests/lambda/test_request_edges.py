@@ -1,6 +1,6 @@
 """Requests that are nearly right, through the real lambda_handler of each function: a trailing slash, a
-body without its Content-Type. Each gets a plain answer in the error shape, never a redirect and never
-a guess."""
+body in UTF-16 or without its Content-Type. Each gets a plain answer in the error shape, never a
+redirect and never a guess."""
 
 from __future__ import annotations
 
@@ -79,7 +79,46 @@ def test_a_slash_is_404_before_any_key_is_asked_for(
         assert_error_shape(response_json(response), "NOT_FOUND")
 
 
-# -- bodies: JSON only when declared so ----------------------------------------------------------------------
+# -- bodies: UTF-8 only, JSON only when declared so ------------------------------------------------------
+
+
+def _body_event(http_event, raw: bytes, path: str = PROCESS, headers=AUTH):
+    return http_event("POST", path, headers=headers, body=raw)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+def test_a_json_body_in_utf16_or_utf32_is_400_malformed_request(
+    public_handler, http_event, lambda_context, encoding
+):
+    raw = json.dumps({"text": TEXT, "operation": "summarize"}).encode(encoding)
+    response = public_handler()(_body_event(http_event, raw), lambda_context)
+    assert response["statusCode"] == 400
+    data = response_json(response)
+    assert_error_shape(data, "MALFORMED_REQUEST")
+    assert data["details"] == {"reason": "not_utf8"}
+    assert "UTF-8" in data["error"]
+
+
+def test_the_internal_api_refuses_utf16_bodies_too(internal_handler, http_event, lambda_context):
+    raw = json.dumps({"configuration": {"retry_attempts": 3}}).encode("utf-16")
+    event = _body_event(http_event, raw, "/internal/resilience/config/validate", ADMIN)
+    response = internal_handler()(event, lambda_context)
+    assert response["statusCode"] == 400
+    assert response_json(response)["details"] == {"reason": "not_utf8"}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        json.dumps(
+            {"text": TEXT + " Caf\u00e9 \u6e2f", "operation": "summarize"}, ensure_ascii=False
+        ).encode(),
+        b"\xef\xbb\xbf" + json.dumps({"text": TEXT, "operation": "summarize"}).encode(),
+    ],
+    ids=["utf-8", "utf-8-with-bom"],
+)
+def test_utf8_bodies_pass_with_or_without_a_byte_order_mark(public_handler, http_event, lambda_context, raw):
+    assert public_handler()(_body_event(http_event, raw), lambda_context)["statusCode"] == 200
 
 
 @pytest.mark.parametrize(
