@@ -1,6 +1,6 @@
 """Requests that are nearly right, through the real lambda_handler of each function: a trailing slash, a
-body in UTF-16 or without its Content-Type. Each gets a plain answer in the error shape, never a
-redirect and never a guess."""
+HEAD, a body in UTF-16 or without its Content-Type. Each gets a plain answer in the error shape (or
+GET's, for HEAD), never a redirect and never a guess."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import re
 import pytest
 
 from fakes.api_contract import ADMIN_KEY, PUBLIC_KEY, assert_error_shape
-from fakes.apigw_events import response_json
+from fakes.apigw_events import response_json, response_text
 from internal_api.config import InternalApiSettings
 from internal_api.main import create_app as create_internal_app
 from public_api.config import PublicApiSettings
@@ -77,6 +77,59 @@ def test_a_slash_is_404_before_any_key_is_asked_for(
         assert response["statusCode"] == 404
         assert "location" not in response["headers"]
         assert_error_shape(response_json(response), "NOT_FOUND")
+
+
+# -- HEAD ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("api", "path", "headers"),
+    [
+        ("public", "/v1/health", {}),
+        ("public", "/v1/text_processing/operations", {}),
+        ("public", "/v1/auth/status", AUTH),
+        ("public", "/openapi.json", {}),
+        ("public", "/docs", {}),
+        ("internal", "/internal", {}),
+        ("internal", "/internal/resilience/config/presets", ADMIN),
+    ],
+)
+def test_head_answers_as_get_without_the_body(api, path, headers, http_event, lambda_context):
+    handler = handler_of(APPS[api]())
+    got = handler(http_event("GET", path, headers=headers), lambda_context)
+    head = handler(http_event("HEAD", path, headers=headers), lambda_context)
+    assert (head["statusCode"], got["statusCode"]) == (200, 200)
+    assert response_text(head) == ""
+    assert head["headers"]["content-type"] == got["headers"]["content-type"]
+    assert head["headers"]["content-length"] == got["headers"]["content-length"]
+    assert int(head["headers"]["content-length"]) == len(response_text(got).encode())
+
+
+def test_head_keeps_the_answers_of_get_refusals_without_their_bodies(
+    public_handler, http_event, lambda_context
+):
+    handler = public_handler()
+    unknown = handler(http_event("HEAD", "/v1/nothing-here"), lambda_context)
+    unauthenticated = handler(http_event("HEAD", "/v1/auth/status"), lambda_context)
+    post_only = handler(http_event("HEAD", PROCESS, headers=AUTH), lambda_context)
+    for response, status in zip((unknown, unauthenticated, post_only), (404, 401, 405), strict=True):
+        assert response["statusCode"] == status
+        assert response_text(response) == ""
+        assert response["headers"]["content-type"] == "application/json"
+        assert int(response["headers"]["content-length"]) > 0
+        assert response["headers"]["x-request-id"]
+        assert response["headers"]["x-content-type-options"] == "nosniff"
+    assert unauthenticated["headers"]["www-authenticate"] == "Bearer"
+    assert post_only["headers"]["allow"] == "POST"
+    got = handler(http_event("GET", "/v1/nothing-here"), lambda_context)
+    assert_error_shape(response_json(got), "NOT_FOUND")
+    assert unknown["headers"]["content-length"] == got["headers"]["content-length"]
+
+
+def test_allow_names_head_wherever_get_is(public_handler, http_event, lambda_context):
+    response = public_handler()(http_event("POST", "/v1/health", body={}), lambda_context)
+    assert response["statusCode"] == 405
+    assert response["headers"]["allow"] == "GET, HEAD"
 
 
 # -- bodies: UTF-8 only, JSON only when declared so ------------------------------------------------------

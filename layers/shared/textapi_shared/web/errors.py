@@ -215,7 +215,10 @@ def _allowed_methods(routes: Sequence[BaseRoute], request: Request) -> str:
     if not matched:
         return ""
     path = matched[0].path  # type: ignore[attr-defined]
-    return ", ".join(sorted({m for route in matched if route.path == path for m in route.methods}))  # type: ignore[attr-defined]
+    methods = {m for route in matched if route.path == path for m in route.methods}  # type: ignore[attr-defined]
+    if "GET" in methods:  # the request-context middleware answers HEAD wherever GET is
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
 
 
 def install_error_handlers(app: FastAPI, routes: Sequence[BaseRoute]) -> None:
