@@ -48,8 +48,7 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	@touch $@
 
 run: $(VENV)/.installed ## Both APIs on http://127.0.0.1:8000, routed as API Gateway routes them
-	PYTHONPATH=$(CODE_PATH) $(VENV)/bin/uvicorn local_gateway:create_gateway --factory \
-		--app-dir infra/local --host 127.0.0.1 --port 8000 --lifespan off --no-access-log
+	PYTHONPATH=$(CODE_PATH) $(PY) infra/local/local_gateway.py --host 127.0.0.1 --port 8000
 
 test: $(VENV)/.installed ## The whole offline suite (real Redis, moto server, fake Gemini, v2 events), as CI runs it
 	$(PY) -m pytest --ignore=tests/artifact

@@ -1,13 +1,19 @@
 """`make run`: both Lambda apps behind one local port, routed exactly as the HTTP API in template.yaml.
 
-ROUTES mirrors the template's route keys; tests/template asserts the two agree.
+ROUTES mirrors the template's route keys; tests/template asserts the two agree. A request reaches an app
+as API Gateway would pass it: repeated headers joined into one, the client address the connection's.
+
+    python infra/local/local_gateway.py [--host 127.0.0.1] [--port 8000] [--log-level info]
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import argparse
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from starlette.types import ASGIApp, Receive, Scope, Send
 
 PUBLIC = "PublicApiFunction"
@@ -44,8 +50,22 @@ def resolve_route(method: str, path: str) -> tuple[str, str]:
     return "$default", dict(ROUTES)["$default"]
 
 
+def joined_headers(headers: Sequence[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]] | None:
+    """The headers as API Gateway passes them to a function: one per name, a repeated one's values joined
+    with commas (cookies with `; `, as Mangum rebuilds them from the event); None when none repeats.
+    Taking the first of two `X-API-Key` headers would authenticate a request the deployment refuses."""
+    names = {name for name, _ in headers}  # ASGI servers give the names in lower case
+    if len(names) == len(headers):
+        return None
+    values: dict[bytes, list[bytes]] = {}
+    for name, value in headers:
+        values.setdefault(name, []).append(value)
+    return [(name, (b"; " if name == b"cookie" else b",").join(found)) for name, found in values.items()]
+
+
 class LocalGateway:
-    """An ASGI dispatcher standing in for API Gateway: same routes, same two apps."""
+    """An ASGI dispatcher standing in for API Gateway: same routes, same two apps, headers as it passes
+    them."""
 
     def __init__(self, apps: dict[str, ASGIApp]) -> None:
         self._apps = apps
@@ -53,6 +73,9 @@ class LocalGateway:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        joined = joined_headers(scope["headers"])
+        if joined is not None:
+            scope = {**scope, "headers": joined}
         _, function = resolve_route(scope["method"], scope["path"])
         await self._apps[function](scope, receive, send)
 
@@ -90,3 +113,25 @@ def create_gateway() -> LocalGateway:
             ),
         }
     )
+
+
+# How uvicorn serves the gateway. The client address is the connection's, as API Gateway's `sourceIp`
+# is: uvicorn would otherwise take it from the `X-Forwarded-For` of a loopback client, which anyone can
+# send, and a rotating one would reset the per-client rate limit of open mode. No lifespan, as in Lambda.
+SERVER_OPTIONS: dict[str, Any] = {"proxy_headers": False, "lifespan": "off", "access_log": False}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """`make run` (and `make fuzz`): the gateway on `--host`:`--port`."""
+    parser = argparse.ArgumentParser(description="Both APIs on one port, routed as API Gateway routes them.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args(argv)
+    import uvicorn
+
+    uvicorn.run(create_gateway(), host=args.host, port=args.port, log_level=args.log_level, **SERVER_OPTIONS)
+
+
+if __name__ == "__main__":
+    main()

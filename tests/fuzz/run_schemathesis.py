@@ -1,8 +1,8 @@
 """`make fuzz`: schemathesis over both OpenAPI documents, against the local gateway.
 
-The gateway (`infra/local/local_gateway.py`, both apps routed as API Gateway routes them) runs in a
-uvicorn subprocess on a free loopback port, with a public and an admin key. Each document gets every
-check but positive-data acceptance (see below): server errors, status-code, content-type, header and
+The gateway (`infra/local/local_gateway.py`, both apps routed as API Gateway routes them) runs as `make
+run` runs it, in a subprocess on a free loopback port, with a public and an admin key. Each document gets
+every check but positive-data acceptance (see below): server errors, status-code, content-type, header and
 schema conformance, negative data rejection (413 among its statuses: `schemathesis.toml`), ignored
 auth, ...; from a fixed seed, within FUZZ_SECONDS (default 60) per API, so how far each run gets
 depends on the machine's speed. Exit status: 0 only when both runs find nothing.
@@ -66,9 +66,8 @@ def main() -> int:
         "POWERTOOLS_METRICS_DISABLED": "true",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "local_gateway:create_gateway", "--factory", "--app-dir",
-         str(ROOT / "infra/local"), "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off",
-         "--no-access-log", "--log-level", "warning"],
+        [sys.executable, str(ROOT / "infra/local/local_gateway.py"), "--host", "127.0.0.1", "--port",
+         str(port), "--log-level", "warning"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,  # the apps' EMF metric lines; errors still reach stderr

@@ -4,6 +4,7 @@ Gemini REST server on loopback."""
 from __future__ import annotations
 
 import re
+import socket
 import time
 
 import pytest
@@ -181,7 +182,27 @@ def test_upstream_timeout_is_service_unavailable(gemini_client, fake_gemini):
     response = process(gemini_client(ai_timeout_seconds=0.5))
     assert response.status_code == 503
     assert_error_shape(response.json(), "SERVICE_UNAVAILABLE")
+    assert response.json()["error"] == "The AI service did not answer in time."
     assert time.monotonic() - started < 1.8
+
+
+def test_an_upstream_refusing_connections_is_unreachable_not_a_timeout(gemini_client):
+    """Under the default resilience preset, retries included: a refusal is retried after a short wait only."""
+    with socket.socket() as probe:  # a port nothing listens on: connections are refused at once
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    client = gemini_client(gemini_base_url=f"http://127.0.0.1:{closed}", resilience_custom_config="")
+    process(client, operation="sentiment")  # the SDK's import, once per process, is not what is measured
+    started = time.monotonic()
+    response = process(client)
+    elapsed = time.monotonic() - started
+    assert response.status_code == 503, response.text
+    assert_error_shape(response.json(), "SERVICE_UNAVAILABLE")
+    assert response.json()["error"] == "The AI service could not be reached; retry later."
+    assert int(response.headers["retry-after"]) >= 1
+    assert elapsed < 1.5, (
+        f"{elapsed:.2f} s: a refusal waited out the backoff meant for an overloaded upstream"
+    )
 
 
 def test_malformed_response_is_retried_once_then_502(gemini_client, fake_gemini):

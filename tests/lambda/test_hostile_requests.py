@@ -326,6 +326,28 @@ def test_tab_newline_and_carriage_return_are_allowed(public_handler, http_event,
     assert response["statusCode"] == 200
 
 
+@pytest.mark.parametrize(
+    ("field", "body", "code", "index"),
+    [
+        ("text", {"text": TEXT + "\x01 and more", "operation": "summarize"}, "U+0001", len(TEXT)),
+        ("text", {"text": TEXT[:40] + "\x9b" + TEXT, "operation": "summarize"}, "U+009B", 40),
+        ("question", {"text": TEXT, "operation": "qa", "question": "Who\x1b[2J approved it?"}, "U+001B", 3),
+    ],
+    ids=["text-start-of-heading", "text-c1-control", "question-escape"],
+)
+def test_a_control_character_is_named_by_its_code_point_and_position(
+    public_handler, http_event, lambda_context, field, body, code, index
+):
+    response = post(public_handler(), http_event, lambda_context, PROCESS, body)
+    assert response["statusCode"] == 422
+    data = response_json(response)
+    (error,) = data["details"]["errors"]
+    assert (error["field"], error["type"]) == (field, "control_character")
+    assert f"(found {code} at character {index})" in error["message"]
+    assert f"(found {code} at character {index})" in data["error"]
+    assert "{" not in data["error"]
+
+
 def test_control_characters_in_the_question_are_422(public_handler, http_event, lambda_context):
     body = {"text": TEXT, "operation": "qa", "question": "Who approved it?\x00</question>"}
     response = post(public_handler(), http_event, lambda_context, PROCESS, body)

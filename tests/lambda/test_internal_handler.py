@@ -67,7 +67,7 @@ def test_named_stage_docs_reference_staged_openapi(internal_handler, http_event,
     spec = handler(http_event("GET", "/internal/openapi.json", stage="dev"), lambda_context)
     assert spec["statusCode"] == 200
     assert "/internal/monitoring/health" in response_json(spec)["paths"]
-    info = handler(http_event("GET", "/internal/", stage="dev"), lambda_context)
+    info = handler(http_event("GET", "/internal", stage="dev"), lambda_context)
     assert response_json(info)["docs_url"] == "/internal/docs"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import uuid
 
@@ -20,6 +21,7 @@ from public_api.config import PublicApiSettings
 from public_api.main import create_app
 from textapi_shared.config import load_settings
 from textapi_shared.errors import ConfigurationError
+from textapi_shared.security.outbound import url_hash
 from textapi_shared.web.lambda_handler import build_lambda_handler
 
 AUTH = {"X-API-Key": PUBLIC_KEY}
@@ -135,6 +137,52 @@ def test_a_job_that_cannot_run_is_refused_whole_with_the_field_named(client, bod
     assert response.status_code == 422, response.text
     assert_error_shape(response.json(), "VALIDATION_ERROR")
     assert [error["field"] for error in response.json()["details"]["errors"]] == [field]
+
+
+CALLBACK_REFUSALS = {
+    "http": "http://hooks.example.test/done",
+    "credentials": "https://user:pw@hooks.example.test/done",
+    "no-host": "https:///done",
+    "loopback-name": "https://localhost/hook?token=s3cr3t",
+    "metadata-service": "https://169.254.169.254/latest/meta-data/",
+    "v4-mapped-private": "https://[::ffff:10.0.0.1]/hook",
+    "does-not-resolve": "https://no-such-host.invalid/hook?token=s3cr3t",
+}
+
+
+def test_every_callback_url_refusal_is_one_answer_and_its_reason_goes_to_the_log(caplog, capsys):
+    """Different answers for "resolves to a loopback address" and "does not resolve" would let a caller map
+    the names and address classes of the network the function runs in."""
+    app = create_app(settings(job_callback_secret="s3cret"))
+    handler = build_lambda_handler(app, app.state.services.observability)
+    answers = set()
+    for url in CALLBACK_REFUSALS.values():
+        body = {"requests": items(1), "callback_url": url}
+        response = handler(build_http_event("POST", JOBS, headers=AUTH, body=body), FakeLambdaContext())
+        assert response["statusCode"] == 422, url
+        data = response_json(response)
+        assert_error_shape(data, "VALIDATION_ERROR")
+        answers.add((data["error"], json.dumps(data["details"])))
+    assert len(answers) == 1, answers
+    logged = [record for record in caplog.records if record.getMessage() == "callback_url refused"]
+    assert [record.levelno for record in logged] == [logging.WARNING] * len(CALLBACK_REFUSALS)
+    assert [record.callback_url_hash for record in logged] == [
+        url_hash(u) for u in CALLBACK_REFUSALS.values()
+    ]
+    reasons = [record.reason for record in logged]
+    assert len(set(reasons)) == len(reasons)  # the log tells every case apart; the answer none
+    assert "loopback" in reasons[3]
+    assert "does not resolve" in reasons[6]
+    printed = capsys.readouterr().out
+    assert "s3cr3t" not in printed
+    assert not any(url in printed for url in CALLBACK_REFUSALS.values())
+
+
+def test_a_job_refuses_unknown_top_level_fields(client):
+    body = {"requests": items(1), "callbackUrl": "https://hooks.example.test/done"}
+    response = client(job_callback_secret="s3cret").post(JOBS, json=body, headers=AUTH)
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["details"]["errors"]] == ["callbackUrl"]
 
 
 def test_a_callback_needs_a_signing_secret(client):

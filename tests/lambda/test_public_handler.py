@@ -216,11 +216,12 @@ def test_cors_preflight_allows_configured_origin(public_handler, http_event, lam
 
 
 def test_method_not_allowed_lists_every_method_of_the_path(public_handler, http_event, lambda_context):
-    """Starlette names only the first route that matched: the job path has a GET and a DELETE route."""
+    """Starlette names only the first route that matched: the job path has a GET and a DELETE route (and
+    HEAD, answered wherever GET is)."""
     path = "/v1/text_processing/jobs/job_e3d924436e3049088aeb0c98c731d8c8"
     response = public_handler()(http_event("PUT", path, headers={"X-API-Key": PUBLIC_KEY}), lambda_context)
     assert response["statusCode"] == 405
-    assert response["headers"]["allow"] == "DELETE, GET"
+    assert response["headers"]["allow"] == "DELETE, GET, HEAD"
     assert_error_shape(response_json(response), "METHOD_NOT_ALLOWED")
 
 

@@ -74,9 +74,44 @@ def test_every_operation_answers_with_and_without_options(public_api_client, ope
         assert "eighty percent" in data["result"]
 
 
-def test_old_clients_extra_fields_are_ignored(public_api_client):
-    body = {"text": TEXT, "operation": "summarize", "user_metadata": {"client": "legacy"}}
-    assert process(public_api_client(), body).status_code == 200
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"text": TEXT, "operation": "summarize", "user_metadata": {"client": "legacy"}},
+        # The original backend's client sends its request model's `model_dump()`: every field, nulls included.
+        {"text": TEXT, "operation": "summarize", "question": None, "options": {}, "user_metadata": None},
+        {"text": TEXT, "operation": "sentiment", "question": None, "options": None, "user_metadata": {}},
+    ],
+    ids=["user-metadata", "model-dump-summarize", "model-dump-sentiment"],
+)
+def test_old_clients_user_metadata_and_null_fields_are_accepted(public_api_client, body):
+    response = process(public_api_client(), body)
+    assert response.status_code == 200, response.text
+    assert "user_metadata" not in response.json()["metadata"]
+
+
+def test_a_question_on_another_operation_is_422_not_ignored(public_api_client):
+    body = {"text": TEXT, "operation": "summarize", "question": "Why did the price fall?"}
+    response = process(public_api_client(), body)
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["details"]["errors"]
+    assert (error["field"], error["type"]) == ("question", "question_not_applicable")
+    assert "not valid for summarize" in error["message"]
+
+
+def test_a_misspelt_options_field_is_422_naming_it_not_run_with_the_defaults(public_api_client):
+    body = {"text": TEXT, "operation": "summarize", "option": {"max_length": 20}}
+    response = process(public_api_client(), body)
+    assert response.status_code == 422, response.text
+    assert response.json()["details"]["errors"] == [
+        {
+            "field": "option",
+            "location": ["body", "option"],
+            "message": "Extra inputs are not permitted",
+            "type": "extra_forbidden",
+        }
+    ]
+    assert "option" in response.json()["error"]
 
 
 INVALID = {
@@ -105,6 +140,8 @@ INVALID = {
     "qa_without_question": ({"text": TEXT, "operation": "qa"}, {"question"}),
     "qa_with_empty_question": ({"text": TEXT, "operation": "qa", "question": "   "}, {"question"}),
     "several_at_once": ({"text": "short", "operation": "qa", "question": ""}, {"text", "question"}),
+    "unknown_fields": ({"text": TEXT, "operation": "sentiment", "lang": "en", "Text": "x"}, {"lang", "Text"}),
+    "empty_question_on_sentiment": ({"text": TEXT, "operation": "sentiment", "question": ""}, {"question"}),
 }
 
 
@@ -251,6 +288,35 @@ def test_batch_item_validation_names_the_item(public_api_client):
     assert response.status_code == 422
     fields = {e["field"] for e in response.json()["details"]["errors"]}
     assert fields == {"requests.1.question"} or fields >= {"requests.0.text"}
+
+
+def test_batch_items_refuse_unknown_fields_and_questions_that_do_not_apply(public_api_client):
+    requests = [item(), item(options={"max_length": 20}, option={"max_length": 20}), item(question="Why?")]
+    response = batch(public_api_client(), requests)
+    assert response.status_code == 422, response.text
+    errors = sorted((e["field"], e["type"]) for e in response.json()["details"]["errors"])
+    assert errors == [
+        ("requests.1.option", "extra_forbidden"),
+        ("requests.1.options", "option_not_applicable"),
+        ("requests.2.question", "question_not_applicable"),
+    ]
+
+
+@pytest.mark.parametrize("field", ["batchId", "callback_url", "user_metadata"])
+def test_a_batch_refuses_unknown_top_level_fields(public_api_client, field):
+    response = batch(public_api_client(), [item()], **{field: "x"})
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["details"]["errors"]] == [field]
+
+
+def test_100000_unknown_top_level_names_make_one_error(public_api_client):
+    names = {f"f{i}": 1 for i in range(100_000)}
+    response = process(public_api_client(), {"text": TEXT, "operation": "summarize", **names})
+    assert response.status_code == 422
+    (error,) = response.json()["details"]["errors"]
+    assert error["type"] == "too_many_fields"
+    assert "unknown: f0, f1, f2" in error["message"]
+    assert len(response.text) < 2_000
 
 
 def test_batch_mixes_success_and_failure(public_api_client):

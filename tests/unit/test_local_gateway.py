@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from local_gateway import INTERNAL, PUBLIC, create_gateway, resolve_route
+from local_gateway import INTERNAL, PUBLIC, create_gateway, joined_headers, resolve_route
 
 
 @pytest.mark.parametrize(
@@ -33,3 +33,19 @@ def test_gateway_serves_both_apps_on_one_port():
     assert client.get("/openapi.json").json()["info"]["title"] == "textapi"
     assert client.get("/internal/openapi.json").json()["info"]["title"] == "textapi internal"
     assert client.get("/elsewhere").json()["error_code"] == "NOT_FOUND"
+
+
+def test_repeated_headers_are_joined_as_api_gateway_joins_them():
+    headers = [
+        (b"x-api-key", b"a"),
+        (b"accept", b"*/*"),
+        (b"x-api-key", b"b"),
+        (b"cookie", b"c=1"),
+        (b"cookie", b"d=2"),
+    ]
+    assert joined_headers(headers) == [
+        (b"x-api-key", b"a,b"),
+        (b"accept", b"*/*"),
+        (b"cookie", b"c=1; d=2"),
+    ]
+    assert joined_headers([(b"x-api-key", b"a"), (b"accept", b"*/*")]) is None  # nothing to rebuild

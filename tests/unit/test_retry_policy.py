@@ -12,13 +12,13 @@ from tenacity import RetryCallState
 
 from textapi_shared.ai.provider import AIRequest, AIResponse, Operation
 from textapi_shared.config import SharedSettings
-from textapi_shared.errors import AIServiceError, AIUnavailableError, ContentBlockedError
+from textapi_shared.errors import AIServiceError, AIUnavailableError, AIUnreachableError, ContentBlockedError
 from textapi_shared.resilience.breaker_registry import BreakerRegistry
 from textapi_shared.resilience.breaker_store import MemoryBreakerStore
 from textapi_shared.resilience.circuit_breaker import CircuitOpenError
 from textapi_shared.resilience.config_source import ResilienceConfigSource
 from textapi_shared.resilience.resilient_provider import ResilientProvider
-from textapi_shared.resilience.retry import upstream_retry_after, wait_for_strategy
+from textapi_shared.resilience.retry import UNREACHABLE_WAIT_SECONDS, upstream_retry_after, wait_for_strategy
 from textapi_shared.resilience.strategies import STRATEGIES
 
 
@@ -127,6 +127,25 @@ def test_backoff_is_exponential_within_min_and_max(strategy, expected):
 def test_jitter_adds_up_to_jitter_max():
     wait = wait_for_strategy(STRATEGIES["balanced"], rand=lambda low, high: high)
     assert wait(state_after(1, unavailable())) == 2 + STRATEGIES["balanced"].jitter_max
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_a_refused_connection_waits_a_quarter_second_at_most_whatever_the_strategy(strategy):
+    unreachable = AIUnreachableError(retry_after=2)
+    steady = wait_for_strategy(replace(STRATEGIES[strategy], jitter_enabled=False))
+    jittered = wait_for_strategy(STRATEGIES[strategy], rand=lambda low, high: high)
+    for attempt in range(1, 6):
+        assert steady(state_after(attempt, unreachable)) == UNREACHABLE_WAIT_SECONDS == 0.25
+        assert jittered(state_after(attempt, unreachable)) == UNREACHABLE_WAIT_SECONDS
+
+
+def test_refused_connections_are_retried_with_short_waits_to_the_last_attempt():
+    clock = Clock()
+    last = AIUnreachableError()
+    provider = ScriptedProvider(clock, AIUnreachableError(), AIUnreachableError(), last, latency=0.001)
+    wrapped = resilient(clock, provider, retry_attempts=3, circuit_breaker_threshold=10)
+    assert outcome(wrapped.generate(request())) is last
+    assert clock.sleeps == [0.25, 0.25]
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """Request and response models of the public API."""
 
-from typing import Any, Literal
+from itertools import islice
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -48,36 +49,58 @@ def _check_controls(value: str, field: str) -> None:
         raise PydanticCustomError(
             "control_character",
             "{field} must not contain control characters other than tab, newline and carriage return "
-            "(found U+{code:04X} at character {index})",
-            {"field": field, "code": ord(value[index]), "index": index},
+            "(found {code} at character {index})",
+            # Pydantic fills a template by name only (no format spec): the code point is written here.
+            {"field": field, "code": f"U+{ord(value[index]):04X}", "index": index},
         )
 
 
-class ProcessingOptions(BaseModel):
-    """Per-operation options; each applies to one operation only."""
+class ClosedModel(BaseModel):
+    """A request object whose unknown names are 422 naming them. More names than it has fields are one
+    error, counted before each name is checked: 100,000 unknown names make one error, not 100,000."""
 
     model_config = ConfigDict(extra="forbid")
+    # The error type and how its message calls the object.
+    too_many: ClassVar[tuple[str, str]] = ("too_many_fields", "a request")
 
     @model_validator(mode="before")
     @classmethod
     def _bounded(cls, data: Any) -> Any:
-        # Counted before each name is checked: 100,000 unknown names make one error, not 100,000.
-        if isinstance(data, dict) and len(data) > len(cls.model_fields):
+        fields = cls.model_fields
+        if isinstance(data, dict) and len(data) > len(fields):
+            kind, what = cls.too_many
+            unknown = islice((name for name in data if name not in fields), _NAMED_UNKNOWN)
             raise PydanticCustomError(
-                "too_many_options",
-                "options takes at most {most} names ({names}); this one has {count}",
-                {"most": len(cls.model_fields), "names": ", ".join(cls.model_fields), "count": len(data)},
+                kind,
+                "{what} takes at most {most} names ({names}); this one has {count} (unknown: {unknown}, ...)",
+                {
+                    "what": what,
+                    "most": len(fields),
+                    "names": ", ".join(fields),
+                    "count": len(data),
+                    "unknown": ", ".join(str(name)[:_NAME_CHARS] for name in unknown),
+                },
             )
         return data
+
+
+_NAMED_UNKNOWN = 3
+_NAME_CHARS = 40  # a name can be a client's dictionary key of any length
+
+
+class ProcessingOptions(ClosedModel):
+    """Per-operation options; each applies to one operation only."""
+
+    too_many = ("too_many_options", "options")
 
     max_length: int | None = Field(None, ge=10, le=500, strict=True, description="summarize: words, 10–500")
     max_points: int | None = Field(None, ge=1, le=20, strict=True, description="key_points: 1–20")
     num_questions: int | None = Field(None, ge=1, le=20, strict=True, description="questions: 1–20")
 
 
-class TextProcessingRequest(BaseModel):
+class TextProcessingRequest(ClosedModel):
+    # An unknown field is 422 naming it: a misspelt `options` or `question` must not run with the defaults.
     model_config = ConfigDict(
-        extra="ignore",
         json_schema_extra={
             "examples": [
                 {
@@ -101,9 +124,14 @@ class TextProcessingRequest(BaseModel):
         None,
         max_length=TEXT_CEILING,
         validate_default=True,
-        description="Required (non-empty) for qa; at most MAX_QUESTION_LENGTH characters",
+        description="Required (non-empty) for qa, null or absent for the other operations; at most "
+        "MAX_QUESTION_LENGTH characters",
     )
     options: ProcessingOptions | None = None
+    # The original backend's request model had this field and its clients send their `model_dump()`.
+    user_metadata: dict[str, Any] | None = Field(
+        None, exclude=True, description="Accepted for clients of the original API and ignored"
+    )
 
     @field_validator("text")
     @classmethod
@@ -121,7 +149,14 @@ class TextProcessingRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _question(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if info.data.get("operation") != "qa":
+        operation = info.data.get("operation")
+        if operation != "qa":
+            if value is not None and operation is not None:  # null stays accepted everywhere
+                raise PydanticCustomError(
+                    "question_not_applicable",
+                    "question is not valid for {operation} (only qa takes one)",
+                    {"operation": operation},
+                )
             return None
         if value is not None:
             _check_controls(value, "question")
@@ -175,9 +210,9 @@ class TextProcessingResponse(BaseModel):
     cache_hit: bool = False
 
 
-class BatchTextProcessingRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+# As for an item, an unknown field (a misspelt `batch_id` or `callback_url`) is 422 naming it; the original
+# backend's batch model had no `user_metadata`, so nothing else is allowed here.
+class BatchTextProcessingRequest(ClosedModel):
     # The configured count limits (MAX_BATCH_REQUESTS_PER_CALL, RATE_LIMIT_PER_MINUTE) are checked
     # before any item is validated, by the route's `check_batch_size` dependency.
     requests: list[TextProcessingRequest] = Field(

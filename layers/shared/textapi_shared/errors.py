@@ -161,6 +161,13 @@ class AIUnavailableError(ServiceUnavailableError):
     default_message = "The AI service is temporarily unavailable; retry later."
 
 
+class AIUnreachableError(AIUnavailableError):
+    """No connection to the AI service could be made (refused, no route, a name that does not resolve):
+    it failed at once, so it is retried after a short wait only."""
+
+    default_message = "The AI service could not be reached; retry later."
+
+
 class IdempotencyKeyReusedError(ApiError):
     """An `Idempotency-Key` already used with a different request (body or endpoint)."""
 

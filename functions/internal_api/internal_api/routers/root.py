@@ -9,9 +9,9 @@ from textapi_shared.web.openapi import error_responses
 router = APIRouter(prefix="/internal", tags=["service"], responses=error_responses(500))
 
 
-# `/internal` matches the HTTP API route `ANY /internal` exactly; `/internal/` is served too.
+# `/internal` matches the HTTP API route `ANY /internal` exactly. `/internal/` is 404 like every path
+# with a trailing slash (API Gateway sends it to `$default`, the public function, anyway).
 @router.get("", response_model=ServiceInfoResponse)
-@router.get("/", response_model=ServiceInfoResponse, include_in_schema=False)
 async def service_info(request: Request, services: Services) -> ServiceInfoResponse:
     """Service information and the index of internal endpoints (no key needed)."""
     # From the routers themselves: building the OpenAPI document would cost ~100 ms on a cold start.

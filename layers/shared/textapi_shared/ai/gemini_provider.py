@@ -3,7 +3,8 @@
 The SDK costs ~0.5 s to import, so it is imported when the first request needs it, and the client
 is built once per execution environment. The SDK's own retries are off: retrying belongs to the
 resilience layer at this seam. Every failure leaves as one of our error classes:
-transient (429, 5xx, timeouts, transport) → `AIUnavailableError`; other 4xx → `AIServiceError`;
+transient (429, 5xx, timeouts, transport) → `AIUnavailableError` (`AIUnreachableError` when no
+connection could be made); other 4xx → `AIServiceError`;
 a safety block → `ContentBlockedError`; malformed or empty output → `AIInvalidOutputError`.
 """
 
@@ -13,13 +14,15 @@ import asyncio
 import json
 import math
 import weakref
-from typing import TYPE_CHECKING, Any
+from functools import cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from textapi_shared.ai.provider import AIRequest, AIResponse
 from textapi_shared.errors import (
     AIInvalidOutputError,
     AIServiceError,
     AIUnavailableError,
+    AIUnreachableError,
     ContentBlockedError,
 )
 
@@ -30,16 +33,38 @@ _TRANSIENT_STATUS = frozenset({408, 429})
 _DEFAULT_RETRY_AFTER_S = 5
 
 
-def _transport_errors() -> tuple[type[BaseException], ...]:
-    """Timeout and connection errors of whichever HTTP client the SDK runs on (httpx or httpx2)."""
-    classes: list[type[BaseException]] = [TimeoutError, ConnectionError]
+class _TransportErrors(NamedTuple):
+    unreachable: tuple[type[BaseException], ...]  # no connection was made
+    timeouts: tuple[type[BaseException], ...]
+    every: tuple[type[BaseException], ...]  # the two above and connections lost on the way
+
+
+@cache
+def _transport_errors() -> _TransportErrors:
+    """The transport errors of whichever HTTP client the SDK runs on (httpx or httpx2), by kind."""
+    unreachable: list[type[BaseException]] = [ConnectionRefusedError]
+    timeouts: list[type[BaseException]] = [TimeoutError]
+    every: list[type[BaseException]] = [TimeoutError, ConnectionError]
     for module_name in ("httpx", "httpx2"):
         try:
             module = __import__(module_name)
         except ImportError:
             continue
-        classes.append(module.TransportError)
-    return tuple(classes)
+        unreachable.append(module.ConnectError)
+        timeouts.append(module.TimeoutException)
+        every.append(module.TransportError)
+    return _TransportErrors(tuple(unreachable), tuple(timeouts), tuple(every))
+
+
+def _transport_failure(exc: BaseException) -> AIUnavailableError:
+    """What a transport error tells the caller. A refused connection fails at once: it must not read as
+    a timeout, and it is retried after a short wait only (`AIUnreachableError`)."""
+    kinds = _transport_errors()
+    if isinstance(exc, kinds.unreachable):
+        return AIUnreachableError(retry_after=2)
+    if isinstance(exc, kinds.timeouts):
+        return AIUnavailableError("The AI service did not answer in time.", retry_after=2)
+    return AIUnavailableError("The connection to the AI service failed.", retry_after=2)
 
 
 def _retry_after(exc: Any) -> int:
@@ -121,8 +146,8 @@ class GeminiProvider:
             ) from exc
         except json.JSONDecodeError as exc:
             raise AIInvalidOutputError("The AI service returned a malformed response.") from exc
-        except _transport_errors() as exc:
-            raise AIUnavailableError("The AI service did not answer in time.", retry_after=2) from exc
+        except _transport_errors().every as exc:
+            raise _transport_failure(exc) from exc
         return self._to_response(response, model)
 
     def _to_response(self, response: Any, model: str) -> AIResponse:

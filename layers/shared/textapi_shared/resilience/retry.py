@@ -16,6 +16,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
+from textapi_shared.errors import AIUnreachableError
 from textapi_shared.resilience.circuit_breaker import counts_as_failure
 
 if TYPE_CHECKING:
@@ -27,6 +28,11 @@ if TYPE_CHECKING:
 
 # The least time an attempt needs to be worth starting before the deadline.
 MIN_ATTEMPT_SECONDS = 0.2
+# The longest wait after a refused connection. A refusal comes back at once: nothing listens there (an
+# endpoint restarting, a route or firewall that says no). The strategies' backoff is sized for an
+# overloaded upstream (seconds) and would hold the caller for as long with nothing likely to change;
+# a short jittered wait still rides out a restart, and the breaker counts every failure.
+UNREACHABLE_WAIT_SECONDS = 0.25
 
 
 def _seconds(value: Any) -> float | None:
@@ -57,7 +63,8 @@ def upstream_retry_after(exc: BaseException | None) -> float | None:
 
 class wait_for_strategy(wait_base):
     """Exponential backoff clamped to [min, max], raised to the upstream's `Retry-After` (itself capped
-    at max), plus uniform jitter in [0, jitter_max] when enabled."""
+    at max), plus uniform jitter in [0, jitter_max] when enabled; after a refused connection at most
+    `UNREACHABLE_WAIT_SECONDS`."""
 
     def __init__(self, policy: Strategy, *, rand: Callable[[float, float], float] = random.uniform) -> None:
         self._policy = policy
@@ -65,10 +72,13 @@ class wait_for_strategy(wait_base):
 
     def __call__(self, retry_state: RetryCallState) -> float:
         p = self._policy
+        outcome = retry_state.outcome
+        error = outcome.exception() if outcome is not None else None
+        if isinstance(error, AIUnreachableError):
+            return self._rand(0, UNREACHABLE_WAIT_SECONDS) if p.jitter_enabled else UNREACHABLE_WAIT_SECONDS
         delay = p.exponential_multiplier * 2 ** (retry_state.attempt_number - 1)
         delay = min(max(delay, p.exponential_min), p.exponential_max)
-        outcome = retry_state.outcome
-        hinted = upstream_retry_after(outcome.exception() if outcome is not None else None)
+        hinted = upstream_retry_after(error)
         if hinted is not None:
             delay = max(delay, min(hinted, p.exponential_max))
         if p.jitter_enabled:

@@ -11,6 +11,7 @@ Loopback is allowed only when the caller says so (a local test receiver).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ipaddress
 import socket
 from typing import TYPE_CHECKING, NamedTuple
@@ -24,7 +25,14 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 class UnsafeUrlError(ValueError):
-    """A URL this service will not call; the message says why (without any address it resolved to)."""
+    """A URL this service will not call; the message says why (without any address it resolved to), for
+    the log: telling the caller would make the check an oracle of the network's names."""
+
+
+def url_hash(url: str) -> str:
+    """A short hash that names a URL in a log line, where the URL itself (its query may carry a token)
+    must not appear."""
+    return hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 class VettedUrl(NamedTuple):

@@ -5,7 +5,8 @@ Which routes need which key is what their routers declare (`web.access`); a rout
 `AdminKey` dependency returns the caller the gate left in `scope["state"]["principal"]`. An
 unauthenticated caller gets its 401 without a byte of its body being received or parsed: a 2 MB body
 costs no more to refuse than an empty one. Responses of keyed routes carry `Cache-Control: no-store`
-(the request-context middleware sets it); a body over `MAX_REQUEST_SIZE` is 413.
+(the request-context middleware sets it); a body over `MAX_REQUEST_SIZE` is 413, one in UTF-16 or UTF-32
+400 `MALFORMED_REQUEST` (JSON bodies are UTF-8).
 
 Metering (with a rate limiter, the public API): a caller of a `PUBLIC` route gets its request's
 `Charge` in `scope["state"]["charge"]`. The route spends it when it knows the cost (an AI call, a batch,
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 from starlette.datastructures import Headers
 from starlette.routing import Match
 
-from textapi_shared.errors import ApiError, RequestTooLargeError
+from textapi_shared.errors import ApiError, MalformedRequestError, RequestTooLargeError
 from textapi_shared.security.rate_limiter import INVALID_REQUEST_COST
 from textapi_shared.web.access import Access, route_access
 from textapi_shared.web.errors import send_error
@@ -125,6 +126,11 @@ class AccessGateMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        if _utf16_or_utf32(body):
+            raise MalformedRequestError(
+                "The body must be UTF-8 JSON; this one starts as UTF-16 or UTF-32 does.",
+                details={"reason": "not_utf8"},
+            )
         replayed = False
 
         async def replay() -> Message:
@@ -135,6 +141,16 @@ class AccessGateMiddleware:
             return {"type": "http.request", "body": body, "more_body": False}
 
         return replay
+
+
+def _utf16_or_utf32(body: bytes) -> bool:
+    """Whether `json.loads` would decode `body` as UTF-16 or UTF-32 (it guesses from the first bytes): a
+    BOM of either, or a NUL among the first two bytes. None of these starts a UTF-8 JSON text (NUL, 0xFE
+    and 0xFF never appear in one), so two bytes decide it, without decoding the body."""
+    return body[:1] in _NOT_UTF8_LEAD or body[1:2] == b"\x00"
+
+
+_NOT_UTF8_LEAD = frozenset({b"\x00", b"\xfe", b"\xff"})
 
 
 def _metered(charge: Charge, scope: Scope, receive: Receive, send: Send) -> Send:

@@ -49,6 +49,9 @@ def create_api(
         redoc_url=None,
         openapi_url=None,
         debug=False,
+        # A path with a trailing slash is 404 in the error shape, not a 307: Starlette's redirect answers
+        # before authentication, outside the error shape, with a `Location` built from the `Host` header.
+        redirect_slashes=False,
         # Tracing is Powertools' (X-Ray, TRACING_ENABLED); FastAPI's own OpenTelemetry would otherwise look
         # up three global providers on every request to find out that none is configured.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},

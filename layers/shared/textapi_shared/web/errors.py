@@ -91,9 +91,11 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_FIELD_CHARS else text[: MAX_FIELD_CHARS - 3] + "..."
 
 
-def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+def _field_errors(errors: Sequence[Any]) -> dict[str, Any]:
+    """`details` of a 422: the first `MAX_DETAIL_ERRORS` failing fields and the count of the rest; only
+    those are built, however many failed."""
     fields = []
-    for err in exc.errors():  # as many as the count limits allow; `error_body` keeps the first 50
+    for err in errors[:MAX_DETAIL_ERRORS]:
         location = [_clip(str(part)) for part in err.get("loc", ())]
         fields.append(
             {
@@ -103,7 +105,8 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
                 "type": err.get("type", "value_error"),
             }
         )
-    return fields
+    more = len(errors) - len(fields)
+    return {"errors": fields, "more_errors": more} if more else {"errors": fields}
 
 
 async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
@@ -111,26 +114,40 @@ async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
     return _respond(request, exc)
 
 
-def _malformed_json(exc: RequestValidationError) -> MalformedRequestError | None:
-    for err in exc.errors():
-        if err.get("type") == "json_invalid":
-            position = err.get("loc", ("body", 0))[-1]
-            reason = (err.get("ctx") or {}).get("error", "invalid JSON")
-            return MalformedRequestError(
-                f"The body is not valid JSON: {reason} at character {position}.",
-                details={"reason": "invalid_json", "position": position},
-            )
-    return None
+def _malformed_json(errors: Sequence[Any]) -> MalformedRequestError | None:
+    err = errors[0] if errors else {}  # FastAPI reports a body it could not decode as its only error
+    if err.get("type") != "json_invalid":
+        return None
+    position = err.get("loc", ("body", 0))[-1]
+    reason = (err.get("ctx") or {}).get("error", "invalid JSON")
+    return MalformedRequestError(
+        f"The body is not valid JSON: {reason} at character {position}.",
+        details={"reason": "invalid_json", "position": position},
+    )
+
+
+def _undeclared_json(request: Request) -> MalformedRequestError:
+    """A body FastAPI left unparsed because it was not declared JSON. Reading it anyway would let a web
+    page post to the API cross-origin without a preflight (a form's types need none)."""
+    declared = request.headers.get("content-type")
+    found = "has no Content-Type" if declared is None else f"has Content-Type {_clip(declared)!r}"
+    return MalformedRequestError(
+        f"The body must be JSON sent with Content-Type: application/json; this request {found}.",
+        details={"reason": "content_type"},
+    )
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    malformed = _malformed_json(exc)
+    if isinstance(exc.body, bytes):  # FastAPI parses a body as JSON only when its type says so
+        return _respond(request, _undeclared_json(request))
+    errors = exc.errors()
+    malformed = _malformed_json(errors)
     if malformed is not None:
         return _respond(request, malformed)
-    fields = _field_errors(exc)
-    summary = "; ".join(f"{f['field'] or 'body'}: {f['message']}" for f in fields[:5])
-    error = InputValidationError(f"Invalid request: {summary}", details={"errors": fields})
+    details = _field_errors(errors)
+    summary = "; ".join(f"{f['field'] or 'body'}: {f['message']}" for f in details["errors"][:5])
+    error = InputValidationError(f"Invalid request: {summary}", details=details)
     return _respond(request, error)
 
 
@@ -198,7 +215,10 @@ def _allowed_methods(routes: Sequence[BaseRoute], request: Request) -> str:
     if not matched:
         return ""
     path = matched[0].path  # type: ignore[attr-defined]
-    return ", ".join(sorted({m for route in matched if route.path == path for m in route.methods}))  # type: ignore[attr-defined]
+    methods = {m for route in matched if route.path == path for m in route.methods}  # type: ignore[attr-defined]
+    if "GET" in methods:  # the request-context middleware answers HEAD wherever GET is
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
 
 
 def install_error_handlers(app: FastAPI, routes: Sequence[BaseRoute]) -> None:

@@ -1,6 +1,7 @@
 """The outermost ASGI middleware: request id, stage root path, security headers, access log, the
-request's metrics document off Lambda, and the last-resort 500 in the one error shape (with the CORS
-headers an allowed origin gets). The key check and the body limit sit innermost, in `access_gate`.
+request's metrics document off Lambda, `HEAD` as `GET` without the body, and the last-resort 500 in the
+one error shape (with the CORS headers an allowed origin gets). The key check and the body limit sit
+innermost, in `access_gate`.
 
 Pure ASGI (not BaseHTTPMiddleware): it must see every response, including errors, and adds
 no task or stream overhead per request.
@@ -81,6 +82,18 @@ def _stage_root_path(scope: Scope) -> str:
     return prefix if path == prefix or path.startswith(prefix + "/") else ""
 
 
+def _without_body(send: Send) -> Send:
+    """`send` for a HEAD request answered as GET: the GET's status and headers (its `Content-Length`
+    included), and no body."""
+
+    async def send_head(message: Message) -> None:
+        if message["type"] == "http.response.body" and message.get("body"):
+            message = {**message, "body": b""}
+        await send(message)
+
+    return send_head
+
+
 class RequestContextMiddleware:
     def __init__(
         self,
@@ -101,7 +114,11 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _lambda_request_context(scope).get("requestId") or uuid.uuid4().hex
+        method = scope["method"]
         scope = dict(scope, root_path=_stage_root_path(scope) or scope.get("root_path", ""))
+        if method == "HEAD":  # the routes declare GET only: HEAD is answered here, for every one of them
+            scope["method"] = "GET"
+            send = _without_body(send)
         scope.setdefault("state", {})["request_id"] = request_id
         self.logger.set_correlation_id(request_id)
 
@@ -124,7 +141,7 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_headers)
         except Exception:
-            self.logger.exception("unhandled error", extra={"path": scope["path"], "method": scope["method"]})
+            self.logger.exception("unhandled error", extra={"path": scope["path"], "method": method})
             if response_started:
                 raise
             error = InternalError()
@@ -139,7 +156,7 @@ class RequestContextMiddleware:
             self.observability.request_line(
                 logging.ERROR if status >= 500 else logging.INFO,
                 {
-                    "method": scope["method"],
+                    "method": method,
                     "path": route_path(scope),
                     "status": status,
                     "error_code": state.get("error_code"),

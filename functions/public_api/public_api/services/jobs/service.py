@@ -16,7 +16,7 @@ from textapi_shared.errors import (
     ServiceUnavailableError,
 )
 from textapi_shared.monitoring.metric_names import MetricName
-from textapi_shared.security.outbound import UnsafeUrlError
+from textapi_shared.security.outbound import UnsafeUrlError, url_hash
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from textapi_shared.monitoring.observability import Observability
 
 _DAY_S = 86_400
+CALLBACK_URL_REFUSED = (
+    "not a URL this service calls: it must be https, carry no credentials and name a host that resolves "
+    "to public addresses only"
+)
 
 
 class JobView(NamedTuple):
@@ -150,7 +154,12 @@ class JobService:
         try:
             await self._callbacks.vet(url)
         except UnsafeUrlError as exc:
-            raise _field_error("callback_url", str(exc), "value_error") from exc
+            # One answer whatever the reason: "resolves to a loopback address" against "does not resolve"
+            # would let a caller map the names and address classes of the network the function runs in.
+            self._obs.logger.warning(
+                "callback_url refused", extra={"reason": str(exc), "callback_url_hash": url_hash(url)}
+            )
+            raise _field_error("callback_url", CALLBACK_URL_REFUSED, "value_error") from exc
         await self._callbacks.check_signable()
 
     async def _abandon(self, job: JobRecord) -> None:
