@@ -2,9 +2,12 @@
 
 - a cache hit next to a bare FastAPI + Mangum route (`baseline_route`: the same body into the same
   request model, the same response model), with the memory backend and with Redis on a single node
-  (the warm path: the in-process tier answers, Redis holds the rate limit and the counters);
+  (the warm path: the in-process tier answers, Redis holds the rate limit and the counters), by a key
+  record with a daily token budget (its warm record is in the in-process key cache);
 - a cache miss answered by the fake Gemini server at zero delay (memory backend), next to a direct
-  google-genai `generate_content` call with the same prompt to the same fake.
+  google-genai `generate_content` call with the same prompt to the same fake: by a static key, and by
+  the key record, whose budget reserves before the call and settles after it (in process here; in AWS
+  each is one round of `UpdateItem`s to the keys table, the periods' at once).
 
 Each round times every contender once, in turn, so load that changes during the run weighs on all of
 them alike; the figures are medians over the rounds. Exits 1 when a target is missed.
@@ -22,6 +25,10 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 for folder in ("layers/shared", "functions/public_api", "infra/local", "tests", "tests/bench"):
@@ -38,6 +45,8 @@ from public_api.config import PublicApiSettings  # noqa: E402
 from public_api.main import create_app  # noqa: E402
 from public_api.services.prompts import build_ai_request  # noqa: E402
 from textapi_shared.ai.provider import Operation  # noqa: E402
+from textapi_shared.tenancy.admin import KeyAdmin  # noqa: E402
+from textapi_shared.tenancy.records import TokenBudget  # noqa: E402
 from textapi_shared.web.lambda_handler import build_lambda_handler  # noqa: E402
 
 # A key of its own per run: its cache scope and rate-limit budget start empty in the shared Redis,
@@ -59,10 +68,23 @@ TEXT = (
 ANSWER = "Serverless trades cold starts for elasticity; caches and limits help."  # the fake Gemini's
 
 
-def handler_for(**overrides: object):
+class Function(NamedTuple):
+    handler: Callable[[dict, Any], dict]
+    secret: str  # of a key record with a daily token budget
+    services: Any
+
+
+def handler_for(**overrides: object) -> Function:
+    """The public function's handler (static key `KEY`), with a key record that has a daily budget."""
     settings = PublicApiSettings(stage="dev", api_key=KEY, rate_limit_per_minute=100_000, **overrides)
     app = create_app(settings)
-    return build_lambda_handler(app, app.state.services.observability)
+    _, secret = asyncio.get_event_loop().run_until_complete(
+        KeyAdmin(app.state.services.keys).create(
+            {"name": "bench", "token_budget": TokenBudget(daily=10**12), "rate_limit_per_minute": 100_000}
+        )
+    )
+    services = app.state.services
+    return Function(build_lambda_handler(app, services.observability), secret, services)
 
 
 def medians(contenders: dict[str, object], rounds: int, warmup: int = 50, between=None) -> dict[str, float]:
@@ -105,14 +127,14 @@ class Invocations:
         return handler(event, context)
 
 
-def miss_invocations(count: int) -> Invocations:
-    """`count` summarize requests, each with a text of its own: every one misses the cache."""
+def miss_invocations(count: int, key: str) -> Invocations:
+    """`count` summarize requests by `key`, each with a text of its own: every one misses the cache."""
     return Invocations(
         [
             build_http_event(
                 "POST",
                 PATH,
-                headers={"x-api-key": KEY},
+                headers={"x-api-key": key},
                 body=json.dumps({"text": f"{TEXT} Run {uuid.uuid4().hex}.", "operation": "summarize"}),
             )
             for _ in range(count)
@@ -177,20 +199,23 @@ def round_trip(redis_url: str):
 
 def bench_hits(redis_url: str, rounds: int) -> tuple[list[str], list[Target]]:
     body = json.dumps({"text": TEXT, "operation": "sentiment"}).encode()
-    handlers = {
+    built = {
         "memory": handler_for(ai_provider="local"),
         "redis": handler_for(
             ai_provider="local", cache_backend="redis", redis_url=redis_url, redis_cluster_mode="off"
         ),
     }
-    for handler in handlers.values():  # the first call fills the cache; the second must hit it
+    handlers = {name: function.handler for name, function in built.items()}
+    auth = {name: {"x-api-key": function.secret} for name, function in built.items()}
+    for name, handler in handlers.items():  # the first call fills the cache; the second must hit it
         for _ in range(2):
-            response = Invocations.copies(body, {"x-api-key": KEY}, 1).call(handler)
+            response = Invocations.copies(body, auth[name], 1).call(handler)
             assert response["statusCode"] == 200, response
         assert json.loads(response["body"])["cache_hit"] is True
+        assert response["headers"]["x-tokens-billed"] == "0"
     gc.freeze()  # as `finish_cold_start` does at the end of init: what init built is not collected again
     count = rounds + 60
-    keyed = {name: Invocations.copies(body, {"x-api-key": KEY}, count) for name in handlers}
+    keyed = {name: Invocations.copies(body, auth[name], count) for name in handlers}
     bare = Invocations.copies(body, {}, count)
 
     def call(handler, stream: Invocations):
@@ -211,7 +236,8 @@ def bench_hits(redis_url: str, rounds: int) -> tuple[list[str], list[Target]]:
     )
     base = taken["bare"]
     lines = [
-        f"cache hit, {len(TEXT)}-character text, through lambda_handler, {rounds} rounds, medians:",
+        f"cache hit, {len(TEXT)}-character text, key record with a budget, through lambda_handler, "
+        f"{rounds} rounds, medians:",
         f"  bare FastAPI+Mangum route (same models):  {base * 1e6:7.0f} µs",
         f"  hit, memory backend:                      {taken['memory'] * 1e6:7.0f} µs   ratio "
         f"{taken['memory'] / base:.2f}",
@@ -232,7 +258,7 @@ def bench_miss(rounds: int) -> tuple[list[str], list[Target]]:
 
     with FakeGeminiServer() as gemini:
         gemini.default = Reply(text=ANSWER)
-        handler = handler_for(
+        handler, secret, services = handler_for(
             ai_provider="gemini", gemini_api_key=gemini.api_key, gemini_base_url=gemini.base_url
         )
         loop = asyncio.get_event_loop()  # the loop Mangum runs every invocation on
@@ -245,12 +271,16 @@ def bench_miss(rounds: int) -> tuple[list[str], list[Target]]:
             temperature=0.7,
             timeout_s=25,
         )
-        invocations = miss_invocations(rounds + 60)
+        static = miss_invocations(rounds + 60, KEY)
+        budgeted = miss_invocations(rounds + 60, secret)
 
-        def miss() -> None:
-            response = invocations.call(handler)
-            assert response["statusCode"] == 200, response
-            assert json.loads(response["body"])["cache_hit"] is False
+        def miss_by(invocations: Invocations):
+            def miss() -> None:
+                response = invocations.call(handler)
+                assert response["statusCode"] == 200, response
+                assert json.loads(response["body"])["cache_hit"] is False
+
+            return miss
 
         async def generate() -> None:
             # What any caller does for a call: its config (the system instruction names the request's own
@@ -273,19 +303,46 @@ def bench_miss(rounds: int) -> tuple[list[str], list[Target]]:
         def between() -> None:
             # Whatever either left on the loop runs off the clock, or each contender would pay the other's.
             settle(loop)
-            invocations.ready()
+            static.ready()
+            budgeted.ready()
 
-        miss()  # the handler's first Gemini call builds its client (imports the SDK): not a request's cost
+        miss_by(static)()  # the first Gemini call builds the client (imports the SDK): not a request's cost
         direct()
+        store_calls = counted(services.meters.usage)
+        miss_by(budgeted)()
+        assert store_calls == {"reserve": 1, "settle": 1}, store_calls  # the budget's two store calls
         gc.freeze()
-        taken = medians({"direct": direct, "miss": miss}, rounds, between=between)
+        taken = medians(
+            {"direct": direct, "miss": miss_by(static), "budget": miss_by(budgeted)}, rounds, between=between
+        )
     added_ms = (taken["miss"] - taken["direct"]) * 1000
+    budget_ms = (taken["budget"] - taken["miss"]) * 1000
     lines = [
         f"cache miss, {len(TEXT)}-character text, memory backend, fake Gemini (no delay), {rounds} rounds:",
         f"  direct google-genai generate_content:     {taken['direct'] * 1e3:7.2f} ms",
-        f"  miss through lambda_handler:              {taken['miss'] * 1e3:7.2f} ms   adds {added_ms:.2f} ms",
+        f"  miss through lambda_handler (static key): {taken['miss'] * 1e3:7.2f} ms   adds {added_ms:.2f} ms",
+        f"  miss by a key record with a budget:       {taken['budget'] * 1e3:7.2f} ms   "
+        f"adds {budget_ms:.2f} ms more in process; in AWS its reserve and settle are two round trips "
+        "to the keys table (each the periods' UpdateItems at once)",
     ]
-    return lines, [Target("cache miss, added over a direct generate_content call", added_ms, 1.5, " ms")]
+    return lines, [
+        Target("cache miss, added over a direct generate_content call", added_ms, 1.5, " ms"),
+        Target("cache miss with a budget, added in process over the same miss", budget_ms, 0.3, " ms"),
+    ]
+
+
+def counted(store: Any) -> dict[str, int]:
+    """Counts the usage store's budget calls (a reserve, a settle) from now on."""
+    calls = {"reserve": 0, "settle": 0}
+    for name in calls:
+        method = getattr(store, name)
+
+        async def counting(*args, _method=method, _name=name, **kwargs):
+            calls[_name] += 1
+            return await _method(*args, **kwargs)
+
+        setattr(store, name, counting)
+    return calls
 
 
 def main() -> None:

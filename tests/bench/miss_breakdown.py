@@ -84,8 +84,8 @@ def breakdown(gemini: FakeGeminiServer) -> list[str]:
     _marked(AsyncModels, "generate_content", "sdk")
     handler = hot.handler_for(
         ai_provider="gemini", gemini_api_key=gemini.api_key, gemini_base_url=gemini.base_url
-    )
-    invocations = hot.miss_invocations(ROUNDS + 50)
+    ).handler
+    invocations = hot.miss_invocations(ROUNDS + 50, hot.KEY)
     loop = asyncio.get_event_loop()
     taken: dict[str, list[float]] = {name: [] for name, _, _ in SEGMENTS}
     whole: list[float] = []

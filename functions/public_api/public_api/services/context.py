@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from textapi_shared.fleet.counters import CounterBatch
-from textapi_shared.tenancy.usage import USAGE_TTL_S, usage_counts
+from textapi_shared.tenancy.usage import USAGE_TTL_S, usage_counts, utc_day
 
 if TYPE_CHECKING:
     from textapi_shared.cache.generation import CacheGeneration
@@ -47,7 +47,7 @@ class RequestContext:
     def count_usage(self, **amounts: int) -> None:
         """The key's unbilled usage today (`requests`, `cache_hits`, `tokens_saved`), written with the
         request's other counters."""
-        today = time.strftime("%Y-%m-%d", time.gmtime())
+        today = utc_day(time.time())
         self.counts.add_all(usage_counts(self.meter.subject, today, **amounts), USAGE_TTL_S)
 
     async def spend(self, *, cost: float | None = None) -> None:

@@ -11,7 +11,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from textapi_shared.fleet.protocol import counts_apply, ttl_for
+from textapi_shared.fleet.protocol import counts_apply
 from textapi_shared.fleet.windows import MemoryWindows
 
 if TYPE_CHECKING:
@@ -35,8 +35,16 @@ class MemoryFleetState:
 
     async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
         now = time.monotonic()
-        for key, amount in amounts.items():
-            self._add(key, amount, ttl_for(ttl_s, key), now)
+        values, single = self._values, ttl_s if isinstance(ttl_s, int) else None
+        with self._lock:  # once for the batch: a request writes several counters at a time
+            for key, amount in amounts.items():
+                ttl = single if single is not None else ttl_s[key]  # type: ignore[index]
+                value, expires_at = values.get(key, (0, now + ttl))
+                if expires_at <= now:
+                    value, expires_at = 0, now + ttl
+                values[key] = (value + amount, expires_at)
+            if len(values) > self._max_keys:
+                self._evict_expired(now)
 
     async def read_counters(self, keys: list[str]) -> dict[str, int]:
         now = time.monotonic()

@@ -157,6 +157,7 @@ class RedisFleetState:
         self._settings = settings
         self._injected = client
         self._namespace = namespace
+        self._counters = f"{namespace}{COUNTER_PREFIX}"
 
     async def _client(self) -> RedisClient:
         return self._injected if self._injected is not None else await redis_client(self._settings)
@@ -166,7 +167,7 @@ class RedisFleetState:
         return describe_failure_for(self._settings, exc)
 
     def counter_key(self, key: str) -> str:
-        return f"{self._namespace}{COUNTER_PREFIX}{key}"
+        return self._counters + key
 
     def lease_key(self, key: str) -> str:
         # The braces put a lease on its own key's slot, so leases spread over the shards.
@@ -231,13 +232,15 @@ class RedisFleetState:
         cluster = is_cluster(client)
         inline = {} if cluster or not counts else counts
         spend = f"{now!r} {float(window_s)!r} {limit} {units} {units}:{secrets.token_hex(6)}"
-        amounts = " ".join([f"{amount} {ttl_for(ttls or {}, name)}" for name, amount in inline.items()])
+        ttls = ttls or {}
+        amounts = " ".join([f"{amount} {ttls[name]}" for name, amount in inline.items()])
         keys = list(self.window_keys(key))
         watching = "-"
         if watch is not None and not cluster:
             keys.append(self.counter_key(watch.key))
             watching = "" if watch.expected is None else str(watch.expected)
-        keys.extend(self.counter_key(name) for name in inline)
+        prefix = self._counters
+        keys += [prefix + name for name in inline]
         spending = _SPEND(client, keys, spend, amounts, watching)
         if cluster and watch is not None:
             reply, read = await asyncio.gather(spending, client.get(self.counter_key(watch.key)))

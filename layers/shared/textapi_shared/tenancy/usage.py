@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import calendar
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, NamedTuple, Protocol
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
+from typing import NamedTuple, Protocol
 
 DAY, MONTH = "day", "month"
 USAGE_TTL_S = 400 * 86_400  # rows outlive the 92 days the usage API reads back, and a year's billing
@@ -126,6 +124,26 @@ def usage_counts(subject: str, date: str, **amounts: int) -> dict[str, int]:
     return {f"{usage_key(subject, date)}{name}": amount for name, amount in amounts.items() if amount}
 
 
+class _UtcDay:
+    """Today's UTC date as text, worked out again only when the day ends: every request asks for it."""
+
+    __slots__ = ("_ends_at", "_starts_at", "_text")
+
+    def __init__(self) -> None:
+        self._starts_at = self._ends_at = 0.0
+        self._text = ""
+
+    def __call__(self, now: float) -> str:
+        if not self._starts_at <= now < self._ends_at:
+            self._starts_at = now - now % 86_400
+            self._ends_at = self._starts_at + 86_400
+            self._text = time.strftime("%Y-%m-%d", time.gmtime(self._starts_at))
+        return self._text
+
+
+utc_day = _UtcDay()
+
+
 def usage_key(subject: str, date: str) -> str:
     # The braces are a Redis Cluster hash tag: one key's counters share a slot.
     return f"usage:{{{subject}}}:{date}:"
@@ -204,24 +222,3 @@ class MemoryUsageStore:
 
     async def on_day(self, date: str) -> list[DayUsage]:
         return sorted((row for (_, day), row in self._days.items() if day == date), key=lambda r: r.subject)
-
-
-def merge_counts(
-    rows: Iterable[DayUsage], counters: dict[str, int], subject: str
-) -> dict[str, dict[str, int]]:
-    """`{date: {field: value}}` of a key's billed rows and its fleet counters (`FLEET_FIELDS`) together."""
-    merged: dict[str, dict[str, int]] = {}
-    for row in rows:
-        merged[row.date] = {
-            "ai_calls": row.ai_calls,
-            "prompt_tokens": row.prompt_tokens,
-            "output_tokens": row.output_tokens,
-            "tokens_billed": row.tokens_billed,
-            "cost_micros": row.cost_micros,
-        }
-    for key, value in counters.items():
-        _, _, rest = key.partition(f"usage:{{{subject}}}:")
-        date, _, name = rest.partition(":")
-        if value and name in FLEET_FIELDS:
-            merged.setdefault(date, {})[name] = value
-    return merged
