@@ -198,7 +198,7 @@ def run_dynamodb_scenario(
         job_id = seen["job"].json()["job_id"]
         seen["job_status"] = public.request("GET", f"/v1/text_processing/jobs/{job_id}", headers=auth)
         seen["callbacks"] = list(receiver.requests)
-    seen["callback_secret"] = stack.callback_secret
+    seen["callback_secret"] = public.request("GET", "/v1/text_processing/jobs/callback-secret", headers=auth)
     seen["probe"] = _process(public, auth, f"{TEXT} Recovered.")
     cancelled = public.request(
         "POST", "/v1/text_processing/jobs", json_body={"requests": [item, item]}, headers=auth

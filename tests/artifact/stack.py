@@ -112,14 +112,13 @@ def deploy_stack(
 
     public_key, admin_key = f"pk-{secrets.token_hex(12)}", f"ak-{secrets.token_hex(12)}"
     callback_secret = secrets.token_hex(16)
-    public_keys = template["Globals"]["Function"]["Environment"]["Variables"]["API_KEYS_SSM_PARAMETER"]
+    shared = template["Globals"]["Function"]["Environment"]["Variables"]
     internal = template["Resources"]["InternalApiFunction"]["Properties"]["Environment"]["Variables"]
-    worker = template["Resources"]["PublicApiWorkerFunction"]["Properties"]["Environment"]["Variables"]
     for name, value in (
-        (resolver.resolve(public_keys), public_key),
+        (resolver.resolve(shared["API_KEYS_SSM_PARAMETER"]), public_key),
         (resolver.resolve(internal["INTERNAL_API_KEYS_SSM_PARAMETER"]), admin_key),
         (GEMINI_KEY_PARAMETER, gemini_api_key),
-        (resolver.resolve(worker["JOB_CALLBACK_SECRET_SSM_PARAMETER"]), callback_secret),
+        (resolver.resolve(shared["JOB_CALLBACK_SECRET_SSM_PARAMETER"]), callback_secret),
     ):
         clients["ssm"].put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
     return Stack(

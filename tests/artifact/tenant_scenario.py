@@ -44,6 +44,9 @@ def run_tenant(
     )
     seen["own_jobs"] = public.request("GET", "/v1/text_processing/jobs", headers={"X-API-Key": key})
     seen["own_usage"] = public.request("GET", "/v1/usage", headers={"X-API-Key": key})
+    seen["callback_secret"] = public.request(
+        "GET", "/v1/text_processing/jobs/callback-secret", headers={"X-API-Key": key}
+    )
     seen["listed"] = internal.request("GET", "/internal/keys?tenant=bakery", headers=admin)
     seen["key_usage"] = internal.request("GET", f"/internal/keys/{key_id}/usage", headers=admin)
     today = datetime.now(UTC).date().isoformat()

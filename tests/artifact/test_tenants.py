@@ -18,6 +18,9 @@ def test_a_key_record_is_created_and_serves_its_tenant(dynamodb_scenario):
     assert billed == miss.json()["metadata"]["tokens_billed"] > 0
     assert hit.headers["x-tokens-billed"] == "0"
     assert hit.json()["metadata"]["tokens_saved"] == billed
+    # Its own callback secret, shown at creation and read again by its holder, derived from SSM's.
+    assert created.json()["callback_secret"].startswith("whsec_")
+    assert tenant["callback_secret"].json() == {"secret": created.json()["callback_secret"]}
 
 
 def test_the_worker_bills_the_jobs_owner(dynamodb_scenario):

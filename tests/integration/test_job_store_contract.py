@@ -15,6 +15,7 @@ from public_api.services.jobs.records import (
     QUEUED,
     RUNNING,
     GroupSummary,
+    ItemOutcome,
     ItemRecord,
     JobRecord,
 )
@@ -78,22 +79,30 @@ def test_each_item_is_recorded_once_and_read_back_in_index_order(store_and_clock
     assert run(store.record_item(job.job_id, failed))
     assert not run(store.record_item(job.job_id, ItemRecord(3, "completed", response("second"))))
 
-    assert run(store.item_statuses(job.job_id, 2, 5)) == {2: "completed", 3: "failed", 5: "completed"}
+    billed = ItemRecord(9, "completed", {"metadata": {"tokens_billed": 40, "tokens_saved": 0}})
+    assert run(store.record_item(job.job_id, billed))
+    assert run(store.item_outcomes(job.job_id, 2, 5)) == {
+        2: ItemOutcome("completed"),
+        3: ItemOutcome("failed"),
+        5: ItemOutcome("completed"),
+    }
+    # What a group's summary adds up: read beside the result, without it.
+    assert run(store.item_outcomes(job.job_id, 9, 9)) == {9: ItemOutcome("completed", 40, 0)}
     page, next_index = run(store.items(job.job_id, 0, 2))
     assert [item.index for item in page] == [2, 3]
     assert page[1] == failed
     assert next_index == 5
-    page, next_index = run(store.items(job.job_id, 5, 10))
+    page, next_index = run(store.items(job.job_id, 5, 2))
     assert [item.index for item in page] == [5, 7]
     assert page[1].response == response(f"{long_result}7")
-    assert next_index is None
+    assert next_index == 9
 
 
 def test_group_summaries_are_written_once_and_finished_groups_counted_once(store_and_clock):
     store, clock = store_and_clock
     job = new_job(clock)
     run(store.create(job))
-    summary = GroupSummary(1, 10, 9, 1, 0, clock.now)
+    summary = GroupSummary(1, 10, 9, 1, 0, clock.now, tokens_billed=900, tokens_saved=35)
     assert run(store.record_group(job.job_id, summary))
     assert not run(store.record_group(job.job_id, summary._replace(completed=10, failed=0)))
     assert run(store.record_group(job.job_id, GroupSummary(0, 10, 10, 0, 0, clock.now)))

@@ -21,6 +21,7 @@ from public_api.config import PublicApiSettings
 from public_api.main import create_app
 from textapi_shared.config import load_settings
 from textapi_shared.errors import ConfigurationError
+from textapi_shared.monitoring.observability import build_observability
 from textapi_shared.security.outbound import url_hash
 from textapi_shared.web.lambda_handler import build_lambda_handler
 
@@ -192,6 +193,29 @@ def test_a_callback_needs_a_signing_secret(client):
     assert response.status_code == 409
     assert_error_shape(response.json(), "NOT_CONFIGURED")
     assert "no signing secret" in response.json()["error"]
+
+
+def test_each_key_reads_its_own_callback_secret_through_the_handler():
+    handler = build_lambda_handler(
+        create_app(settings(job_callback_secret="deployment-secret")), build_observability(settings())
+    )
+
+    def secret(key: str) -> dict:
+        event = build_http_event("GET", f"{JOBS}/callback-secret", headers={"X-API-Key": key})
+        return handler(event, FakeLambdaContext())
+
+    mine, theirs = secret(PUBLIC_KEY), secret(SECOND_PUBLIC_KEY)
+    assert mine["statusCode"] == theirs["statusCode"] == 200
+    assert response_json(mine)["secret"].startswith("whsec_")
+    assert response_json(mine)["secret"] != response_json(theirs)["secret"]
+    assert "x-ratelimit-remaining" in {name.lower() for name in mine["headers"]}  # a metered read
+    assert secret("pk-not-a-key")["statusCode"] == 401
+
+
+def test_without_a_deployment_secret_there_is_no_callback_secret(client):
+    response = client().get(f"{JOBS}/callback-secret", headers=AUTH)
+    assert response.status_code == 409
+    assert_error_shape(response.json(), "NOT_CONFIGURED")
 
 
 @pytest.mark.slow

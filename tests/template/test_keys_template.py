@@ -79,3 +79,10 @@ def test_each_function_has_only_the_keys_table_grants_its_code_calls():
         for grant in _grants(role):
             # A revocation is a status, never a delete: the record and its billing stay.
             assert "dynamodb:DeleteItem" not in grant["Action"], role
+
+
+def test_the_internal_function_reads_the_callback_secret_a_new_keys_own_derives_from():
+    statements = RESOURCES["InternalApiRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    [reads] = [s for s in statements if s.get("Sid") == "ReadSecrets"]
+    assert "job-callback-secret" in str(reads["Resource"])
+    assert "JobCallbackSecretParameterName" in str(reads["Resource"])

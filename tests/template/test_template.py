@@ -172,6 +172,7 @@ def test_environment_names_the_code_reads():
         "KEYS_TABLE_NAME",
         "KEY_CACHE_SECONDS",
         "AI_MODEL_PRICES",
+        "JOB_CALLBACK_SECRET_SSM_PARAMETER",  # every key's callback secret is derived from it
     }
     assert set(GLOBAL_FUNCTION["Environment"]["Variables"]) == shared
     internal = _environment("InternalApiFunction")

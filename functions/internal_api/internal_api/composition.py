@@ -16,6 +16,7 @@ from textapi_shared.cache.generation import CacheGeneration
 from textapi_shared.cache.statistics import CacheStatistics
 from textapi_shared.fleet.factory import build_fleet_state
 from textapi_shared.resilience.factory import build_resilience
+from textapi_shared.security.webhooks import deployment_callback_secrets
 from textapi_shared.tenancy.factory import build_tenancy_stores
 from textapi_shared.tenancy.resolver import KeyResolver
 from textapi_shared.web.request_metrics import RequestMetrics
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from textapi_shared.fleet.protocol import FleetState
     from textapi_shared.monitoring.observability import Observability
     from textapi_shared.resilience.factory import Resilience
+    from textapi_shared.security.webhooks import CallbackSecrets
     from textapi_shared.tenancy.usage import UsageStore
 
 
@@ -40,6 +42,7 @@ class InternalServices(WebServices):
     resilience: Resilience
     keys: KeyResolver
     usage: UsageStore
+    callback_secrets: CallbackSecrets | None  # a new or rotated key is shown its own
 
 
 def build_services(
@@ -81,4 +84,5 @@ def build_services(
         resilience=resilience,
         keys=keys,
         usage=usage,
+        callback_secrets=deployment_callback_secrets(settings, secrets),
     )

@@ -110,14 +110,25 @@ class KeyResponse(BaseModel):
     previous_valid_until: str | None = None
 
 
+_WEBHOOK_DOC = (
+    "The key's job-callback secret (Standard Webhooks, `whsec_` + base64); null when this deployment "
+    "signs no callbacks or its secret cannot be read now (the key's holder reads it at "
+    "`GET /v1/text_processing/jobs/callback-secret`)"
+)
+
+
 class KeyCreatedResponse(KeyResponse):
     api_key: str = Field(description="The secret, shown this once: store it now")
+    callback_secret: str | None = Field(description=_WEBHOOK_DOC)
 
 
 class KeyRotatedResponse(BaseModel):
     key_id: str
     api_key: str = Field(description="The new secret, shown this once")
     previous_valid_until: str | None = Field(description="Until when the previous secret still works")
+    callback_secret: str | None = Field(
+        description=f"{_WEBHOOK_DOC}; callbacks carry both secrets' signatures until previous_valid_until"
+    )
 
 
 class KeyListResponse(BaseModel):

@@ -27,6 +27,7 @@ from textapi_shared.monitoring.health import CachedStatus
 from textapi_shared.resilience.factory import build_resilience
 from textapi_shared.security.prompt_guard import GuardMode, PromptGuard
 from textapi_shared.security.rate_limiter import RateLimiter
+from textapi_shared.security.webhooks import deployment_callback_secrets
 from textapi_shared.tenancy.factory import build_tenancy_stores
 from textapi_shared.tenancy.meter import Meters
 from textapi_shared.tenancy.prices import Prices
@@ -35,18 +36,16 @@ from textapi_shared.web.request_metrics import RequestMetrics
 from textapi_shared.web.services import WebServices, key_checking
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from public_api.config import PublicApiSettings
     from public_api.services.jobs.queue import JobQueue
     from public_api.services.jobs.store import JobStore
     from textapi_shared.ai.provider import AIProvider
-    from textapi_shared.aws import SecureParameters
     from textapi_shared.cache.protocol import ResponseCache
     from textapi_shared.fleet.protocol import FleetState
     from textapi_shared.idempotency.store import IdempotencyStore
     from textapi_shared.monitoring.observability import Observability
     from textapi_shared.resilience.factory import Resilience
+    from textapi_shared.security.webhooks import CallbackSecrets
     from textapi_shared.tenancy.usage import UsageStore
 
 
@@ -66,6 +65,7 @@ class PublicServices(WebServices):
     health: CachedStatus
     keys: KeyResolver
     meters: Meters
+    callback_secrets: CallbackSecrets | None
 
 
 def build_services(
@@ -115,7 +115,14 @@ def build_services(
     limiter = RateLimiter(
         fleet, per_minute=settings.rate_limit_per_minute, overrides=settings.rate_limit_overrides
     )
-    callbacks = _callbacks(settings, secrets, observability)
+    callback_secrets = deployment_callback_secrets(settings, secrets)
+    callbacks = (
+        CallbackSender(
+            settings, observability=observability, secrets=callback_secrets, records=meters.record_of
+        )
+        if callback_secrets is not None
+        else None
+    )
     store = job_store if job_store is not None else _job_store(settings)
     worker = JobWorker(
         store=store,
@@ -166,22 +173,8 @@ def build_services(
         health=health,
         keys=keys,
         meters=meters,
+        callback_secrets=callback_secrets,
     )
-
-
-def _callbacks(
-    settings: PublicApiSettings, secrets: SecureParameters, observability: Observability
-) -> CallbackSender | None:
-    if not settings.job_callbacks_enabled:
-        return None
-
-    def secret() -> str:
-        if settings.job_callback_secret:
-            return settings.job_callback_secret
-        return secrets.get(settings.job_callback_secret_ssm_parameter)
-
-    read: Callable[[], str] = secret
-    return CallbackSender(settings, observability=observability, secret=read)
 
 
 def _job_store(settings: PublicApiSettings) -> JobStore:

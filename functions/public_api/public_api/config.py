@@ -41,8 +41,6 @@ class PublicApiSettings(SharedSettings):
     # The queue's maxReceiveCount: on that receive, items still failing for now fail for good.
     job_max_receive_count: int = Field(5, ge=1, le=1000)
     job_retry_base_seconds: float = Field(30.0, ge=0, le=3600)
-    job_callback_secret: str = Field("", repr=False)
-    job_callback_secret_ssm_parameter: str = ""
     # A callback receiver on loopback (local tests only); production stages refuse it.
     job_callback_allow_loopback: bool = False
     job_callback_ca_file: str = ""
@@ -61,10 +59,6 @@ class PublicApiSettings(SharedSettings):
         if self.is_production and self.job_callback_allow_loopback:
             raise ValueError("JOB_CALLBACK_ALLOW_LOOPBACK may not be true in a production stage")
         return self
-
-    @property
-    def job_callbacks_enabled(self) -> bool:
-        return bool(self.job_callback_secret or self.job_callback_secret_ssm_parameter)
 
     @field_validator("rate_limit_overrides", mode="before")
     @classmethod

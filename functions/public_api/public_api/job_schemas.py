@@ -66,3 +66,10 @@ class JobListResponse(BaseModel):
     next_token: str | None = Field(
         None, description="Pass as `?next_token=` for the next page; null on the last"
     )
+
+
+class CallbackSecretResponse(BaseModel):
+    secret: str = Field(
+        description="Your job callbacks' Standard Webhooks secret (`whsec_` + base64): verify each callback "
+        "with it (e.g. `standardwebhooks.Webhook(secret).verify(body, headers)`)"
+    )

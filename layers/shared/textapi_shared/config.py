@@ -115,6 +115,10 @@ class SharedSettings(BaseSettings):
     key_cache_seconds: float = Field(30.0, ge=0, le=300)
     # {model: {"input_per_million": USD, "output_per_million": USD}}: the estimated cost of billed tokens.
     ai_model_prices: Annotated[dict[str, dict[str, float]], NoDecode] = {}
+    # The deployment's callback secret: each key's Standard Webhooks secret is derived from it (the public
+    # function signs job callbacks, the internal one shows a new key its secret).
+    job_callback_secret: str = Field("", repr=False)
+    job_callback_secret_ssm_parameter: str = ""
 
     resilience_preset: Literal["simple", "development", "production"] = "simple"
     resilience_custom_config: str = ""
@@ -266,6 +270,10 @@ class SharedSettings(BaseSettings):
     @property
     def redis_tls(self) -> bool:
         return self.redis_url.strip().lower().startswith("rediss://")
+
+    @property
+    def job_callbacks_enabled(self) -> bool:
+        return bool(self.job_callback_secret or self.job_callback_secret_ssm_parameter)
 
     @property
     def is_production(self) -> bool:

@@ -1,6 +1,7 @@
 """Key records and usage: onboard, limit, rotate and revoke tenants' keys without a deploy, and export
 what each key used."""
 
+import asyncio
 from datetime import date
 from typing import Annotated
 
@@ -18,10 +19,12 @@ from internal_api.key_schemas import (
     KeyUsageResponse,
     UsageExportResponse,
 )
+from textapi_shared.aws import SecretUnavailableError
 from textapi_shared.errors import InputValidationError
 from textapi_shared.security.api_keys import key_hash
 from textapi_shared.tenancy.admin import KeyAdmin
 from textapi_shared.tenancy.codec import public_view
+from textapi_shared.tenancy.records import KeyRecord
 from textapi_shared.tenancy.reports import MAX_DAYS, UsageReports, today
 from textapi_shared.timestamps import utc_timestamp
 from textapi_shared.web.access import AdminKeyRoute
@@ -42,13 +45,25 @@ def _reports(services: Services) -> UsageReports:
     return UsageReports(services.usage, services.fleet)
 
 
+async def _callback_secret(services: Services, record: KeyRecord) -> str | None:
+    """The key's callback secret to show with its new API key; None when there is none to show now."""
+    if services.callback_secrets is None:
+        return None
+    try:
+        return await asyncio.to_thread(services.callback_secrets.of, record.key_id, record.secret_generation)
+    except SecretUnavailableError:
+        services.observability.logger.warning("callback secret unavailable", extra={"key_id": record.key_id})
+        return None
+
+
 @router.post(
     "/keys", status_code=201, response_model=KeyCreatedResponse, responses=error_responses(*WITH_BODY)
 )
 async def create_key(body: KeyCreateRequest, services: Services) -> KeyCreatedResponse:
     """Create a key; its secret (`api_key`) is in this answer only."""
     record, api_key = await _admin(services).create(body.record_fields(only_set=False))
-    return KeyCreatedResponse(**public_view(record), api_key=api_key)
+    secret = await _callback_secret(services, record)
+    return KeyCreatedResponse(**public_view(record), api_key=api_key, callback_secret=secret)
 
 
 @router.get("/keys", response_model=KeyListResponse, responses=error_responses(422))
@@ -88,7 +103,12 @@ async def rotate_key(
     """A new secret (shown once); the current one keeps working for `grace_seconds` (default a day)."""
     record, api_key = await _admin(services).rotate(key_id, (body or KeyRotateRequest()).grace_seconds)
     until = utc_timestamp(record.previous_valid_until) if record.previous_valid_until is not None else None
-    return KeyRotatedResponse(key_id=record.key_id, api_key=api_key, previous_valid_until=until)
+    return KeyRotatedResponse(
+        key_id=record.key_id,
+        api_key=api_key,
+        previous_valid_until=until,
+        callback_secret=await _callback_secret(services, record),
+    )
 
 
 @router.delete("/keys/{key_id}", response_model=KeyResponse, responses=_NAMED)

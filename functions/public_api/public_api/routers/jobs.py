@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from public_api.dependencies import JOBS, Context, Idempotency, Services, check_job_size, owner_of
 from public_api.job_schemas import (
+    CallbackSecretResponse,
     JobListResponse,
     JobStatusResponse,
     JobSubmitRequest,
@@ -146,6 +147,18 @@ async def list_jobs(
         ],
         next_token=page_token({"after": next_after}) if next_after is not None else None,
     )
+
+
+@router.get(
+    "/callback-secret",
+    response_model=CallbackSecretResponse,
+    dependencies=[JOBS, METERED_READ],
+    responses=error_responses(403, 409, 429, 503),
+)
+async def get_callback_secret(ctx: Context, services: Services) -> CallbackSecretResponse:
+    """The secret your job callbacks are signed with (Standard Webhooks); costs a quarter request."""
+    record = ctx.principal.record if ctx.principal is not None else None
+    return CallbackSecretResponse(secret=await services.jobs.callback_secret(owner_of(ctx), record))
 
 
 @router.get(

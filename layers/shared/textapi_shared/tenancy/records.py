@@ -58,6 +58,14 @@ class KeyRecord:
     previous_valid_until: float | None = None
     secret_generation: int = 0  # moves on every rotation (the job callback secret follows it)
 
+    def secret_generations(self, now: float) -> tuple[int, ...]:
+        """The generations whose secrets are valid now: the current one, and the previous one while a
+        rotation's overlap lasts (job callbacks are signed with both)."""
+        previous = self.previous_valid_until
+        if self.secret_generation > 0 and previous is not None and now < previous:
+            return (self.secret_generation, self.secret_generation - 1)
+        return (self.secret_generation,)
+
     def refusal(self, now: float) -> str | None:
         """Why the key cannot be used now (None: it can)."""
         if self.status is KeyStatus.REVOKED:

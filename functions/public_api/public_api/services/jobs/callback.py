@@ -1,8 +1,10 @@
-"""The job's callback: `POST {job_id, status, completed, failed}` to the URL given at submission.
+"""The job's callback: `POST` of its counts and token totals to the URL given at submission.
 
-Signed `X-Textapi-Signature: sha256=<hex HMAC-SHA256 of the body>` with the deployment's secret
-(`JOB_CALLBACK_SECRET_SSM_PARAMETER`, a SecureString read on first use; `JOB_CALLBACK_SECRET`
-locally). The URL is vetted again at send time and the connection goes to the vetted address
+A Standard Webhooks message (SPEC §12): `webhook-id` the same on every attempt, `webhook-timestamp` and
+`webhook-signature` new on each, signed with the owner key's own secret (`security.webhooks`: derived
+from the deployment's `JOB_CALLBACK_SECRET_SSM_PARAMETER`, a SecureString read on first use;
+`JOB_CALLBACK_SECRET` locally), and with its previous one too while a rotation's overlap lasts. The URL
+is vetted again at send time and the connection goes to the vetted address
 (`textapi_shared.security.outbound`, `pinned_https`). Retried with back-off within the invocation's time; a
 callback that cannot be delivered is logged and counted, never a failure of the job.
 """
@@ -10,15 +12,15 @@ callback that cannot be delivered is logged and counted, never a failure of the 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
+import time
 from typing import TYPE_CHECKING
 
 from textapi_shared.aws import SecretUnavailableError
 from textapi_shared.errors import NotConfiguredError
 from textapi_shared.monitoring.metric_names import MetricName
 from textapi_shared.security.outbound import UnsafeUrlError, resolve_host, vet_url
+from textapi_shared.security.webhooks import webhook_headers
 
 if TYPE_CHECKING:
     import ssl
@@ -28,21 +30,29 @@ if TYPE_CHECKING:
     from public_api.services.jobs.records import JobCounts, JobRecord
     from textapi_shared.monitoring.observability import Observability
     from textapi_shared.resilience.deadline import Deadline
+    from textapi_shared.security.webhooks import CallbackSecrets
+    from textapi_shared.tenancy.records import KeyRecord
 
-SIGNATURE_HEADER = "X-Textapi-Signature"
+EVENT_TYPE = "job.finished"
 
 
-def signature(secret: str, body: bytes) -> str:
-    """The header value a receiver recomputes to trust a callback."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def message_id(job: JobRecord) -> str:
+    """The callback's `webhook-id`: one per job, so a receiver drops a redelivery it has seen."""
+    return f"msg_{job.job_id}"
 
 
 def callback_body(job: JobRecord, counts: JobCounts) -> bytes:
     payload = {
+        "type": EVENT_TYPE,
         "job_id": job.job_id,
+        "batch_id": job.batch_id,
         "status": job.status,
+        "total_requests": job.total,
         "completed": counts.completed,
         "failed": counts.failed,
+        "cancelled": counts.cancelled,
+        "tokens_billed": counts.tokens_billed,
+        "tokens_saved": counts.tokens_saved,
     }
     return json.dumps(payload, separators=(",", ":")).encode()
 
@@ -53,9 +63,11 @@ class CallbackSender:
         settings: PublicApiSettings,
         *,
         observability: Observability,
-        secret: Callable[[], str],
+        secrets: CallbackSecrets,
+        records: Callable[[str], Awaitable[KeyRecord | None]],
         resolve: Callable[[str, int], Awaitable[list[str]]] = resolve_host,
         retry_base_s: float = 1.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._allow_loopback = settings.job_callback_allow_loopback
         self._ca_file = settings.job_callback_ca_file or None
@@ -63,9 +75,11 @@ class CallbackSender:
         self._attempts = settings.job_callback_attempts
         self._user_agent = f"textapi-callback/{settings.version}"
         self._obs = observability
-        self._secret = secret
+        self._secrets = secrets
+        self._records = records
         self._resolve = resolve
         self._retry_base_s = retry_base_s
+        self._clock = clock
         self._context: ssl.SSLContext | None = None
 
     async def vet(self, url: str) -> None:
@@ -77,7 +91,7 @@ class CallbackSender:
         a callback the worker could not sign. The reader logs the parameter and the reason; the answer
         names neither. The value is cached, so this costs an SSM call once per cache period."""
         try:
-            await asyncio.to_thread(self._secret)
+            await asyncio.to_thread(self._secrets.read)
         except SecretUnavailableError as exc:
             raise NotConfiguredError(
                 "Job callbacks cannot be signed on this deployment right now: submit without "
@@ -91,11 +105,14 @@ class CallbackSender:
         where = {"job_id": job.job_id, "status": job.status}
         body = callback_body(job, counts)
         try:
-            secret = await asyncio.to_thread(self._secret)
+            secrets = await self.owner_secrets(job.owner)
         except Exception as exc:
             return self._gave_up("callback secret unavailable", where, exc)
-        headers = {SIGNATURE_HEADER: signature(secret, body), "User-Agent": self._user_agent}
         for attempt in range(1, self._attempts + 1):
+            headers = {
+                **webhook_headers(secrets, message_id(job), int(self._clock()), body),
+                "User-Agent": self._user_agent,
+            }
             try:
                 vetted = await vet_url(
                     job.callback_url, allow_loopback=self._allow_loopback, resolve=self._resolve
@@ -127,6 +144,18 @@ class CallbackSender:
             if attempt < self._attempts and pause > 0:
                 await asyncio.sleep(pause)
         return self._gave_up("callback not delivered", where)
+
+    async def current_secret(self, owner: str, record: KeyRecord | None) -> str:
+        """The secret `owner`'s callbacks are signed with from now on (its record's current generation)."""
+        generation = record.secret_generation if record is not None else 0
+        return await asyncio.to_thread(self._secrets.of, owner, generation)
+
+    async def owner_secrets(self, owner: str) -> list[str]:
+        """The secrets a callback to `owner` is signed with: its key's current one, and its previous one
+        while a rotation's overlap lasts (a static key's never changes)."""
+        record = await self._records(owner)
+        generations = record.secret_generations(self._clock()) if record is not None else (0,)
+        return await asyncio.to_thread(lambda: [self._secrets.of(owner, g) for g in generations])
 
     def _tls(self) -> ssl.SSLContext:
         if self._context is None:  # built on first use, never at init (SnapStart, cold start)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from public_api.services.jobs.records import GroupSummary, ItemRecord, JobRecord
+from public_api.services.jobs.records import GroupSummary, ItemOutcome, ItemRecord, JobRecord
 from textapi_shared.cache.codec import decode, encode
 
 JOB_SK = "job"
@@ -111,13 +111,25 @@ def item_row(job_id: str, item: ItemRecord, *, expires_at: float, threshold: int
     )
     if encoded.stored_bytes > MAX_RESULT_BYTES:
         status, encoded = "failed", encode(_TOO_LARGE, threshold=threshold)
+    outcome = item.outcome
     return {
         "pk": items_pk(job_id),
         "sk": {"S": item_sk(item.index)},
         "status": {"S": status},
         "result": {"B": encoded.data},
+        # Beside the result, for the group's summary: read without the (large, compressed) result.
+        "tokens_billed": number(outcome.tokens_billed),
+        "tokens_saved": number(outcome.tokens_saved),
         "ttl": ttl(expires_at),
     }
+
+
+def outcome_from(row: dict[str, Any]) -> ItemOutcome:
+    return ItemOutcome(
+        row["status"]["S"],
+        int(row["tokens_billed"]["N"]) if "tokens_billed" in row else 0,
+        int(row["tokens_saved"]["N"]) if "tokens_saved" in row else 0,
+    )
 
 
 def item_from(row: dict[str, Any]) -> ItemRecord:
@@ -140,6 +152,8 @@ def group_row(job_id: str, summary: GroupSummary, *, expires_at: float) -> dict[
         "failed": number(summary.failed),
         "cancelled": number(summary.cancelled),
         "recorded_at": number(summary.recorded_at),
+        "tokens_billed": number(summary.tokens_billed),
+        "tokens_saved": number(summary.tokens_saved),
         "ttl": ttl(expires_at),
     }
 
@@ -152,4 +166,6 @@ def group_from(row: dict[str, Any]) -> GroupSummary:
         failed=int(row["failed"]["N"]),
         cancelled=int(row["cancelled"]["N"]),
         recorded_at=float(row["recorded_at"]["N"]),
+        tokens_billed=int(row["tokens_billed"]["N"]) if "tokens_billed" in row else 0,
+        tokens_saved=int(row["tokens_saved"]["N"]) if "tokens_saved" in row else 0,
     )

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from public_api.config import PublicApiSettings
-    from public_api.services.jobs.records import GroupSummary, ItemRecord, JobRecord
+    from public_api.services.jobs.records import GroupSummary, ItemOutcome, ItemRecord, JobRecord
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _NAMES = {"#status": "status", "#finished": "finished_at", "#updated": "updated_at", "#done": "groups_done"}
@@ -145,11 +145,11 @@ class DynamoDBJobStore:
             rows.item_row(job_id, item, expires_at=expires_at, threshold=self._threshold)
         )
 
-    async def item_statuses(self, job_id: str, first: int, last: int) -> dict[int, str]:
+    async def item_outcomes(self, job_id: str, first: int, last: int) -> dict[int, ItemOutcome]:
         pk = rows.items_pk(job_id)
         keys = [{"pk": pk, "sk": {"S": rows.item_sk(i)}} for i in range(first, last + 1)]
-        found = await self._batch_get(keys, "sk, #status")
-        return {int(row["sk"]["S"].removeprefix("item#")): row["status"]["S"] for row in found}
+        found = await self._batch_get(keys, "sk, #status, tokens_billed, tokens_saved")
+        return {int(row["sk"]["S"].removeprefix("item#")): rows.outcome_from(row) for row in found}
 
     async def items(self, job_id: str, start: int, limit: int) -> tuple[list[ItemRecord], int | None]:
         found = [

@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 QUEUED = "queued"
 RUNNING = "running"
@@ -37,6 +40,14 @@ class JobRecord(NamedTuple):
     cache_scope: str = "open"
 
 
+class ItemOutcome(NamedTuple):
+    """What a job's counts need of a recorded item: its status and the tokens it billed and saved."""
+
+    status: str  # completed | failed
+    tokens_billed: int = 0
+    tokens_saved: int = 0
+
+
 class ItemRecord(NamedTuple):
     """One item's final outcome, written exactly once (a conditional put)."""
 
@@ -45,6 +56,13 @@ class ItemRecord(NamedTuple):
     response: dict[str, Any] | None = None
     error: str | None = None
     error_code: str | None = None
+
+    @property
+    def outcome(self) -> ItemOutcome:
+        metadata = (self.response or {}).get("metadata") or {}
+        return ItemOutcome(
+            self.status, int(metadata.get("tokens_billed") or 0), int(metadata.get("tokens_saved") or 0)
+        )
 
 
 class GroupSummary(NamedTuple):
@@ -56,6 +74,25 @@ class GroupSummary(NamedTuple):
     failed: int
     cancelled: int
     recorded_at: float
+    tokens_billed: int = 0
+    tokens_saved: int = 0
+
+    @classmethod
+    def of(cls, group: int, size: int, outcomes: Iterable[ItemOutcome], recorded_at: float) -> GroupSummary:
+        """The summary of a group of `size` items from the outcomes recorded (the rest were cancelled)."""
+        outcomes = list(outcomes)
+        completed = sum(1 for o in outcomes if o.status == "completed")
+        failed = sum(1 for o in outcomes if o.status == "failed")
+        return cls(
+            group,
+            size,
+            completed,
+            failed,
+            size - len(outcomes),
+            recorded_at,
+            sum(o.tokens_billed for o in outcomes),
+            sum(o.tokens_saved for o in outcomes),
+        )
 
 
 class JobCounts(NamedTuple):
@@ -64,6 +101,8 @@ class JobCounts(NamedTuple):
     cancelled: int
     pending: int
     updated_at: float
+    tokens_billed: int = 0  # of the finished groups
+    tokens_saved: int = 0
 
     @classmethod
     def of(cls, job: JobRecord, groups: list[GroupSummary]) -> JobCounts:
@@ -72,7 +111,9 @@ class JobCounts(NamedTuple):
         failed = sum(g.failed for g in groups)
         cancelled = sum(g.cancelled for g in groups)
         updated_at = max([job.updated_at, *(g.recorded_at for g in groups)])
-        return cls(completed, failed, cancelled, job.total - completed - failed - cancelled, updated_at)
+        pending = job.total - completed - failed - cancelled
+        billed, saved = sum(g.tokens_billed for g in groups), sum(g.tokens_saved for g in groups)
+        return cls(completed, failed, cancelled, pending, updated_at, billed, saved)
 
     def final_status(self, job: JobRecord) -> str | None:
         """The status the job ends with once nothing is pending; None while items remain."""

@@ -8,6 +8,7 @@ import uuid
 from typing import TYPE_CHECKING, NamedTuple
 
 from public_api.services.jobs.records import QUEUED, ItemTooLargeError, JobCounts, JobRecord, pack_messages
+from textapi_shared.aws import SecretUnavailableError
 from textapi_shared.errors import (
     InputValidationError,
     NotConfiguredError,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from public_api.services.jobs.records import ItemRecord
     from public_api.services.jobs.store import JobStore
     from textapi_shared.monitoring.observability import Observability
+    from textapi_shared.tenancy.records import KeyRecord
 
 _DAY_S = 86_400
 CALLBACK_URL_REFUSED = (
@@ -161,6 +163,18 @@ class JobService:
             )
             raise _field_error("callback_url", CALLBACK_URL_REFUSED, "value_error") from exc
         await self._callbacks.check_signable()
+
+    async def callback_secret(self, owner: str, record: KeyRecord | None) -> str:
+        """The Standard Webhooks secret `owner`'s callbacks are signed with now; 409 `NOT_CONFIGURED` when
+        this deployment signs none, 503 while the deployment's secret cannot be read."""
+        if self._callbacks is None:
+            raise NotConfiguredError("Job callbacks are not enabled on this deployment.")
+        try:
+            return await self._callbacks.current_secret(owner, record)
+        except SecretUnavailableError as exc:
+            raise ServiceUnavailableError(
+                "The callback secret cannot be read right now; retry shortly.", retry_after=5
+            ) from exc
 
     async def _abandon(self, job: JobRecord) -> None:
         """A job whose messages may be partly queued: cancel it (workers drop them) and refund it."""

@@ -15,7 +15,7 @@ from public_api.services.jobs.records import ACTIVE, CANCELLED, QUEUED, RUNNING
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from public_api.services.jobs.records import GroupSummary, ItemRecord, JobRecord
+    from public_api.services.jobs.records import GroupSummary, ItemOutcome, ItemRecord, JobRecord
 
 
 class JobStore(Protocol):
@@ -41,8 +41,8 @@ class JobStore(Protocol):
         """Write an item's outcome unless it already has one; True when this call wrote it."""
         ...
 
-    async def item_statuses(self, job_id: str, first: int, last: int) -> dict[int, str]:
-        """`{index: status}` of the recorded items between `first` and `last` (inclusive)."""
+    async def item_outcomes(self, job_id: str, first: int, last: int) -> dict[int, ItemOutcome]:
+        """`{index: outcome}` of the recorded items between `first` and `last` (inclusive)."""
         ...
 
     async def items(self, job_id: str, start: int, limit: int) -> tuple[list[ItemRecord], int | None]:
@@ -138,12 +138,12 @@ class MemoryJobStore:
             job.items[item.index] = item
             return True
 
-    async def item_statuses(self, job_id: str, first: int, last: int) -> dict[int, str]:
+    async def item_outcomes(self, job_id: str, first: int, last: int) -> dict[int, ItemOutcome]:
         with self._lock:
             job = self._live(job_id)
             if job is None:
                 return {}
-            return {i: job.items[i].status for i in range(first, last + 1) if i in job.items}
+            return {i: job.items[i].outcome for i in range(first, last + 1) if i in job.items}
 
     async def items(self, job_id: str, start: int, limit: int) -> tuple[list[ItemRecord], int | None]:
         with self._lock:

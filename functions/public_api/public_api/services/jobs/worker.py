@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from public_api.schemas import BatchItemResult, TextProcessingResponse
     from public_api.services.jobs.callback import CallbackSender
-    from public_api.services.jobs.records import JobItem, JobMessage, JobRecord
+    from public_api.services.jobs.records import ItemOutcome, JobItem, JobMessage, JobRecord
     from public_api.services.jobs.store import JobStore
     from public_api.services.text_processor import TextProcessor
     from textapi_shared.cache.generation import CacheGeneration
@@ -88,10 +88,10 @@ class CancellationWatch:
 class _Outcomes:
     """The recorded outcomes of one message's items, as this delivery knows them."""
 
-    __slots__ = ("complete", "recorded", "statuses")
+    __slots__ = ("complete", "outcomes", "recorded")
 
-    def __init__(self, statuses: dict[int, str]) -> None:
-        self.statuses = statuses
+    def __init__(self, outcomes: dict[int, ItemOutcome]) -> None:
+        self.outcomes = outcomes
         self.complete = True  # False once another delivery is seen recording an item first
         self.recorded = {"completed": 0, "failed": 0}  # by this delivery
 
@@ -151,9 +151,9 @@ class JobWorker:
             job = job._replace(status=RUNNING)
 
         outcomes = _Outcomes(
-            await self._store.item_statuses(job.job_id, message.first_index, message.last_index)
+            await self._store.item_outcomes(job.job_id, message.first_index, message.last_index)
         )
-        todo = [item for item in message.items if item.index not in outcomes.statuses]
+        todo = [item for item in message.items if item.index not in outcomes.outcomes]
         watch = CancellationWatch(self._store, job, self._cancel_check_interval_s)
         items_deadline = Deadline(deadline.at - min(BOOKKEEPING_S, deadline.remaining() / 4))
         transient = await self._run(job, todo, outcomes, watch, items_deadline, semaphore)
@@ -184,21 +184,14 @@ class JobWorker:
         receive_count: int,
     ) -> MessageOutcome:
         """Write the group's summary once all its items are final, then see whether the job is over."""
-        statuses = outcomes.statuses
+        recorded = outcomes.outcomes
         if not outcomes.complete:
-            statuses = await self._store.item_statuses(job.job_id, message.first_index, message.last_index)
-        missing = len(message.items) - len(statuses)
+            recorded = await self._store.item_outcomes(job.job_id, message.first_index, message.last_index)
+        missing = len(message.items) - len(recorded)
         if missing and not cancelled:  # an unrecorded item with no reason: let the message come back
             self._obs.logger.error("job items unrecorded", extra={**_where(message), "items": missing})
             return MessageOutcome(retry_delay(receive_count, self.retry_base_s))
-        summary = GroupSummary(
-            group=message.group,
-            size=len(message.items),
-            completed=sum(1 for status in statuses.values() if status == "completed"),
-            failed=sum(1 for status in statuses.values() if status == "failed"),
-            cancelled=missing,
-            recorded_at=time.time(),
-        )
+        summary = GroupSummary.of(message.group, len(message.items), recorded.values(), time.time())
         # Written already when an earlier delivery stopped between these two steps: both are idempotent.
         await self._store.record_group(job.job_id, summary)
         finished_groups = await self._store.mark_group_done(job.job_id, message.group)
@@ -262,7 +255,7 @@ class JobWorker:
         if not await self._store.record_item(job.job_id, item):
             outcomes.complete = False  # a concurrent delivery recorded it first: its outcome is theirs
             return
-        outcomes.statuses[item.index] = item.status
+        outcomes.outcomes[item.index] = item.outcome
         outcomes.recorded[item.status] += 1
 
     async def _finish_if_done(self, job: JobRecord, finished_groups: int, deadline: Deadline) -> None:
