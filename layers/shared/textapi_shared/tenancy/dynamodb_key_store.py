@@ -95,7 +95,7 @@ class DynamoDBKeyStore:
             values[":tenant"] = {"S": tenant}
         kwargs: dict[str, Any] = {"FilterExpression": condition, "ExpressionAttributeValues": values}
         if next_token:
-            position = page_position(next_token)
+            position = page_position(next_token, {"after": str})
             kwargs["ExclusiveStartKey"] = _record_key(str(position["after"]))
         found: list[KeyRecord] = []
         while True:

@@ -89,7 +89,7 @@ class MemoryKeyStore:
             key=lambda r: (r.created_at, r.key_id),
         )
         if next_token:
-            after = page_position(next_token)
+            after = page_position(next_token, {"created_at": (int, float), "key_id": str})
             mark = (float(after["created_at"]), str(after["key_id"]))  # type: ignore[arg-type]
             chosen = [r for r in chosen if (r.created_at, r.key_id) > mark]
         page = chosen[:limit]
