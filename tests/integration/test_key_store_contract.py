@@ -77,6 +77,37 @@ def test_every_field_of_a_record_survives_the_store(store):
     assert record_from_json(record_to_json(stored)) == record
 
 
+class RecordingClient:
+    """A DynamoDB client that keeps the arguments of every call it passes on."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        def recorded(**kwargs: Any) -> Any:
+            self.calls.append((name, kwargs))
+            return method(**kwargs)
+
+        return recorded
+
+
+def test_dynamodb_reads_records_and_secret_pointers_consistently(moto_endpoint, keys_table):
+    # An eventually consistent read just after a create can miss the new pointer, and the lookup cache
+    # would remember the key as unknown for KEY_CACHE_SECONDS: a new key refused right after creation.
+    client = RecordingClient(boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name="us-east-1"))
+    store = DynamoDBKeyStore(SharedSettings(), client=client, table_name=keys_table)
+    record, api_key = key_record()
+    run(store.create(record))
+    assert run(store.find(secret_hash(api_key))) == record
+    assert run(store.get(record.key_id)) == record
+    reads = [kwargs for name, kwargs in client.calls if name == "get_item"]
+    assert len(reads) == 3
+    assert all(kwargs.get("ConsistentRead") is True for kwargs in reads)
+
+
 # -- conditional writes -------------------------------------------------------------------------------
 
 
