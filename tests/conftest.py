@@ -92,6 +92,20 @@ def jobs_table(moto_endpoint):
 
 
 @pytest.fixture
+def keys_table(moto_endpoint):
+    """A fresh DynamoDB table on the moto server, built from template.yaml's `KeysTable` (and its index)."""
+    import uuid
+
+    import boto3
+
+    from fakes.aws_tables import create_keys_table
+
+    name = f"textapi-keys-{uuid.uuid4().hex[:12]}"
+    create_keys_table(boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name="us-east-1"), name)
+    return name
+
+
+@pytest.fixture
 def jobs_queue(moto_endpoint):
     """A fresh SQS queue with a dead-letter queue on the moto server (maxReceiveCount 3).
 

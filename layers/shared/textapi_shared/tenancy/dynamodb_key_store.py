@@ -66,7 +66,11 @@ class DynamoDBKeyStore:
         return record_from_json(item["data"]["S"]) if item else None
 
     async def find(self, secret_hash: str) -> KeyRecord | None:
-        pointer = (await self._table.call("get_item", Key=_pointer_key(secret_hash))).get("Item")
+        # Consistent: a miss is cached as an unknown key (`KeyResolver`), so a read that lagged behind a
+        # create would refuse the new key for KEY_CACHE_SECONDS.
+        pointer = (
+            await self._table.call("get_item", Key=_pointer_key(secret_hash), ConsistentRead=True)
+        ).get("Item")
         return await self.get(pointer["key_id"]["S"]) if pointer else None
 
     async def save(self, record: KeyRecord, *, expected_updated_at: float) -> None:
@@ -95,7 +99,7 @@ class DynamoDBKeyStore:
             values[":tenant"] = {"S": tenant}
         kwargs: dict[str, Any] = {"FilterExpression": condition, "ExpressionAttributeValues": values}
         if next_token:
-            position = page_position(next_token)
+            position = page_position(next_token, {"after": str})
             kwargs["ExclusiveStartKey"] = _record_key(str(position["after"]))
         found: list[KeyRecord] = []
         while True:

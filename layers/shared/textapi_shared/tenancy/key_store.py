@@ -47,7 +47,9 @@ class KeyStore(Protocol):
     async def list(
         self, *, tenant: str | None, limit: int, next_token: str | None
     ) -> tuple[list[KeyRecord], str | None]:
-        """A page of records (of `tenant` when given), oldest first, and the token of the next page."""
+        """A page of records (of `tenant` when given) and the token of the next page (None on the last). The
+        order is the same on every listing, but each backend's own: memory lists oldest first, DynamoDB in
+        its table's order (a Scan)."""
         ...
 
 
@@ -89,7 +91,7 @@ class MemoryKeyStore:
             key=lambda r: (r.created_at, r.key_id),
         )
         if next_token:
-            after = page_position(next_token)
+            after = page_position(next_token, {"created_at": (int, float), "key_id": str})
             mark = (float(after["created_at"]), str(after["key_id"]))  # type: ignore[arg-type]
             chosen = [r for r in chosen if (r.created_at, r.key_id) > mark]
         page = chosen[:limit]
