@@ -52,7 +52,8 @@ OPENAPI_PARAMETER = {
 }
 # A claim must outlive the request that holds it, or a retry could start while it still runs.
 LEASE_MARGIN_S = 30.0
-_REPLAYED_HEADERS = frozenset({"location"})
+# A replay is the first response: where its job is, and what it billed and how (`X-Tokens-Billed`, `X-Cache`).
+_REPLAYED_HEADERS = frozenset({"location", "x-tokens-billed", "x-cache"})
 _NOT_KEPT = frozenset({409, 429})
 
 
