@@ -49,3 +49,51 @@ def public_api_client(request):
         return door(app) if door is AsgiClient else LambdaClient(app, timeout_ms=timeout_ms)
 
     return build
+
+
+@pytest.fixture
+def deployment():
+    """`deployment(**settings)` → both functions' lambda_handlers on shared key, usage and fleet stores
+    (see fakes.tenants.Deployment)."""
+    from fakes.tenants import Deployment
+
+    return Deployment
+
+
+@pytest.fixture
+def gemini_deployment(fake_gemini):
+    """`gemini_deployment(**settings)` → a `Deployment` whose public function calls the fake Gemini."""
+    from fakes.tenants import Deployment, gemini_settings
+
+    def build(*, public: dict | None = None, **shared: object) -> Deployment:
+        return Deployment(public=gemini_settings(fake_gemini, **(public or {})), **shared)
+
+    return build
+
+
+@pytest.fixture
+def keys_table(moto_endpoint):
+    """A fresh keys table on the moto server, as template.yaml's `KeysTable` declares it: its name and a
+    DynamoDB client."""
+    import uuid
+
+    import boto3
+
+    from fakes.aws_tables import create_keys_table
+
+    client = boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name="us-east-1")
+    name = f"textapi-keys-{uuid.uuid4().hex[:12]}"
+    create_keys_table(client, name)
+    return name, client
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def keys_backend(request):
+    """The settings of the key-record and usage stores: in memory, or DynamoDB on the moto server (a fresh
+    keys table; writes atomic, as DynamoDB applies them)."""
+    if request.param == "memory":
+        return {"keys_backend": "memory"}
+    request.getfixturevalue("atomic_moto_updates")
+    name, _ = request.getfixturevalue("keys_table")
+    endpoint = request.getfixturevalue("moto_endpoint")
+    return {"keys_backend": "dynamodb", "keys_table_name": name, "aws_endpoint_url": endpoint}

@@ -4,6 +4,7 @@ from public_api.dependencies import ApiKey
 from public_api.schemas import AuthStatusResponse
 from textapi_shared.security.api_keys import ApiKeyAuthenticator
 from textapi_shared.web.access import PublicKeyRoute
+from textapi_shared.web.dependencies import METERED_READ
 from textapi_shared.web.openapi import KEYED, error_responses
 
 router = APIRouter(
@@ -11,9 +12,11 @@ router = APIRouter(
 )
 
 
-@router.get("/status", response_model=AuthStatusResponse)
+@router.get(
+    "/status", response_model=AuthStatusResponse, dependencies=[METERED_READ], responses=error_responses(429)
+)
 async def auth_status(principal: ApiKey) -> AuthStatusResponse:
-    """Whether the presented key is valid (401 otherwise)."""
+    """Whether the presented key is valid (401 otherwise); costs a quarter request."""
     if principal.open_access:
         return AuthStatusResponse(
             authenticated=True,

@@ -68,12 +68,18 @@ class RequestContext:
         watched = self._observe()
         return watched == expected
 
+    def waive(self) -> None:
+        """The request was refused by a quota before it cost anything (its key's token budget): its charge
+        is not spent, and `finish` drops its counts as for a request the rate limit refused."""
+        if self.charge is not None and not self.charge.spent:
+            self.charge.waived = True
+
     async def finish(self) -> None:
         """Write what the request counted: with the charge when it is not spent yet, else on its own."""
         charge = self.charge
         if charge is None or (charge.admission is not None and charge.admission.admitted):
             await self.counts.flush()
-        elif charge.admission is not None:  # refused: the request was not served, its counts are dropped
+        elif charge.admission is not None or charge.waived:  # refused: not served, its counts are dropped
             self.counts.take()
         else:
             await charge.settle(self.counts, watch=self.generation.watch())

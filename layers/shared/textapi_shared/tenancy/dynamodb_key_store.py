@@ -4,7 +4,8 @@ the record as JSON in `data`, its tenant beside for filtering) and, per secret e
 record that accepts it, so a record never names a secret that cannot be found.
 
 The same table holds billed usage (`dynamodb_usage`). boto3's client is synchronous: every call runs in a
-worker thread (`aws.DynamoDBTable`).
+worker thread (`aws.DynamoDBTable`). A call that fails for any reason but a refused condition raises
+`KeyStoreUnavailableError` (503): whatever reads or changes a key then answers in the error shape.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from textapi_shared.aws import DynamoDBTable, aws_error_code
 from textapi_shared.paging import page_position, page_token
 from textapi_shared.tenancy.codec import record_from_json, record_to_json
-from textapi_shared.tenancy.key_store import KeyConflictError
+from textapi_shared.tenancy.key_store import KeyConflictError, KeyStoreUnavailableError
 
 if TYPE_CHECKING:
     from textapi_shared.config import SharedSettings
@@ -22,6 +23,20 @@ if TYPE_CHECKING:
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _RECORD = "record"
+
+
+class KeysTable(DynamoDBTable):
+    """The keys table, its failures (but a refused condition, which its callers handle) a 503."""
+
+    __slots__ = ()
+
+    async def call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return await super().call(method, **kwargs)
+        except Exception as exc:
+            if aws_error_code(exc) == _CONDITION_FAILED:
+                raise
+            raise KeyStoreUnavailableError() from exc
 
 
 def _record_key(key_id: str) -> dict[str, Any]:
@@ -48,7 +63,7 @@ class DynamoDBKeyStore:
 
     def __init__(self, settings: SharedSettings, *, client: Any | None = None, table_name: str | None = None):
         self.table_name = table_name or settings.keys_table_name
-        self._table = DynamoDBTable(settings, self.table_name, client)
+        self._table = KeysTable(settings, self.table_name, client)
 
     async def create(self, record: KeyRecord) -> None:
         await self._point(record)

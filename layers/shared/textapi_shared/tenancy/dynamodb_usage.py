@@ -12,7 +12,8 @@ import math
 import time
 from typing import TYPE_CHECKING, Any
 
-from textapi_shared.aws import DynamoDBTable, aws_error_code
+from textapi_shared.aws import aws_error_code
+from textapi_shared.tenancy.dynamodb_key_store import KeysTable
 from textapi_shared.tenancy.usage import DAY, MONTH, USAGE_TTL_S, DayUsage, PeriodFull, Reservation
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ class DynamoDBUsageStore:
 
     def __init__(self, settings: SharedSettings, *, client: Any | None = None, table_name: str | None = None):
         self.table_name = table_name or settings.keys_table_name
-        self._table = DynamoDBTable(settings, self.table_name, client)
+        self._table = KeysTable(settings, self.table_name, client)
 
     def _sort(self, period: Period, which: str) -> str:
         return period.day if which == DAY else f"month#{period.month}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Protocol
 
-from textapi_shared.errors import ApiError
+from textapi_shared.errors import ApiError, ServiceUnavailableError
 from textapi_shared.paging import page_position, page_token
 
 if TYPE_CHECKING:
@@ -23,6 +23,16 @@ class KeyConflictError(ApiError):
     status_code = 409
     error_code = "CONFLICT"
     default_message = "The key record changed meanwhile; read it again and retry."
+
+
+class KeyStoreUnavailableError(ServiceUnavailableError):
+    """The store of key records and billed usage cannot be reached: a generic 503 (never the store's name;
+    the vendor's error is its cause)."""
+
+    default_message = "Key records and usage cannot be read right now; retry shortly."
+
+    def __init__(self) -> None:
+        super().__init__(retry_after=5)
 
 
 class KeyStore(Protocol):

@@ -4,7 +4,8 @@ Scoped to the calling key (after authentication) and to the key's hash, never it
 fingerprint is the route and the request body (its JSON, canonicalised): the same key with another
 body or route is 422 `IDEMPOTENCY_KEY_REUSED`; while the first request runs, 409
 `IDEMPOTENCY_IN_FLIGHT`. Only final answers are kept: 2xx and 4xx. A 5xx, a 429 or a 409 releases
-the claim, so the retry runs for real. A replay carries `Idempotent-Replayed: true`.
+the claim, so the retry runs for real. A replay carries `Idempotent-Replayed: true` and is metered as a
+read (a quarter request of the caller's per-minute limit).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from textapi_shared.errors import (
     ServiceUnavailableError,
 )
 from textapi_shared.idempotency.store import IdempotencyRecord
+from textapi_shared.web.dependencies import spend_read
 from textapi_shared.web.errors import error_response, request_id_of
 
 if TYPE_CHECKING:
@@ -52,7 +54,8 @@ OPENAPI_PARAMETER = {
 }
 # A claim must outlive the request that holds it, or a retry could start while it still runs.
 LEASE_MARGIN_S = 30.0
-_REPLAYED_HEADERS = frozenset({"location"})
+# A replay is the first response: where its job is, and what it billed and how (`X-Tokens-Billed`, `X-Cache`).
+_REPLAYED_HEADERS = frozenset({"location", "x-tokens-billed", "x-cache"})
 _NOT_KEPT = frozenset({409, 429})
 
 
@@ -133,7 +136,9 @@ class IdempotentCall:
                 "Idempotency records cannot be reached; retry shortly.", retry_after=5
             ) from exc
         if existing is not None:
-            return self._answer_existing(existing, fingerprint)
+            replay = self._answer_existing(existing, fingerprint)
+            await spend_read(self._request)  # a replay is metered as a read of a stored result
+            return replay
         try:
             response = await produce()
         except ApiError as exc:
