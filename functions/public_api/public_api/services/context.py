@@ -68,10 +68,17 @@ class RequestContext:
         watched = self._observe()
         return watched == expected
 
+    def waive(self) -> None:
+        """The request was refused for a quota of its own (its token budget) before it cost anything: it
+        spends none of its rate limit either; `finish` still writes what it counted."""
+        if self.charge is not None and not self.charge.spent:
+            self.charge.waived = True
+
     async def finish(self) -> None:
-        """Write what the request counted: with the charge when it is not spent yet, else on its own."""
+        """Write what the request counted: with the charge when it is not spent yet (and not waived),
+        else on its own."""
         charge = self.charge
-        if charge is None or (charge.admission is not None and charge.admission.admitted):
+        if charge is None or charge.waived or (charge.admission is not None and charge.admission.admitted):
             await self.counts.flush()
         elif charge.admission is not None:  # refused: the request was not served, its counts are dropped
             self.counts.take()

@@ -25,7 +25,13 @@ from public_api.services.cached_answers import (
 from public_api.services.prompts import PROMPT_VERSION
 from textapi_shared.ai.provider import Operation
 from textapi_shared.cache.keys import cache_key, ttl_for
-from textapi_shared.errors import ApiError, GatewayTimeoutError, InputValidationError, ServiceUnavailableError
+from textapi_shared.errors import (
+    ApiError,
+    BudgetExceededError,
+    GatewayTimeoutError,
+    InputValidationError,
+    ServiceUnavailableError,
+)
 from textapi_shared.monitoring.metric_names import MetricName
 
 if TYPE_CHECKING:
@@ -185,7 +191,12 @@ class TextProcessor:
             self._obs.count_for(lookup.operation, MetricName.CACHE_MISSES)
         # The key's budget, then its rate limit, before a lease or an AI call: a request either refuses
         # causes neither and spends nothing of the other.
-        held = _Held(await ctx.meter.reserve(self._answers.estimate(lookup.request, lookup.options, ctx)))
+        try:
+            reservation = await ctx.meter.reserve(self._answers.estimate(lookup.request, lookup.options, ctx))
+        except BudgetExceededError:
+            ctx.waive()
+            raise
+        held = _Held(reservation)
         try:
             await ctx.spend()
         except BaseException:
