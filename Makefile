@@ -24,12 +24,14 @@ export AWS_DEFAULT_REGION ?= $(AWS_REGION)
 
 .PHONY: help install run test test-fast test-artifact fuzz lint format validate build deploy outputs logs delete \
 	local bench bench-instructions bench-miss-breakdown guard-report pii-quality clean list-resil-presets \
-	show-resil-preset validate-resil-config recommend-resil-preset
+	show-resil-preset validate-resil-config recommend-resil-preset keys-create keys-list keys-show keys-rotate \
+	keys-revoke keys-usage
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
 	@echo "  (ENV=dev|staging|prod, AWS_REGION=..., PARAMS='Name=value ...' for deploy, FUNCTION=public|internal|worker"
-	@echo "   for logs; Lambda Python: $(or $(LAMBDA_PYTHON),not found))"
+	@echo "   for logs; keys-*: make run's gateway, or URL=..., or the stack of ENV=...; Lambda Python:"
+	@echo "   $(or $(LAMBDA_PYTHON),not found))"
 
 install: $(VENV)/.installed $(SAM_VENV)/.installed ## Create .venv (app, tests) and .venv-sam (SAM CLI)
 
@@ -126,6 +128,41 @@ validate-resil-config: $(VENV)/.installed ## Check RESILIENCE_PRESET and RESILIE
 
 recommend-resil-preset: $(VENV)/.installed ## The preset for an environment (ENV=...)
 	PYTHONPATH=$(CODE_PATH) $(PY) infra/resilience_cli.py recommend $(ENV)
+
+# keys-*: the deployed stack of ENV when ENV is given, the API at URL=..., else TEXTAPI_URL's or the gateway
+# of `make run`. SIGV4=1 signs for IAM auth (a stack deployed with InternalApiIamAuth=true is signed anyway).
+# The admin key is TEXTAPI_ADMIN_KEY's, else (a stack) the first in its SSM parameter. See docs/tenants.md.
+KEYS_WHERE = $(if $(URL),--url '$(URL)',$(if $(filter command line environment,$(origin ENV)),--env $(ENV)))\
+	$(if $(SIGV4),--sigv4)
+KEYS_CLI = @$(PY) infra/keys_cli.py
+keys_option = $(if $($(1)),$(2) '$($(1))')
+
+keys-create: $(VENV)/.installed ## Create a key, its secret shown once (NAME=, TENANT=, DAILY_BUDGET=, ...: see docs/tenants.md)
+	@test -n "$(NAME)" || { echo "usage: make keys-create NAME=... [TENANT=] [DAILY_BUDGET=] [MONTHLY_BUDGET=] [RATE_LIMIT=] [SCOPES=a,b] [EXPIRES_AT=] [PROMPT_GUARD=log]"; exit 2; }
+	$(KEYS_CLI) create '$(NAME)' $(KEYS_WHERE) $(call keys_option,TENANT,--tenant) \
+		$(call keys_option,DAILY_BUDGET,--daily-budget) $(call keys_option,MONTHLY_BUDGET,--monthly-budget) \
+		$(call keys_option,RATE_LIMIT,--rate-limit) $(call keys_option,SCOPES,--scopes) \
+		$(call keys_option,EXPIRES_AT,--expires-at) $(call keys_option,PROMPT_GUARD,--prompt-guard)
+
+keys-list: $(VENV)/.installed ## The keys, every page (TENANT= for one tenant's); never their secrets
+	$(KEYS_CLI) list --all $(KEYS_WHERE) $(call keys_option,TENANT,--tenant)
+
+keys-show: $(VENV)/.installed ## One key's record (KEY_ID=...)
+	@test -n "$(KEY_ID)" || { echo "usage: make keys-show KEY_ID=key_..."; exit 2; }
+	$(KEYS_CLI) show '$(KEY_ID)' $(KEYS_WHERE)
+
+keys-rotate: $(VENV)/.installed ## A new secret for KEY_ID; the old one works GRACE_SECONDS more (default a day)
+	@test -n "$(KEY_ID)" || { echo "usage: make keys-rotate KEY_ID=key_... [GRACE_SECONDS=86400]"; exit 2; }
+	$(KEYS_CLI) rotate '$(KEY_ID)' $(KEYS_WHERE) $(call keys_option,GRACE_SECONDS,--grace-seconds)
+
+keys-revoke: $(VENV)/.installed ## Revoke KEY_ID for good (401 from then on)
+	@test -n "$(KEY_ID)" || { echo "usage: make keys-revoke KEY_ID=key_..."; exit 2; }
+	$(KEYS_CLI) revoke '$(KEY_ID)' $(KEYS_WHERE)
+
+keys-usage: $(VENV)/.installed ## KEY_ID's use per UTC day (FROM=, TO=), or every key's on DATE=YYYY-MM-DD
+	@test -n "$(KEY_ID)$(DATE)" || { echo "usage: make keys-usage KEY_ID=key_... [FROM=YYYY-MM-DD] [TO=YYYY-MM-DD] | DATE=YYYY-MM-DD"; exit 2; }
+	$(KEYS_CLI) usage $(if $(KEY_ID),'$(KEY_ID)') $(KEYS_WHERE) $(call keys_option,FROM,--from) \
+		$(call keys_option,TO,--to) $(call keys_option,DATE,--date)
 
 clean: ## Remove build output and caches
 	rm -rf .aws-sam build .pytest_cache .ruff_cache .import_linter_cache

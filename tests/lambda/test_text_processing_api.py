@@ -400,3 +400,28 @@ def test_a_cache_hit_reports_the_rate_limit_it_was_charged(public_api_client):
     assert (first.json()["cache_hit"], second.json()["cache_hit"]) == (False, True)
     assert [r.headers["x-ratelimit-remaining"] for r in (first, second)] == ["4", "3"]
     assert 1 <= int(second.headers["x-ratelimit-reset"]) <= 60
+
+
+@pytest.mark.parametrize("door", ["testclient", "lambda"])
+def test_a_request_refused_by_the_token_budget_spends_none_of_the_rate_limit(door):
+    from fakes.api_clients import AsgiClient, LambdaClient
+    from fakes.loops import run
+    from public_api.config import PublicApiSettings
+    from public_api.main import create_app
+    from textapi_shared.tenancy.admin import KeyAdmin
+    from textapi_shared.tenancy.records import TokenBudget
+
+    app = create_app(PublicApiSettings(stage="dev", api_key=PUBLIC_KEY))
+    settings = {"name": "tight", "rate_limit_per_minute": 5, "token_budget": TokenBudget(daily=4000)}
+    _, secret = run(KeyAdmin(app.state.services.keys).create(settings))
+    client = AsgiClient(app) if door == "testclient" else LambdaClient(app)
+    tenant = {"Authorization": f"Bearer {secret}"}
+    # Twenty points may bill more than the whole budget: refused before any AI call, every time.
+    too_big = {"text": TEXT, "operation": "key_points", "options": {"max_points": 20}}
+    for _ in range(3):
+        refused = process(client, too_big, headers=tenant)
+        assert refused.status_code == 429
+        assert_error_shape(refused.json(), "BUDGET_EXCEEDED")
+    served = process(client, {"text": TEXT, "operation": "summarize", "options": {"max_length": 10}}, tenant)
+    assert served.status_code == 200, served.text
+    assert (served.headers["x-ratelimit-limit"], served.headers["x-ratelimit-remaining"]) == ("5", "4")
