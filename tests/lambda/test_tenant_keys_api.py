@@ -290,7 +290,7 @@ def test_rotate_issues_a_new_secret_and_keeps_the_old_one_for_a_day_by_default(d
     rotated = api.admin("POST", f"{KEYS}/{key_id}/rotate")
     assert rotated.status_code == 200, rotated.text
     body = rotated.json()
-    assert set(body) == {"key_id", "api_key", "previous_valid_until"}
+    assert set(body) == {"key_id", "api_key", "previous_valid_until", "callback_secret"}
     new = body["api_key"]
     assert body["key_id"] == key_id
     assert re.fullmatch(r"ta_[A-Za-z0-9_-]{43,}", new)
