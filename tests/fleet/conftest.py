@@ -2,8 +2,10 @@
 handlers, configured from the environment as in AWS), on one shared store (a real Redis, or DynamoDB on
 the moto server) and one fake Gemini server, driven concurrently, one thread per instance.
 
-One fleet per backend for the module (starting it costs the processes' cold starts); each test uses its
-own API key and operation, so caches, rate limits and breakers of one scenario never meet another's.
+One fleet per backend for the package's tests (starting it costs the processes' cold starts); each test
+uses its own API key and operation, so caches, rate limits and breakers of one scenario never meet
+another's. Key records and billed usage live in DynamoDB (moto) on both, as in AWS whatever the cache
+backend; each instance caches records for `KEY_CACHE_SECONDS`, short here so a change shows within a test.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ INSTANCES = 4
 PRIMARY, FALLBACK = "gemini-primary", "gemini-lite"
 RATE_LIMIT = 30  # the rate-limit scenario's key: its own per-minute limit (RATE_LIMIT_OVERRIDES)
 BREAKER = {"retry_attempts": 1, "circuit_breaker_threshold": 2, "recovery_timeout": 30}
+KEY_CACHE_S = 2.0
 SCENARIOS = ("texts", "rate", "breaker", "fallback", "batch")
 
 
@@ -57,8 +60,8 @@ class Fleet:
         """`work(instance)` on every instance at once; the results in instance order."""
         return list(self._pool.map(work, range(len(self.workers))))
 
-    def admin(self, instance: int, path: str) -> ApiResponse:
-        return self.request(instance, "GET", path, ADMIN_KEY)
+    def admin(self, instance: int, path: str, method: str = "GET", body: Any = None) -> ApiResponse:
+        return self.request(instance, method, path, ADMIN_KEY, body)
 
     def close(self) -> None:
         self._pool.shutdown()
@@ -79,7 +82,33 @@ def _clear_resilience_keys(redis_url: str) -> None:
         client.close()
 
 
-@pytest.fixture(scope="module", params=["redis", "dynamodb"])
+def _dynamodb(request) -> Any:
+    import boto3
+
+    endpoint = request.getfixturevalue("moto_endpoint")
+    return boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+
+
+def _keys_table(request, patch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A keys table on the moto server, and the instances' settings for it: key records and billed usage
+    are DynamoDB in AWS whatever the cache backend."""
+    from fakes.aws_tables import create_keys_table
+    from fakes.services import serialise_moto_writes
+
+    # The moto server runs in this process: its DynamoDB writes (every table's) one at a time, as atomic
+    # as DynamoDB's, so budgets are measured on the product's conditional ADDs, not on moto's race.
+    serialise_moto_writes(patch)
+    table = f"textapi-fleet-keys-{uuid.uuid4().hex[:12]}"
+    create_keys_table(_dynamodb(request), table)
+    return {
+        "KEYS_BACKEND": "dynamodb",
+        "KEYS_TABLE_NAME": table,
+        "AWS_ENDPOINT_URL": request.getfixturevalue("moto_endpoint"),
+        "AWS_READ_TIMEOUT": "10",
+    }
+
+
+@pytest.fixture(scope="package", params=["redis", "dynamodb"])
 def fleet(request, tmp_path_factory) -> Iterator[Fleet]:
     keys = {scenario: f"pk-fleet-{scenario}-{uuid.uuid4().hex}" for scenario in SCENARIOS}
     environment = {
@@ -93,8 +122,10 @@ def fleet(request, tmp_path_factory) -> Iterator[Fleet]:
         "RATE_LIMIT_PER_MINUTE": "1000",
         "RATE_LIMIT_OVERRIDES": json.dumps({key_hash(keys["rate"]): RATE_LIMIT}),
         "RESILIENCE_CUSTOM_CONFIG": json.dumps(BREAKER),
+        "KEY_CACHE_SECONDS": str(KEY_CACHE_S),
     }
     with pytest.MonkeyPatch.context() as patch:
+        environment |= _keys_table(request, patch)
         if request.param == "redis":
             redis_url = request.getfixturevalue("redis_url")
             _clear_resilience_keys(redis_url)
@@ -108,23 +139,11 @@ def fleet(request, tmp_path_factory) -> Iterator[Fleet]:
                 "REDIS_SOCKET_TIMEOUT": "2",
             }
         else:
-            import boto3
-
             from fakes.aws_tables import create_cache_table
-            from fakes.services import serialise_moto_writes
 
-            endpoint = request.getfixturevalue("moto_endpoint")
-            serialise_moto_writes(patch)  # the moto server runs in this process
             table = f"textapi-fleet-{uuid.uuid4().hex[:12]}"
-            create_cache_table(
-                boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1"), table
-            )
-            environment |= {
-                "CACHE_BACKEND": "dynamodb",
-                "CACHE_TABLE_NAME": table,
-                "AWS_ENDPOINT_URL": endpoint,
-                "AWS_READ_TIMEOUT": "10",
-            }
+            create_cache_table(_dynamodb(request), table)
+            environment |= {"CACHE_BACKEND": "dynamodb", "CACHE_TABLE_NAME": table}
         with FakeGeminiServer() as gemini:
             environment |= {"GEMINI_API_KEY": gemini.api_key, "GEMINI_BASE_URL": gemini.base_url}
             logs = tmp_path_factory.mktemp(f"fleet-{request.param}")

@@ -7,9 +7,8 @@ from __future__ import annotations
 import time
 import uuid
 
-from fleet.conftest import FALLBACK, INSTANCES, PRIMARY, RATE_LIMIT
-
 from fakes.gemini_server import Delay, Fail, Reply
+from fleet.conftest import FALLBACK, INSTANCES, PRIMARY, RATE_LIMIT
 
 WINDOW_S = 60
 
