@@ -14,6 +14,7 @@ from public_api.services.jobs.callback import CallbackSender
 from public_api.services.jobs.quota import JobQuota
 from public_api.services.jobs.service import JobService
 from public_api.services.jobs.worker import JobWorker
+from public_api.services.privacy import Privacy
 from public_api.services.text_processor import TextProcessor
 from textapi_shared.ai.factory import build_provider
 from textapi_shared.cache.factory import build_cache
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from textapi_shared.fleet.protocol import FleetState
     from textapi_shared.idempotency.store import IdempotencyStore
     from textapi_shared.monitoring.observability import Observability
+    from textapi_shared.privacy.comprehend import ComprehendPiiDetector
     from textapi_shared.resilience.factory import Resilience
     from textapi_shared.security.webhooks import CallbackSecrets
     from textapi_shared.tenancy.usage import UsageStore
@@ -77,9 +79,11 @@ def build_services(
     fleet: FleetState | None = None,
     job_store: JobStore | None = None,
     tenancy: tuple[KeyResolver, UsageStore] | None = None,
+    names: ComprehendPiiDetector | None = None,
 ) -> PublicServices:
     """The services of `settings`; `provider` (the AI before resilience wraps it), `resilience`, `fleet`,
-    `job_store` and `tenancy` (key records through their resolver, usage) replace the configured ones
+    `job_store`, `tenancy` (key records through their resolver, usage) and `names` (the Comprehend
+    detector of PII_DETECTOR=comprehend) replace the configured ones
     (tests, benches sharing one store, `make run` sharing the memory stores of both apps)."""
     if tenancy is None:
         key_store, usage = build_tenancy_stores(settings)
@@ -110,6 +114,7 @@ def build_services(
         statistics=CacheStatistics(fleet),
         request_metrics=RequestMetrics(fleet),
         flights=SingleFlight(cache, fleet),
+        privacy=Privacy(settings, observability, names=names if names is not None else _names(settings)),
     )
     # Counted in the fleet state, so limits hold across every instance of the function.
     limiter = RateLimiter(
@@ -175,6 +180,15 @@ def build_services(
         meters=meters,
         callback_secrets=callback_secrets,
     )
+
+
+def _names(settings: PublicApiSettings) -> ComprehendPiiDetector | None:
+    """Names and addresses through Comprehend (PII_DETECTOR=comprehend); boto3 loads on its first call."""
+    if settings.pii_detector != "comprehend":
+        return None
+    from textapi_shared.privacy.comprehend import ComprehendPiiDetector
+
+    return ComprehendPiiDetector(settings)
 
 
 def _job_store(settings: PublicApiSettings) -> JobStore:

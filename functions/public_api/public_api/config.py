@@ -24,6 +24,10 @@ class PublicApiSettings(SharedSettings):
     # AI itself (and never more than half the time its invocation has left).
     single_flight_wait_seconds: float = Field(10.0, ge=0, le=60)
     prompt_guard_mode: Literal["block", "log"] = "block"
+    # PII redaction (SPEC §13): the default of keys without their own `pii`; `comprehend` adds names and
+    # addresses (Amazon Comprehend) to the pattern detectors.
+    pii_mode: Literal["off", "redact"] = "off"
+    pii_detector: Literal["regex", "comprehend"] = "regex"
     # Public health is unauthenticated: its status is recomputed at most this often per instance.
     health_cache_seconds: float = Field(5.0, ge=0, le=300)
 
@@ -47,7 +51,7 @@ class PublicApiSettings(SharedSettings):
     job_callback_timeout_seconds: float = Field(5.0, gt=0, le=30)
     job_callback_attempts: int = Field(3, ge=1, le=10)
 
-    @field_validator("jobs_backend", mode="before")
+    @field_validator("jobs_backend", "pii_mode", "pii_detector", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value

@@ -54,6 +54,7 @@ def _context(
         fleet=services.fleet,
         meter=services.meters.meter(charge.subject, record),
         guard_mode=GuardMode(record.prompt_guard) if record is not None and record.prompt_guard else None,
+        pii_mode=record.pii if record is not None else None,
     )
 
 

@@ -41,6 +41,8 @@ OPTION_FIELDS: dict[str, dict[str, tuple[int, int, int]]] = {
     "questions": {"num_questions": (5, 1, 20)},
     "qa": {},
 }
+# Options every operation takes: they change how the text is handled, not the answer asked for.
+COMMON_OPTIONS = ("pii", "language")
 
 
 def _check_controls(value: str, field: str) -> None:
@@ -96,6 +98,17 @@ class ProcessingOptions(ClosedModel):
     max_length: int | None = Field(None, ge=10, le=500, strict=True, description="summarize: words, 10–500")
     max_points: int | None = Field(None, ge=1, le=20, strict=True, description="key_points: 1–20")
     num_questions: int | None = Field(None, ge=1, le=20, strict=True, description="questions: 1–20")
+    pii: Literal["redact"] | None = Field(
+        None,
+        description="every operation: `redact` replaces personal data by placeholders before the AI sees "
+        "the text and puts it back in the answer (as a key whose `pii` is `redact` always does)",
+    )
+    language: str | None = Field(
+        None,
+        pattern=r"^[a-z]{2}(-[A-Z]{2})?$",
+        description="every operation: the text's language (ISO 639-1, e.g. `en`, `de`), for name and "
+        "address detection when PII_DETECTOR=comprehend; default `en`",
+    )
 
 
 class TextProcessingRequest(ClosedModel):
@@ -172,10 +185,10 @@ class TextProcessingRequest(ClosedModel):
         operation = info.data.get("operation")
         if value is None or operation is None:
             return value
-        allowed = OPTION_FIELDS[operation]
+        allowed = (*OPTION_FIELDS[operation], *COMMON_OPTIONS)
         foreign = sorted(name for name in value.model_fields_set if name not in allowed)
         if foreign:
-            accepted = ", ".join(allowed) or "none"
+            accepted = ", ".join(allowed)
             raise PydanticCustomError(
                 "option_not_applicable",
                 "{options} not valid for {operation} (accepted: {accepted})",

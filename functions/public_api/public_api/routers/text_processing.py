@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from public_api.dependencies import IDEMPOTENCY_PARAMETER, check_batch_size, text_call
 from public_api.schemas import (
+    BatchItemResult,
     BatchTextProcessingRequest,
     BatchTextProcessingResponse,
     OperationsResponse,
@@ -13,7 +14,9 @@ from public_api.schemas import (
 )
 from public_api.services.batch_runner import run_batch
 from public_api.services.operations import OPERATIONS
-from public_api.services.text_processor import check_lengths
+from public_api.services.privacy import KeptAnswers
+from public_api.services.text_processor import Answer, TextProcessor, check_lengths
+from textapi_shared.privacy.redaction import Redaction
 from textapi_shared.timestamps import utc_timestamp
 from textapi_shared.web.access import OptionalKeyRoute, PublicKeyRoute
 from textapi_shared.web.idempotency import model_response
@@ -47,17 +50,23 @@ async def process(body: TextProcessingRequest, request: Request) -> Response:
     check_lengths([(("body",), body)], services.settings)
     call.principal.require(body.operation)
 
+    processor = services.processor
+    kept = KeptAnswers(processor.privacy, [body], ctx.pii_mode)
+
     async def run() -> Response:
         try:
-            answer = await services.processor.process(body, ctx)
+            answer = await processor.answer(body, ctx)
         finally:
             await ctx.finish()
-        metadata = answer.metadata
+        sent = processor.reveal(answer)
+        if sent is not answer.response:  # PII put back: the idempotency record keeps the placeholders
+            kept.kept = answer.response.model_dump_json().encode()
+        metadata = sent.metadata
         return model_response(
-            answer, headers={"X-Tokens-Billed": str(metadata["tokens_billed"]), "X-Cache": metadata["cache"]}
+            sent, headers={"X-Tokens-Billed": str(metadata["tokens_billed"]), "X-Cache": metadata["cache"]}
         )
 
-    return await call.idempotency.run(run)
+    return await call.idempotency.run(run, sealing=kept)
 
 
 @router.post(
@@ -76,13 +85,22 @@ async def batch_process(body: BatchTextProcessingRequest, request: Request) -> R
     check_lengths([(("body", "requests", i), item) for i, item in enumerate(body.requests)], settings)
     call.principal.require(*dict.fromkeys(item.operation for item in body.requests))  # refused whole
 
+    processor = services.processor
+    kept = KeptAnswers(processor.privacy, body.requests, ctx.pii_mode)
+    redactions: dict[int, Redaction] = {}  # by id() of the item: what restores its answer
+
+    async def answer(item: TextProcessingRequest) -> TextProcessingResponse:
+        answered = await processor.answer(item, ctx)
+        if answered.redaction is not None:
+            redactions[id(item)] = answered.redaction
+        return answered.response
+
     async def run() -> Response:
         await ctx.spend(cost=len(body.requests))
-        processor = services.processor
         try:
             results = await run_batch(
                 body.requests,
-                lambda item: processor.process(item, ctx),
+                answer,
                 concurrency=settings.batch_ai_concurrency_limit,
                 deadline=ctx.deadline,
                 logger=processor.logger,
@@ -100,6 +118,21 @@ async def batch_process(body: BatchTextProcessingRequest, request: Request) -> R
             timestamp=utc_timestamp(),
         )
         billed = sum(r.response.metadata.get("tokens_billed", 0) for r in results if r.response is not None)
+        if redactions:  # PII put back in what is sent; the idempotency record keeps the placeholders
+            kept.kept = batch.model_dump_json().encode()
+            batch.results = [_revealed(processor, result, body.requests, redactions) for result in results]
         return model_response(batch, headers={"X-Tokens-Billed": str(billed)})
 
-    return await call.idempotency.run(run)
+    return await call.idempotency.run(run, sealing=kept)
+
+
+def _revealed(
+    processor: TextProcessor,
+    result: BatchItemResult,
+    requests: list[TextProcessingRequest],
+    redactions: dict[int, Redaction],
+) -> BatchItemResult:
+    redaction = redactions.get(id(requests[result.request_index]))
+    if result.response is None or redaction is None:
+        return result
+    return result.model_copy(update={"response": processor.reveal(Answer(result.response, redaction))})

@@ -39,6 +39,7 @@ class RequestContext:
     read_cache: bool = True  # False with `Cache-Control: no-cache`: the answer is computed anew, then stored
     charge: Charge | None = None
     guard_mode: GuardMode | None = None  # the key's own prompt-guard mode; None: PROMPT_GUARD_MODE
+    pii_mode: str | None = None  # the key's own PII mode (`off`, `redact`); None: PII_MODE
     counts: CounterBatch = field(init=False)
 
     def __post_init__(self) -> None:

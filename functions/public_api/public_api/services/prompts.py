@@ -14,8 +14,9 @@ import secrets
 from typing import Any
 
 from textapi_shared.ai.provider import AIRequest, Operation
+from textapi_shared.privacy.redaction import PLACEHOLDER, PLACEHOLDER_INSTRUCTION
 
-PROMPT_VERSION = "2026-12-07.1"
+PROMPT_VERSION = "2026-12-07.2"
 
 # A marker no answer should ever contain; finding it in output means the instructions leaked.
 LEAK_SENTINEL = "TXTAPI-SYS-7f3a"
@@ -132,12 +133,16 @@ def build_ai_request(
 ) -> AIRequest:
     """The request for one call; `token` (fresh per call unless given) names the delimiters."""
     token = token or delimiter_token()
+    instruction = system_instruction(token)
+    if PLACEHOLDER.search(text) or (question is not None and PLACEHOLDER.search(question)):
+        # Redacted PII (or a document the user redacted before): the answer must keep the placeholders.
+        instruction = f"{instruction}\n\n{PLACEHOLDER_INSTRUCTION}"
     parts = [f"Task: {_task(operation, options)}", f"<user_text_{token}>\n{text}\n</user_text_{token}>"]
     if operation is Operation.QA and question is not None:
         parts.append(f"<question_{token}>\n{question}\n</question_{token}>")
     return AIRequest(
         operation=operation,
-        system_instruction=system_instruction(token),
+        system_instruction=instruction,
         prompt="\n\n".join(parts),
         text=text,
         question=question,

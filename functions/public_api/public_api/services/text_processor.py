@@ -22,6 +22,7 @@ from public_api.services.cached_answers import (
     stored_verdict,
     tokens_of,
 )
+from public_api.services.privacy import REDACT
 from public_api.services.prompts import PROMPT_VERSION
 from textapi_shared.ai.provider import Operation
 from textapi_shared.cache.keys import cache_key, ttl_for
@@ -40,11 +41,13 @@ if TYPE_CHECKING:
     from public_api.config import PublicApiSettings
     from public_api.schemas import TextProcessingRequest, TextProcessingResponse
     from public_api.services.context import RequestContext
+    from public_api.services.privacy import Privacy
     from textapi_shared.cache.generation import CacheGeneration
     from textapi_shared.cache.protocol import CacheEntry, ResponseCache
     from textapi_shared.cache.single_flight import SingleFlight
     from textapi_shared.cache.statistics import CacheStatistics
     from textapi_shared.monitoring.observability import Observability
+    from textapi_shared.privacy.redaction import Redaction
     from textapi_shared.resilience.resilient_provider import ResilientProvider
     from textapi_shared.security.prompt_guard import GuardVerdict, PromptGuard
     from textapi_shared.tenancy.usage import Reservation
@@ -80,12 +83,21 @@ def check_lengths(
 class Lookup(NamedTuple):
     """A request as the cache and the AI see it: the answer's key names the model that would answer."""
 
-    request: TextProcessingRequest
+    request: TextProcessingRequest  # redacted, when its PII is
     operation: Operation
     texts: tuple[str, ...]  # what the prompt guard inspects
     options: dict[str, int]
     model: str
     key: str
+    redaction: str | None  # `redact` when the text holds PII placeholders (a key of its own)
+
+
+class Answer(NamedTuple):
+    """A request's answer as it is kept (the cache, job rows, idempotency records: placeholders where its
+    PII was) and what puts the originals back for the caller (`TextProcessor.reveal`)."""
+
+    response: TextProcessingResponse
+    redaction: Redaction | None = None
 
 
 class _Outcome:
@@ -137,8 +149,10 @@ class TextProcessor:
         statistics: CacheStatistics,
         request_metrics: RequestMetrics,
         flights: SingleFlight,
+        privacy: Privacy,
     ) -> None:
         self.provider = provider
+        self.privacy = privacy
         self._guard = guard
         self._settings = settings
         self._obs = observability
@@ -154,14 +168,25 @@ class TextProcessor:
         return self._obs.logger
 
     async def process(self, request: TextProcessingRequest, ctx: RequestContext) -> TextProcessingResponse:
+        """`answer`, with the originals of any redacted PII put back: what the caller is sent."""
+        return self.reveal(await self.answer(request, ctx))
+
+    def reveal(self, answer: Answer) -> TextProcessingResponse:
+        """The answer with its PII back (it is kept with placeholders)."""
+        if answer.redaction is None:
+            return answer.response
+        return self.privacy.restored(answer.response, answer.redaction)
+
+    async def answer(self, request: TextProcessingRequest, ctx: RequestContext) -> Answer:
         """Cached answer if fresh; else the AI's (then cached); a stale answer only when the AI is down.
+        With PII redaction, everything from the cache to the AI sees the redacted request.
 
         Every outcome is counted per operation into `ctx.counts`, which the request's owner writes
         (`RequestContext.finish`) once it is done with every item.
         """
         outcome = _Outcome(self._request_metrics, request.operation, ctx)
         try:
-            response = await self._answer(request, ctx, outcome)
+            kept = await self._redacted_answer(request, ctx, outcome)
         except ApiError as exc:
             await outcome.record(exc.status_code)
             raise
@@ -172,13 +197,30 @@ class TextProcessor:
             await outcome.record(500)
             raise
         await outcome.record(200)
-        return response
+        return kept
+
+    async def _redacted_answer(
+        self, request: TextProcessingRequest, ctx: RequestContext, outcome: _Outcome
+    ) -> Answer:
+        if not self.privacy.applies(request, ctx.pii_mode):
+            return Answer(await self._answer(request, ctx, outcome, redaction=None))
+        redacted = await self.privacy.redact(request)
+        found = sum(redacted.redaction.counts.values())  # by type in the answer's metadata only
+        if found:
+            self._obs.count_for(request.operation, MetricName.PII_REDACTED, found)
+        response = await self._answer(redacted.request, ctx, outcome, redaction=REDACT)
+        return Answer(self.privacy.marked(response, redacted.redaction), redacted.redaction)
 
     async def _answer(
-        self, request: TextProcessingRequest, ctx: RequestContext, outcome: _Outcome
+        self,
+        request: TextProcessingRequest,
+        ctx: RequestContext,
+        outcome: _Outcome,
+        *,
+        redaction: str | None,
     ) -> TextProcessingResponse:
         started = outcome.started
-        lookup = self._lookup(request, ctx.scope)
+        lookup = self._lookup(request, ctx.scope, redaction)
         entry: CacheEntry | None = None
         get_ms = 0.0
         if ctx.read_cache:
@@ -227,15 +269,23 @@ class TextProcessor:
             ctx.count_usage(tokens_saved=saved)
         return response
 
-    def _lookup(self, request: TextProcessingRequest, scope: str) -> Lookup:
+    def _lookup(self, request: TextProcessingRequest, scope: str, redaction: str | None) -> Lookup:
         operation = Operation(request.operation)
         options = request.resolved_options()
         # The entry of the model that would answer: the primary's unless its breaker is open.
         model = self.provider.current_model(operation)
         texts = (request.text, request.question) if request.question else (request.text,)
-        return Lookup(request, operation, texts, options, model, self._key(request, options, scope, model))
+        key = self._key(request, options, scope, model, redaction)
+        return Lookup(request, operation, texts, options, model, key, redaction)
 
-    def _key(self, request: TextProcessingRequest, options: dict[str, int], scope: str, model: str) -> str:
+    def _key(
+        self,
+        request: TextProcessingRequest,
+        options: dict[str, int],
+        scope: str,
+        model: str,
+        redaction: str | None,
+    ) -> str:
         return cache_key(
             operation=request.operation,
             text=request.text,
@@ -245,6 +295,7 @@ class TextProcessor:
             model=model,
             prompt_version=PROMPT_VERSION,
             scope=scope,
+            redaction=redaction,
         )
 
     async def _cached(
@@ -332,7 +383,7 @@ class TextProcessor:
             key = (
                 lookup.key
                 if model == lookup.model
-                else self._key(lookup.request, lookup.options, ctx.scope, model)
+                else self._key(lookup.request, lookup.options, ctx.scope, model, lookup.redaction)
             )
             await self._store(key, response, verdict, ctx)
             return response

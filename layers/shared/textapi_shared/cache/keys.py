@@ -28,26 +28,31 @@ def cache_key(
     model: str,
     prompt_version: str,
     scope: str,
+    redaction: str | None = None,
 ) -> str:
     """`textapi:v1:{operation}:{sha256}` over the canonical JSON of every field; the text never appears.
 
     `scope` is whose entry it is (`key:<key hash>`, `open`, or `shared` with CACHE_SCOPE=shared): in the
     hash, so one tenant's entry is never another's hit, while the key format (and invalidation by
-    operation) stays the same.
+    operation) stays the same. `redaction` (`redact`: the text holds PII placeholders) keeps redacted
+    answers apart from clear ones; without it the key is what it always was.
     """
     if not _OPERATION_NAME.match(operation):
         raise ValueError(f"operation {operation!r} is not a valid key segment")
+    fields = {
+        "operation": operation,
+        "text": text,
+        "options": options or {},
+        "question": question,
+        "provider": provider,
+        "model": model,
+        "prompt_version": prompt_version,
+        "scope": scope,
+    }
+    if redaction is not None:
+        fields["redaction"] = redaction
     canonical = json.dumps(
-        {
-            "operation": operation,
-            "text": text,
-            "options": options or {},
-            "question": question,
-            "provider": provider,
-            "model": model,
-            "prompt_version": prompt_version,
-            "scope": scope,
-        },
+        fields,
         sort_keys=True,
         separators=(",", ":"),
     )

@@ -23,6 +23,11 @@ class MetricName(StrEnum):
     BUDGET_REFUSED = "BudgetRefused"
     USAGE_WRITE_FAILED = "UsageWriteFailed"
     PROMPT_FLAGGED = "PromptFlagged"
+    # PII redaction (SPEC §13): values replaced before the AI, per type of the request's counts; and
+    # placeholders the model's answer dropped (lost) or made up (invented), so not restored.
+    PII_REDACTED = "PiiRedacted"
+    PII_PLACEHOLDERS_LOST = "PiiPlaceholdersLost"
+    PII_PLACEHOLDERS_INVENTED = "PiiPlaceholdersInvented"
     CACHE_HITS = "CacheHits"
     CACHE_MISSES = "CacheMisses"
     CACHE_STALE_SERVED = "CacheStaleServed"

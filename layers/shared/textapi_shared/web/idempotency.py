@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from starlette.responses import Response
 
@@ -96,6 +96,15 @@ def checked_idempotency_key(value: str | None) -> str | None:
     return value
 
 
+class Sealing(Protocol):
+    """How a route's response is kept when it holds what must not be stored (PII put back in an answer):
+    `conceal` gives the body to keep, `reveal` turns a kept body back into the one to replay."""
+
+    def conceal(self, response: Response) -> bytes: ...
+
+    async def reveal(self, body: bytes) -> bytes: ...
+
+
 class IdempotentCall:
     """One request's use of its `Idempotency-Key` (or a pass-through when it sent none)."""
 
@@ -119,8 +128,11 @@ class IdempotentCall:
         digest = hashlib.sha256(presented.encode()).hexdigest()[:32] if presented is not None else None
         self.record_key = f"{scope}:{digest}" if digest is not None else None
 
-    async def run(self, produce: Callable[[], Awaitable[Response]]) -> Response:
-        """`produce()`'s response, or the one kept for this key; `produce` is awaited at most once."""
+    async def run(
+        self, produce: Callable[[], Awaitable[Response]], *, sealing: Sealing | None = None
+    ) -> Response:
+        """`produce()`'s response, or the one kept for this key; `produce` is awaited at most once.
+        With `sealing`, what is kept is its `conceal`ed body, and a replay its `reveal`ed one."""
         if self.record_key is None:
             return await produce()
         fingerprint = await self._fingerprint()
@@ -137,6 +149,9 @@ class IdempotentCall:
             ) from exc
         if existing is not None:
             replay = self._answer_existing(existing, fingerprint)
+            if sealing is not None and 200 <= replay.status_code < 300:
+                replay.body = await sealing.reveal(bytes(replay.body))
+                replay.headers["content-length"] = str(len(replay.body))
             await spend_read(self._request)  # a replay is metered as a read of a stored result
             return replay
         try:
@@ -150,7 +165,8 @@ class IdempotentCall:
             await self._release()
             raise
         if _keeps(response.status_code):
-            await self._complete(fingerprint, response)
+            kept = sealing.conceal(response) if sealing is not None else bytes(response.body)
+            await self._complete(fingerprint, response, kept)
         else:
             await self._release()
         return response
@@ -183,13 +199,13 @@ class IdempotentCall:
             headers={**dict(existing.headers), REPLAYED_HEADER: "true"},
         )
 
-    async def _complete(self, fingerprint: str, response: Response) -> None:
+    async def _complete(self, fingerprint: str, response: Response, body: bytes) -> None:
         assert self.record_key is not None
         record = IdempotencyRecord(
             fingerprint=fingerprint,
             completed=True,
             status_code=response.status_code,
-            body=bytes(response.body).decode("utf-8"),
+            body=body.decode("utf-8"),
             headers=tuple((k, v) for k, v in response.headers.items() if k.lower() in _REPLAYED_HEADERS),
         )
         try:

@@ -221,12 +221,14 @@ class JobWorker:
             fleet=self._fleet,
             meter=self._meters.meter(job.owner, record),
             guard_mode=GuardMode(record.prompt_guard) if record is not None and record.prompt_guard else None,
+            pii_mode=record.pii if record is not None else None,
         )
 
         async def run_one(request: TextProcessingRequest) -> TextProcessingResponse:
             if await watch.cancelled():
                 raise JobCancelledError()
-            return await self._processor.process(request, ctx)
+            # As kept: a job row holds placeholders where the item's PII was, never the values.
+            return (await self._processor.answer(request, ctx)).response
 
         async def on_result(result: BatchItemResult) -> None:
             item = todo[result.request_index]
