@@ -86,3 +86,15 @@ def test_the_internal_function_reads_the_callback_secret_a_new_keys_own_derives_
     [reads] = [s for s in statements if s.get("Sid") == "ReadSecrets"]
     assert "job-callback-secret" in str(reads["Resource"])
     assert "JobCallbackSecretParameterName" in str(reads["Resource"])
+
+
+def test_comprehend_is_granted_only_when_names_are_detected_with_it():
+    for role in ("PublicApiRole", "PublicApiWorkerRole"):
+        statements = RESOURCES[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        [grant] = [s for s in statements if "Fn::If" in s and s["Fn::If"][0] == "UseComprehend"]
+        allowed = grant["Fn::If"][1]
+        assert (allowed["Action"], allowed["Resource"]) == ("comprehend:DetectPiiEntities", "*")
+        assert grant["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    assert TEMPLATE["Conditions"]["UseComprehend"] == {"Fn::Equals": [{"Ref": "PiiDetector"}, "comprehend"]}
+    assert TEMPLATE["Parameters"]["PiiMode"]["Default"] == "off"
+    assert TEMPLATE["Parameters"]["PiiDetector"]["Default"] == "regex"
