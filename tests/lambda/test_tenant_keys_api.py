@@ -608,3 +608,22 @@ def test_a_record_change_reaches_another_instance_within_key_cache_seconds(deplo
     assert api.process(secret).status_code == 200  # within KEY_CACHE_SECONDS of its last read
     clock.advance(1)
     assert_refused(api.process(secret), 401, "AUTHENTICATION_ERROR")
+
+
+def test_open_mode_refuses_a_key_records_secret_it_does_not_know(deployment):
+    """With no static public key the public API runs open (dev stages), yet a presented `ta_` secret is a
+    caller meaning to be a key: one rotated away (or mistyped) is 401, never served as anonymous."""
+    api = deployment(public={"api_key": "", "additional_api_keys": []})
+    key_id, secret = api.create_key()
+    assert api.process(secret).status_code == 200
+    rotated = api.admin("POST", f"{KEYS}/{key_id}/rotate", {"grace_seconds": 0})
+    assert rotated.status_code == 200, rotated.text
+    assert_refused(api.process(secret), 401, "AUTHENTICATION_ERROR")
+    assert_refused(api.process("ta_" + "x" * 43), 401, "AUTHENTICATION_ERROR")
+    assert api.process(rotated.json()["api_key"]).status_code == 200
+    assert (
+        api.call(
+            "POST", "/v1/text_processing/process", None, {"text": TEXT, "operation": "summarize"}
+        ).status_code
+        == 200
+    )

@@ -208,7 +208,9 @@ class ApiKeyAuthenticator:
         record = await self._record(candidate)
         if record is not None:
             return Principal.for_key(candidate, record=record)
-        if not keys:
+        # Open mode serves anonymous callers, never a key record's secret it does not know (one rotated
+        # away, or mistyped): that caller meant to be the key and must hear that it is not.
+        if not keys and not (self.records is not None and candidate.startswith(KEY_PREFIX)):
             return self._open_or_refuse("API")
         raise AuthenticationError("Invalid API key.")
 
