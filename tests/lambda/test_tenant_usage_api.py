@@ -370,6 +370,17 @@ def test_auth_status_is_metered_as_a_read(deployment):
     assert_refused(answers[-1], 429, "RATE_LIMIT_EXCEEDED")
 
 
+def test_the_operations_catalogue_is_metered_when_a_key_is_presented(deployment):
+    api = deployment()
+    _, secret = api.create_key(rate_limit_per_minute=1)
+    answers = [api.call("GET", "/v1/text_processing/operations", secret) for _ in range(5)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 200, 429]
+    assert all(a.headers["x-ratelimit-limit"] == "1" for a in answers)
+    anonymous = api.public.request("GET", "/v1/text_processing/operations")
+    assert anonymous.status_code == 200
+    assert "x-ratelimit-limit" not in anonymous.headers  # nobody to meter
+
+
 def test_an_idempotent_replay_is_metered_as_a_read(deployment):
     api = deployment()
     _, secret = api.create_key(rate_limit_per_minute=2)

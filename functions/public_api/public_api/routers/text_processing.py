@@ -19,6 +19,7 @@ from public_api.services.text_processor import Answer, TextProcessor, check_leng
 from textapi_shared.privacy.redaction import Redaction
 from textapi_shared.timestamps import utc_timestamp
 from textapi_shared.web.access import OptionalKeyRoute, PublicKeyRoute
+from textapi_shared.web.dependencies import METERED_READ
 from textapi_shared.web.idempotency import model_response
 from textapi_shared.web.openapi import KEYED, WITH_BODY, error_responses
 
@@ -29,9 +30,15 @@ router = APIRouter(
 )
 
 
-@catalogue.get("/operations", response_model=OperationsResponse, responses=error_responses(*KEYED))
+@catalogue.get(
+    "/operations",
+    response_model=OperationsResponse,
+    dependencies=[METERED_READ],
+    responses=error_responses(*KEYED, 429),
+)
 async def operations() -> OperationsResponse:
-    """The five operations and their options (a key is optional; a wrong key is 401)."""
+    """The five operations and their options (a key is optional; a wrong key is 401; with a key, a
+    quarter request)."""
     return OperationsResponse(operations=OPERATIONS)
 
 

@@ -80,7 +80,8 @@ class AccessGateMiddleware:
                 await send_error(refused, scope, receive, send)
                 return
             state["principal"] = principal
-            if access is Access.PUBLIC and self.limiter is not None and principal is not None:
+            # Every authenticated request is metered: a key presented to an optional-key route too.
+            if access is not Access.ADMIN and self.limiter is not None and principal is not None:
                 client = scope.get("client")
                 subject = principal.subject(client[0] if client else None)
                 own_limit = principal.record.rate_limit_per_minute if principal.record is not None else None
