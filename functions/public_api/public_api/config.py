@@ -1,6 +1,5 @@
 """Settings of the public function; the only reader of its environment is the layer's config."""
 
-import json
 import re
 from functools import cache
 from typing import Annotated, Literal, Self
@@ -8,7 +7,7 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from textapi_shared.config import SharedSettings, load_settings
+from textapi_shared.config import SharedSettings, json_object, load_settings
 
 
 class PublicApiSettings(SharedSettings):
@@ -67,14 +66,7 @@ class PublicApiSettings(SharedSettings):
     @field_validator("rate_limit_overrides", mode="before")
     @classmethod
     def _overrides_json(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        try:
-            return json.loads(value or "{}")
-        except ValueError:
-            raise ValueError(
-                'must be a JSON object: {"<key-hash prefix>": <requests a minute>, ...}'
-            ) from None
+        return json_object(value, '{"<key-hash prefix>": <requests a minute>, ...}')
 
     @field_validator("rate_limit_overrides")
     @classmethod

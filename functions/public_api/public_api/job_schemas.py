@@ -29,7 +29,9 @@ class JobSubmittedResponse(BaseModel):
     expires_at: str
 
 
-class JobStatusResponse(BaseModel):
+class JobSummary(BaseModel):
+    """A job's status and counts (a row of the job list)."""
+
     job_id: str
     batch_id: str
     status: JobStatus
@@ -39,6 +41,9 @@ class JobStatusResponse(BaseModel):
     cancelled: int
     pending: int = Field(description="completed + failed + cancelled + pending == total_requests")
     created_at: str
+
+
+class JobStatusResponse(JobSummary):
     updated_at: str
     expires_at: str
     results: list[BatchItemResult] = Field(
@@ -47,18 +52,6 @@ class JobStatusResponse(BaseModel):
     next_token: str | None = Field(
         None, description="Pass as `?next_token=` for the next page; null on the last"
     )
-
-
-class JobSummary(BaseModel):
-    job_id: str
-    batch_id: str
-    status: JobStatus
-    total_requests: int
-    completed: int
-    failed: int
-    cancelled: int
-    pending: int
-    created_at: str
 
 
 class JobListResponse(BaseModel):

@@ -22,6 +22,17 @@ CommaList = Annotated[list[str], NoDecode]
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
+def json_object(value: object, example: str) -> object:
+    """A JSON object setting given as text (an empty one is `{}`); a clear message with an `example`
+    when the text is not JSON."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value or "{}")
+    except ValueError:
+        raise ValueError(f"must be a JSON object: {example}") from None
+
+
 def split_list(value: object) -> object:
     """Accept `a,b` or a JSON list; blank items are dropped."""
     if isinstance(value, str):
@@ -160,14 +171,7 @@ class SharedSettings(BaseSettings):
     @field_validator("ai_model_prices", mode="before")
     @classmethod
     def _prices_json(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        try:
-            return json.loads(value or "{}")
-        except ValueError:
-            raise ValueError(
-                'must be a JSON object: {"<model>": {"input_per_million": 0.3, "output_per_million": 2.5}}'
-            ) from None
+        return json_object(value, '{"<model>": {"input_per_million": 0.3, "output_per_million": 2.5}}')
 
     @field_validator("ai_model_prices")
     @classmethod
