@@ -15,7 +15,7 @@ from public_api.job_schemas import (
 )
 from public_api.schemas import BatchItemResult, TextProcessingResponse
 from public_api.services.jobs.service import JobView
-from public_api.services.text_processor import check_lengths
+from public_api.services.text_requests import check_lengths
 from textapi_shared.errors import NotFoundError
 from textapi_shared.paging import page_position, page_token
 from textapi_shared.timestamps import utc_timestamp

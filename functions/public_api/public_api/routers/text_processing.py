@@ -15,7 +15,8 @@ from public_api.schemas import (
 from public_api.services.batch_runner import run_batch
 from public_api.services.operations import OPERATIONS
 from public_api.services.privacy import KeptAnswers
-from public_api.services.text_processor import Answer, TextProcessor, check_lengths
+from public_api.services.text_processor import TextProcessor
+from public_api.services.text_requests import Answer, check_lengths
 from textapi_shared.privacy.redaction import Redaction
 from textapi_shared.timestamps import utc_timestamp
 from textapi_shared.web.access import OptionalKeyRoute, PublicKeyRoute

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from public_api.services.answer_generation import AnswerGenerator
 from public_api.services.cached_answers import (
@@ -24,13 +24,13 @@ from public_api.services.cached_answers import (
 )
 from public_api.services.privacy import REDACT
 from public_api.services.prompts import PROMPT_VERSION
+from public_api.services.text_requests import Answer, BudgetHold, Lookup, RequestOutcome
 from textapi_shared.ai.provider import Operation
 from textapi_shared.cache.keys import cache_key, ttl_for
 from textapi_shared.errors import (
     ApiError,
     BudgetExceededError,
     GatewayTimeoutError,
-    InputValidationError,
     ServiceUnavailableError,
 )
 from textapi_shared.monitoring.metric_names import MetricName
@@ -47,93 +47,9 @@ if TYPE_CHECKING:
     from textapi_shared.cache.single_flight import SingleFlight
     from textapi_shared.cache.statistics import CacheStatistics
     from textapi_shared.monitoring.observability import Observability
-    from textapi_shared.privacy.redaction import Redaction
     from textapi_shared.resilience.resilient_provider import ResilientProvider
     from textapi_shared.security.prompt_guard import GuardVerdict, PromptGuard
-    from textapi_shared.tenancy.usage import Reservation
     from textapi_shared.web.request_metrics import RequestMetrics
-
-
-def check_lengths(
-    located: list[tuple[tuple[str | int, ...], TextProcessingRequest]], settings: PublicApiSettings
-) -> None:
-    """422 naming every request (by its body location) whose text exceeds MAX_TEXT_LENGTH or whose
-    question exceeds MAX_QUESTION_LENGTH.
-
-    The limits are configuration, so they are checked here rather than in the schema; the error has
-    the same shape as FastAPI's own validation errors. Text is never truncated.
-    """
-    limits = (("text", settings.max_text_length), ("question", settings.max_question_length))
-    errors = [
-        {
-            "field": ".".join(str(p) for p in (*location[1:], field)),
-            "location": [str(p) for p in (*location, field)],
-            "message": f"{field} must be at most {max_length} characters",
-            "type": "string_too_long",
-        }
-        for location, request in located
-        for field, max_length in limits
-        if len(getattr(request, field) or "") > max_length
-    ]
-    if errors:
-        summary = "; ".join(sorted({error["message"] for error in errors}))
-        raise InputValidationError(f"Invalid request: {summary}", details={"errors": errors})
-
-
-class Lookup(NamedTuple):
-    """A request as the cache and the AI see it: the answer's key names the model that would answer."""
-
-    request: TextProcessingRequest  # redacted, when its PII is
-    operation: Operation
-    texts: tuple[str, ...]  # what the prompt guard inspects
-    options: dict[str, int]
-    model: str
-    key: str
-    redaction: str | None  # `redact` when the text holds PII placeholders (a key of its own)
-
-
-class Answer(NamedTuple):
-    """A request's answer as it is kept (the cache, job rows, idempotency records: placeholders where its
-    PII was) and what puts the originals back for the caller (`TextProcessor.reveal`)."""
-
-    response: TextProcessingResponse
-    redaction: Redaction | None = None
-
-
-class _Outcome:
-    """A request's line in the fleet's request metrics, recorded once: at its end, or for a cache hit
-    just before the hit's one store round trip, which carries it."""
-
-    __slots__ = ("_ctx", "_metrics", "_operation", "recorded", "started")
-
-    def __init__(self, metrics: RequestMetrics, operation: str, ctx: RequestContext) -> None:
-        self._metrics = metrics
-        self._operation = operation
-        self._ctx = ctx
-        self.started = time.perf_counter()
-        self.recorded = False
-
-    async def record(self, status: int) -> None:
-        if not self.recorded:
-            self.recorded = True
-            elapsed_ms = (time.perf_counter() - self.started) * 1000
-            await self._metrics.record(
-                self._operation, status=status, latency_ms=elapsed_ms, batch=self._ctx.counts
-            )
-            self._ctx.count_usage(requests=1)
-
-
-class _Held:
-    """A request's budget reservation, taken by whichever uses it: its own AI call, or the release."""
-
-    __slots__ = ("_reservation",)
-
-    def __init__(self, reservation: Reservation | None) -> None:
-        self._reservation = reservation
-
-    def take(self) -> Reservation | None:
-        reservation, self._reservation = self._reservation, None
-        return reservation
 
 
 class TextProcessor:
@@ -184,7 +100,7 @@ class TextProcessor:
         Every outcome is counted per operation into `ctx.counts`, which the request's owner writes
         (`RequestContext.finish`) once it is done with every item.
         """
-        outcome = _Outcome(self._request_metrics, request.operation, ctx)
+        outcome = RequestOutcome(self._request_metrics, request.operation, ctx)
         try:
             kept = await self._redacted_answer(request, ctx, outcome)
         except ApiError as exc:
@@ -200,7 +116,7 @@ class TextProcessor:
         return kept
 
     async def _redacted_answer(
-        self, request: TextProcessingRequest, ctx: RequestContext, outcome: _Outcome
+        self, request: TextProcessingRequest, ctx: RequestContext, outcome: RequestOutcome
     ) -> Answer:
         if not self.privacy.applies(request, ctx.pii_mode):
             return Answer(await self._answer(request, ctx, outcome, redaction=None))
@@ -215,7 +131,7 @@ class TextProcessor:
         self,
         request: TextProcessingRequest,
         ctx: RequestContext,
-        outcome: _Outcome,
+        outcome: RequestOutcome,
         *,
         redaction: str | None,
     ) -> TextProcessingResponse:
@@ -238,7 +154,7 @@ class TextProcessor:
         except BudgetExceededError:
             ctx.waive()
             raise
-        held = _Held(reservation)
+        held = BudgetHold(reservation)
         try:
             await ctx.spend()
         except BaseException:
@@ -299,7 +215,7 @@ class TextProcessor:
         )
 
     async def _cached(
-        self, lookup: Lookup, ctx: RequestContext, outcome: _Outcome
+        self, lookup: Lookup, ctx: RequestContext, outcome: RequestOutcome
     ) -> tuple[CacheEntry | None, float]:
         """The entry for `lookup` (fresh or stale) and the read's milliseconds. A fresh one is served only
         once the charge confirms the fleet's cache generation has not moved since it was read (the hit
@@ -360,7 +276,7 @@ class TextProcessor:
         ctx: RequestContext,
         started: float,
         not_before: float,
-        held: _Held,
+        held: BudgetHold,
     ) -> TextProcessingResponse:
         """The one computation of the key in this instance: another instance's answer if it comes while
         this one waits for the lease, else a new AI call, stored, with the lease given up after."""
