@@ -89,7 +89,7 @@ outputs: $(SAM_VENV)/.installed ## The deployed stack's outputs (API URL, dashbo
 logs: $(SAM_VENV)/.installed ## Tail a function's logs (FUNCTION=public|internal|worker, ENV=...)
 	$(SAM) logs --config-env $(SAM_CONFIG_ENV) --name $(LOG_FUNCTION) --region $(AWS_REGION) --tail
 
-delete: $(SAM_VENV)/.installed ## Delete the stack of ENV (asks first; the jobs table and SSM secrets stay)
+delete: $(SAM_VENV)/.installed ## Delete the stack of ENV (asks first; the jobs and keys tables and the SSM secrets stay)
 	$(SAM) delete --config-env $(SAM_CONFIG_ENV) --region $(AWS_REGION)
 
 local: build ## sam local start-api (needs a Docker engine)

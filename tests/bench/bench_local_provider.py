@@ -26,7 +26,7 @@ started = time.perf_counter()
 from textapi_shared.ai.local_provider import LocalProvider
 from textapi_shared.ai.provider import AIRequest, Operation
 imported = time.perf_counter()
-from unit.local_provider_cases import SUMMARY_CASES
+from unit.local_provider_data import SUMMARY_CASES
 
 text = "\\n\\n".join(case.text for case in SUMMARY_CASES * 4)
 text = text[: text.rindex(" ", 0, {chars} + 1)]

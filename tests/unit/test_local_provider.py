@@ -10,7 +10,7 @@ import asyncio
 import json
 
 import pytest
-from unit.local_provider_cases import (
+from unit.local_provider_data import (
     BLIND_SENTIMENT_CASES,
     HELDOUT_SENTIMENT_CASES,
     QA_CASES,
