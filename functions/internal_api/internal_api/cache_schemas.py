@@ -2,12 +2,14 @@
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool
+
+from internal_api.admin_model import AdminModel
 
 Operation = Literal["summarize", "sentiment", "key_points", "questions", "qa"]
 
 
-class CacheStatusResponse(BaseModel):
+class CacheStatusResponse(AdminModel):
     backend: str
     connected: bool
     latency_ms: float | None
@@ -18,14 +20,14 @@ class CacheStatusResponse(BaseModel):
     hit_ratio: float | None = Field(None, description="Fleet-wide, over the statistics window")
 
 
-class CacheMetricsResponse(BaseModel):
+class CacheMetricsResponse(AdminModel):
     backend: str
     window_s: int
     totals: dict[str, Any]
     operations: dict[str, dict[str, Any]]
 
 
-class CacheInvalidateRequest(BaseModel):
+class CacheInvalidateRequest(AdminModel):
     # Only the name `all` and only the JSON value `true` wipe everything: not "yes", 1 or `everything`.
     model_config = ConfigDict(extra="forbid", validate_by_name=False, validate_by_alias=True)
 
@@ -39,7 +41,7 @@ class CacheInvalidateRequest(BaseModel):
     everything: StrictBool = Field(False, alias="all", description="wipe every entry; must be `true` exactly")
 
 
-class CacheInvalidateResponse(BaseModel):
+class CacheInvalidateResponse(AdminModel):
     removed: int | None = Field(description="entries removed; null when the backend cannot count (DynamoDB)")
     method: str
     detail: str

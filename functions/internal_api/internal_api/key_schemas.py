@@ -3,25 +3,26 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 
+from internal_api.admin_model import AdminModel
 from textapi_shared.tenancy.records import ALL_SCOPES
 
 Scope = Literal["summarize", "sentiment", "key_points", "questions", "qa", "jobs"]  # ALL_SCOPES
 MetadataValue = str | int | float | bool | None
 
 
-class TokenBudgetModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TokenBudgetModel(AdminModel):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     daily: int | None = Field(None, ge=1, le=10**12, description="Tokens per UTC day")
     monthly: int | None = Field(None, ge=1, le=10**13, description="Tokens per UTC month")
 
 
-class KeySettings(BaseModel):
+class KeySettings(AdminModel):
     """What an operator may set on a key (every field optional on a change; null clears it)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str | None = Field(None, min_length=1, max_length=100)
     tenant: str | None = Field(None, min_length=1, max_length=100)
@@ -85,15 +86,15 @@ class KeyUpdateRequest(KeySettings):
     status: Literal["active", "disabled"] | None = Field(None, description="Revoke with DELETE")
 
 
-class KeyRotateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class KeyRotateRequest(AdminModel):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     grace_seconds: int = Field(
         86_400, ge=0, le=604_800, description="How long the current secret still works"
     )
 
 
-class KeyResponse(BaseModel):
+class KeyResponse(AdminModel):
     key_id: str
     name: str
     tenant: str | None
@@ -122,7 +123,7 @@ class KeyCreatedResponse(KeyResponse):
     callback_secret: str | None = Field(description=_WEBHOOK_DOC)
 
 
-class KeyRotatedResponse(BaseModel):
+class KeyRotatedResponse(AdminModel):
     key_id: str
     api_key: str = Field(description="The new secret, shown this once")
     previous_valid_until: str | None = Field(description="Until when the previous secret still works")
@@ -131,12 +132,12 @@ class KeyRotatedResponse(BaseModel):
     )
 
 
-class KeyListResponse(BaseModel):
+class KeyListResponse(AdminModel):
     keys: list[KeyResponse]
     next_token: str | None = None
 
 
-class UsageDay(BaseModel):
+class UsageDay(AdminModel):
     date: str
     requests: int
     ai_calls: int
@@ -148,7 +149,7 @@ class UsageDay(BaseModel):
     estimated_cost_usd: float
 
 
-class KeyUsageResponse(BaseModel):
+class KeyUsageResponse(AdminModel):
     key_id: str
     days: list[UsageDay]
 
@@ -157,6 +158,6 @@ class UsageExportRow(UsageDay):
     key_id: str = Field(description="A record's id, or a static key's hash")
 
 
-class UsageExportResponse(BaseModel):
+class UsageExportResponse(AdminModel):
     date: str
     keys: list[UsageExportRow]

@@ -2,21 +2,22 @@
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from internal_api.admin_model import AdminModel
 from textapi_shared.monitoring.health import HealthState
 from textapi_shared.resilience.strategies import Strategy
 
 PresetName = Literal["simple", "development", "production"]
 
 
-class BreakerGroups(BaseModel):
+class BreakerGroups(AdminModel):
     open: list[str]
     half_open: list[str]
     closed: list[str]
 
 
-class ResilienceHealthResponse(BaseModel):
+class ResilienceHealthResponse(AdminModel):
     status: HealthState
     healthy: bool
     detail: str
@@ -27,7 +28,7 @@ class ResilienceHealthResponse(BaseModel):
     config_source: str
 
 
-class ResilienceConfigResponse(BaseModel):
+class ResilienceConfigResponse(AdminModel):
     preset: str
     source: Literal["bundled", "env", "ssm", "custom"] = Field(
         description="Where the configuration in force came from: the bundled preset (also when SSM "
@@ -46,7 +47,7 @@ class ResilienceConfigResponse(BaseModel):
     operations: dict[str, Strategy]
 
 
-class PresetResponse(BaseModel):
+class PresetResponse(AdminModel):
     name: str
     description: str
     retry_attempts: int
@@ -58,23 +59,23 @@ class PresetResponse(BaseModel):
     operations: dict[str, Strategy] = Field(description="The policy each operation gets.")
 
 
-class PresetListResponse(BaseModel):
+class PresetListResponse(AdminModel):
     active: str
     presets: list[PresetResponse]
 
 
-class TemplateResponse(BaseModel):
+class TemplateResponse(AdminModel):
     id: str
     name: str
     description: str
     configuration: dict[str, Any]
 
 
-class TemplateListResponse(BaseModel):
+class TemplateListResponse(AdminModel):
     templates: list[TemplateResponse]
 
 
-class PresetRecommendationResponse(BaseModel):
+class PresetRecommendationResponse(AdminModel):
     environment: str
     recommended_preset: str
     confidence: float
@@ -82,36 +83,36 @@ class PresetRecommendationResponse(BaseModel):
     available_presets: list[str]
 
 
-class ValidateConfigRequest(BaseModel):
+class ValidateConfigRequest(AdminModel):
     configuration: dict[str, Any] | str = Field(
         description="A custom configuration, as a JSON object or as the JSON text of one."
     )
 
 
-class ValidationResponse(BaseModel):
+class ValidationResponse(AdminModel):
     is_valid: bool
     errors: list[str]
     warnings: list[str]
     suggestions: list[str]
 
 
-class ActiveConfigRequest(BaseModel):
+class ActiveConfigRequest(AdminModel):
     """Set the active preset and/or the custom configuration in SSM. `custom_config: null` clears it;
     `preset` may be left out but not null (it would silently change nothing)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     preset: PresetName = Field(None, description="simple, development or production; never null")  # type: ignore[assignment]
     custom_config: dict[str, Any] | None = None
 
 
-class ActiveConfigResponse(BaseModel):
+class ActiveConfigResponse(AdminModel):
     written: list[str] = Field(description="The SSM parameters written.")
     warnings: list[str]
     config: ResilienceConfigResponse
 
 
-class CircuitBreakerResponse(BaseModel):
+class CircuitBreakerResponse(AdminModel):
     name: str
     state: Literal["closed", "open", "half_open"]
     failure_count: int
@@ -124,18 +125,18 @@ class CircuitBreakerResponse(BaseModel):
     fleet_wide: bool
 
 
-class CircuitBreakerListResponse(BaseModel):
+class CircuitBreakerListResponse(AdminModel):
     timestamp: str
     breakers: dict[str, CircuitBreakerResponse]
 
 
-class BreakerResetResponse(BaseModel):
+class BreakerResetResponse(AdminModel):
     name: str
     reset: bool
     breaker: CircuitBreakerResponse
 
 
-class OperationMetricsResponse(BaseModel):
+class OperationMetricsResponse(AdminModel):
     operation: str
     calls: int
     successes: int
@@ -147,13 +148,13 @@ class OperationMetricsResponse(BaseModel):
     success_rate: float | None
 
 
-class ResilienceMetricsResponse(BaseModel):
+class ResilienceMetricsResponse(AdminModel):
     scope: Literal["fleet", "instance"]
     timestamp: str
     totals: OperationMetricsResponse
     operations: dict[str, OperationMetricsResponse]
 
 
-class MetricsResetResponse(BaseModel):
+class MetricsResetResponse(AdminModel):
     reset: bool
     timestamp: str

@@ -2,18 +2,19 @@
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from internal_api.admin_model import AdminModel
 from textapi_shared.monitoring.health import ComponentHealthResponse, HealthState
 
 
-class EndpointInfo(BaseModel):
+class EndpointInfo(AdminModel):
     path: str
     methods: list[str]
     summary: str | None
 
 
-class ServiceInfoResponse(BaseModel):
+class ServiceInfoResponse(AdminModel):
     service: str
     version: str
     stage: str
@@ -21,7 +22,7 @@ class ServiceInfoResponse(BaseModel):
     endpoints: list[EndpointInfo]
 
 
-class MonitoringHealthResponse(BaseModel):
+class MonitoringHealthResponse(AdminModel):
     status: HealthState
     timestamp: str
     version: str
@@ -29,7 +30,7 @@ class MonitoringHealthResponse(BaseModel):
     details: dict[str, Any] = {}
 
 
-class MonitoringMetricsResponse(BaseModel):
+class MonitoringMetricsResponse(AdminModel):
     scope: Literal["fleet", "instance"] = Field(
         description="fleet: counted in the shared cache backend; instance: CACHE_BACKEND=memory, one instance"
     )

@@ -2,11 +2,15 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from public_api.schemas import BatchItemResult, BatchTextProcessingRequest
 
 JobStatus = Literal["queued", "running", "completed", "completed_with_errors", "cancelled"]
+
+
+# Answers of job routes: built when first sent, not in every cold start (no job route is the hot path).
+_READ_MODELS = ConfigDict(defer_build=True)
 
 
 class JobSubmitRequest(BatchTextProcessingRequest):
@@ -21,6 +25,8 @@ class JobSubmitRequest(BatchTextProcessingRequest):
 
 
 class JobSubmittedResponse(BaseModel):
+    model_config = _READ_MODELS
+
     job_id: str
     batch_id: str
     status: JobStatus
@@ -31,6 +37,8 @@ class JobSubmittedResponse(BaseModel):
 
 class JobSummary(BaseModel):
     """A job's status and counts (a row of the job list)."""
+
+    model_config = _READ_MODELS
 
     job_id: str
     batch_id: str
@@ -55,6 +63,8 @@ class JobStatusResponse(JobSummary):
 
 
 class JobListResponse(BaseModel):
+    model_config = _READ_MODELS
+
     jobs: list[JobSummary] = Field(description="The calling key's jobs, newest first")
     next_token: str | None = Field(
         None, description="Pass as `?next_token=` for the next page; null on the last"
@@ -62,6 +72,8 @@ class JobListResponse(BaseModel):
 
 
 class CallbackSecretResponse(BaseModel):
+    model_config = _READ_MODELS
+
     secret: str = Field(
         description="Your job callbacks' Standard Webhooks secret (`whsec_` + base64): verify each callback "
         "with it (e.g. `standardwebhooks.Webhook(secret).verify(body, headers)`)"

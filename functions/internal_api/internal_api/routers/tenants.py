@@ -3,7 +3,7 @@ what each key used."""
 
 import asyncio
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Path, Query
 
@@ -22,13 +22,15 @@ from internal_api.key_schemas import (
 from textapi_shared.aws import SecretUnavailableError
 from textapi_shared.errors import InputValidationError
 from textapi_shared.security.api_keys import key_hash
-from textapi_shared.tenancy.admin import KeyAdmin
 from textapi_shared.tenancy.codec import public_view
 from textapi_shared.tenancy.records import KeyRecord
-from textapi_shared.tenancy.reports import MAX_DAYS, UsageReports, today
 from textapi_shared.timestamps import utc_timestamp
 from textapi_shared.web.access import AdminKeyRoute
 from textapi_shared.web.openapi import ADMIN, WITH_BODY, error_responses
+
+if TYPE_CHECKING:
+    from textapi_shared.tenancy.admin import KeyAdmin
+    from textapi_shared.tenancy.reports import UsageReports
 
 router = APIRouter(
     prefix="/internal", tags=["keys"], route_class=AdminKeyRoute, responses=error_responses(*ADMIN)
@@ -37,11 +39,16 @@ KEY_ID = Path(pattern=r"^key_[0-9a-f]{16}$", description="`key_` and 16 hex digi
 _NAMED = error_responses(404, 422)
 
 
-def _admin(services: Services) -> KeyAdmin:
+# The admin and report helpers load on first use: the key routes are rare, the cold start is every time.
+def _admin(services: Services) -> "KeyAdmin":
+    from textapi_shared.tenancy.admin import KeyAdmin
+
     return KeyAdmin(services.keys)
 
 
-def _reports(services: Services) -> UsageReports:
+def _reports(services: Services) -> "UsageReports":
+    from textapi_shared.tenancy.reports import UsageReports
+
     return UsageReports(services.usage, services.fleet)
 
 
@@ -127,6 +134,8 @@ async def key_usage(
     last: Annotated[date | None, Query(alias="to", description="YYYY-MM-DD, UTC; default today")] = None,
 ) -> KeyUsageResponse:
     """A key's use per UTC day (at most 92 days): requests, AI calls, cache hits, tokens, estimated cost."""
+    from textapi_shared.tenancy.reports import MAX_DAYS, today
+
     await _admin(services).get(key_id)
     last = last or today()
     first = first or date.fromordinal(last.toordinal() - 29)

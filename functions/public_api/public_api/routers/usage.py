@@ -3,11 +3,10 @@
 import time
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from public_api.dependencies import Context, Services
 from textapi_shared.tenancy.records import TokenBudget
-from textapi_shared.tenancy.reports import UsageReports
 from textapi_shared.web.access import PublicKeyRoute
 from textapi_shared.web.dependencies import METERED_READ
 from textapi_shared.web.openapi import KEYED, error_responses
@@ -18,6 +17,8 @@ router = APIRouter(
 
 
 class PeriodUsage(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at the first /v1/usage, not at every cold start
+
     tokens_billed: int
     budget: int | None
     remaining: int | None
@@ -33,6 +34,8 @@ class MonthUsageResponse(PeriodUsage):
 
 
 class UsageResponse(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     key_id: str
     name: str | None
     day: DayUsageResponse
@@ -54,5 +57,7 @@ async def usage(ctx: Context, services: Services) -> UsageResponse:
     assert principal is not None
     record = principal.record
     budget = record.token_budget if record is not None else TokenBudget()
+    from textapi_shared.tenancy.reports import UsageReports  # here: the usage route is a rare one
+
     report = await UsageReports(services.meters.usage, services.fleet).current(subject, budget, time.time())
     return UsageResponse(key_id=subject, name=record.name if record is not None else None, **report)

@@ -14,7 +14,6 @@ instead, in the round trip the request already makes (`usage_counts`).
 
 from __future__ import annotations
 
-import calendar
 import threading
 import time
 from dataclasses import dataclass
@@ -34,10 +33,12 @@ class Period(NamedTuple):
     @classmethod
     def at(cls, now: float) -> Period:
         moment = datetime.fromtimestamp(now, UTC)
-        day_start = calendar.timegm((moment.year, moment.month, moment.day, 0, 0, 0))
-        last_day = calendar.monthrange(moment.year, moment.month)[1]
-        month_end = calendar.timegm((moment.year, moment.month, last_day, 0, 0, 0)) + 86_400
-        return cls(moment.strftime("%Y-%m-%d"), moment.strftime("%Y-%m"), day_start + 86_400, month_end)
+        day_start = now - now % 86_400  # UTC days are 86,400 epoch seconds (no leap seconds in epoch time)
+        year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+        next_month = datetime(year, month, 1, tzinfo=UTC)
+        return cls(
+            moment.strftime("%Y-%m-%d"), moment.strftime("%Y-%m"), day_start + 86_400, next_month.timestamp()
+        )
 
     def ends_at(self, period: str) -> float:
         return self.day_ends_at if period == DAY else self.month_ends_at
