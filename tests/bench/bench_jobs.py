@@ -347,8 +347,8 @@ def main() -> int:
             ok = ok and met
     report.write(
         f"  (at the default limit the environments' CPU, one interpreter's worth, is about the "
-        f"{runs[0].ideal:.0f} s ideal on this machine, so that run measures the host, not the worker; in "
-        "Lambda each environment has its own CPU)\n"
+        f"{runs[0].ideal:.0f} s ideal where the bench runs, so that run measures the host, not the worker; "
+        "in Lambda each environment has its own CPU)\n"
     )
     report.flush()
     return 0 if ok else 1

@@ -19,8 +19,9 @@ class JobSubmitRequest(BatchTextProcessingRequest):
     callback_url: str | None = Field(
         None,
         max_length=2048,
-        description="https URL that receives `POST {job_id, status, completed, failed}` when the job ends, "
-        "signed `X-Textapi-Signature: sha256=<HMAC>`; it must resolve to public addresses only",
+        description="https URL that receives a Standard Webhooks `POST` (the job's status, counts and token "
+        "totals) when the job ends, signed with your key's secret (`GET .../jobs/callback-secret`); it "
+        "must resolve to public addresses only",
     )
 
 
