@@ -19,7 +19,7 @@ from fakes.comprehend_server import FakeComprehendServer
 from fakes.gemini_server import Computed, Reply
 from fakes.pii_texts import echo_placeholders, leaks, pii_sample, placeholders_in, prompt_of
 from fakes.services import free_port
-from fakes.tenants import PROCESS, Deployment, assert_refused, gemini_settings
+from fakes.tenants import BATCH, PROCESS, Deployment, assert_refused, auth, gemini_settings
 from textapi_shared.privacy.redaction import PLACEHOLDER
 
 EMAIL = "maria.lopez@example.org"
@@ -238,6 +238,33 @@ def test_a_keys_pii_set_by_patch_applies_to_its_next_request(gemini_api, fake_ge
     assert not redacted_sent(fake_gemini)
     refused = api.admin("PATCH", f"/internal/keys/{key_id}", {"pii": "mask"})
     assert_refused(refused, 422, "VALIDATION_ERROR")
+
+
+@pytest.mark.parametrize(("before", "after"), [("redact", "off"), ("off", "redact")])
+def test_a_replay_after_the_keys_pii_changed_is_the_first_answer_as_sent(
+    gemini_api, fake_gemini, before, after
+):
+    """The record keeps placeholders where the first answer had values; which answers to restore is the
+    record's to say, not the key's mode at the time of the replay."""
+    api = gemini_api()
+    key_id, secret = api.create_key(pii=before)
+    calls = [
+        (PROCESS, {"text": TICKET, "operation": "summarize"}),
+        (BATCH, {"requests": [{"text": TICKET, "operation": op} for op in ("sentiment", "key_points")]}),
+    ]
+    first = [
+        api.public.request("POST", path, json_body=body, headers={**auth(secret), "Idempotency-Key": path})
+        for path, body in calls
+    ]
+    api.update_key(key_id, pii=after)
+    for (path, body), answer in zip(calls, first, strict=True):
+        again = api.public.request(
+            "POST", path, json_body=body, headers={**auth(secret), "Idempotency-Key": path}
+        )
+        assert again.headers["idempotent-replayed"] == "true"
+        assert again.json() == answer.json()
+        assert PLACEHOLDER.search(again.text) is None
+    assert fake_gemini.request_count == 3
 
 
 @pytest.mark.parametrize("value", ["off", "REDACT", "mask", "", True, 1, ["redact"]])

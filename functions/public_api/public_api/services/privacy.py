@@ -93,14 +93,13 @@ class Privacy:
 
 class KeptAnswers:
     """The idempotency `Sealing` of a process or batch route: the record keeps the answers as the cache
-    does (placeholders), and a replay redacts the same request again (deterministic) to restore them."""
+    does (placeholders), and a replay redacts the same request again (deterministic) to restore them.
+    Which answers to restore is read from the record (`metadata.pii_redacted`), not from the key's mode
+    now: a key whose `pii` changed since still gets its first answer back as it was sent."""
 
-    def __init__(
-        self, privacy: Privacy, requests: Sequence[TextProcessingRequest], key_mode: str | None
-    ) -> None:
+    def __init__(self, privacy: Privacy, requests: Sequence[TextProcessingRequest]) -> None:
         self._privacy = privacy
         self._requests = requests
-        self._key_mode = key_mode
         self.kept: bytes | None = None  # the body to keep, when it differs from the one sent
 
     def conceal(self, response: Response) -> bytes:
@@ -113,9 +112,9 @@ class KeptAnswers:
         else:
             answers = [(0, payload)]
         for index, answer in answers:
-            request = self._requests[index]
-            if self._privacy.applies(request, self._key_mode):
-                redacted = await self._privacy.redact(request)
-                kept = TextProcessingResponse.model_validate(answer)
-                answer.update(self._privacy.restored(kept, redacted.redaction).model_dump(mode="json"))
+            if "pii_redacted" not in (answer.get("metadata") or {}):
+                continue  # not redacted: kept as it was sent
+            redacted = await self._privacy.redact(self._requests[index])
+            kept = TextProcessingResponse.model_validate(answer)
+            answer.update(self._privacy.restored(kept, redacted.redaction).model_dump(mode="json"))
         return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
