@@ -208,7 +208,7 @@ def test_a_batch_redacts_the_items_that_ask_and_only_those(gemini_api, fake_gemi
 
 def test_pii_mode_redacts_for_static_keys_and_a_key_record_decides_for_itself(gemini_api, fake_gemini):
     api = gemini_api(pii_mode="redact")
-    _, opted_out = api.create_key(pii="off")
+    opted_out_id, opted_out = api.create_key(pii="off")
     _, default = api.create_key()
     assert api.process(PUBLIC_KEY, text=TICKET).status_code == 200
     assert redacted_sent(fake_gemini)
@@ -220,6 +220,9 @@ def test_pii_mode_redacts_for_static_keys_and_a_key_record_decides_for_itself(ge
     assert "pii_redacted" not in answer.json()["metadata"]
     # A request can add redaction to a key that has it off, never take it away from one that has it on.
     assert api.process(opted_out, text=TICKET, options=REDACT).status_code == 200
+    assert redacted_sent(fake_gemini)
+    assert api.update_key(opted_out_id, pii=None).json()["pii"] is None  # back to PII_MODE
+    assert api.process(opted_out, text=f"Later. {TICKET}").status_code == 200
     assert redacted_sent(fake_gemini)
 
 
