@@ -369,7 +369,14 @@ def test_comprehend_is_not_called_for_a_request_that_is_not_redacted(fake_gemini
     assert "Jane Doe" in json.dumps(fake_gemini.requests[-1].body)
 
 
-def test_with_comprehend_unreachable_a_request_is_503_and_nothing_reaches_gemini(fake_gemini):
+def detection_failures(caplog) -> list[tuple[int, str]]:
+    """(level, reason) of each "personal data detection failed" record; none may hold the text."""
+    found = [r for r in caplog.records if r.getMessage() == "personal data detection failed"]
+    assert not any("Baker" in json.dumps(r.__dict__, default=str) for r in found)
+    return [(r.levelno, r.reason) for r in found]
+
+
+def test_with_comprehend_unreachable_a_request_is_503_and_nothing_reaches_gemini(fake_gemini, caplog):
     api = comprehend_api(fake_gemini, f"http://127.0.0.1:{free_port()}")  # nothing listens there
     answer = api.process(PUBLIC_KEY, text=NAMED, options=REDACT)
     body = assert_refused(answer, 503, "SERVICE_UNAVAILABLE")
@@ -379,12 +386,14 @@ def test_with_comprehend_unreachable_a_request_is_503_and_nothing_reaches_gemini
     assert batch.json()["results"][0]["error_code"] == "SERVICE_UNAVAILABLE", batch.text
     assert fake_gemini.requests == []
     assert "detection" in body["error"]
+    assert detection_failures(caplog) == [(logging.WARNING, "EndpointConnectionError")] * 2  # why: in the log
 
 
-def test_comprehend_refusing_for_good_is_a_500_and_nothing_reaches_gemini(fake_gemini, comprehend):
+def test_comprehend_refusing_for_good_is_a_500_and_nothing_reaches_gemini(fake_gemini, comprehend, caplog):
     api = comprehend_api(fake_gemini, comprehend.endpoint_url)
     comprehend.enqueue(ComprehendFail("AccessDeniedException", 400, "not authorized to DetectPiiEntities"))
     answer = api.process(PUBLIC_KEY, text=NAMED, options=REDACT)
     assert_refused(answer, 500, "INTERNAL_ERROR")
     assert "not authorized" not in answer.text
     assert fake_gemini.requests == []
+    assert detection_failures(caplog) == [(logging.ERROR, "AccessDeniedException")]

@@ -66,8 +66,21 @@ class Privacy:
         texts = [request.text, request.question] if request.question else [request.text]
         extra = []
         if self._names is not None:
+            from textapi_shared.privacy.comprehend import PiiDetectionError, PiiDetectionUnavailableError
+
             language = request.options.language if request.options is not None else None
-            extra = await self._names.detect_all(texts, language)
+            try:
+                extra = await self._names.detect_all(texts, language)
+            except (PiiDetectionUnavailableError, PiiDetectionError) as exc:
+                # The caller gets the error shape; why (throttled, unreachable, access denied) is the log's.
+                log = (
+                    self._obs.logger.error if isinstance(exc, PiiDetectionError) else self._obs.logger.warning
+                )
+                log(
+                    "personal data detection failed",
+                    extra={"reason": exc.reason, "error_code": exc.error_code},
+                )
+                raise
         redaction = redact_all(texts, extra_spans=extra)
         changes = {"text": redaction.texts[0]}
         if request.question:
