@@ -385,20 +385,23 @@ def test_a_redacted_and_a_clear_request_never_share_a_cache_entry(backend, fake_
     assert fake_gemini.request_count == 4
 
 
-def test_a_cached_redacted_answer_is_restored_with_each_requests_own_values(backend, fake_gemini):
+@pytest.mark.parametrize("scope", ["key", "shared"])
+def test_a_cached_redacted_answer_is_restored_with_each_requests_own_values(backend, fake_gemini, scope):
     """Two texts that differ only in their personal data redact to one text: one AI call, one entry with
-    placeholders, and each caller gets its own values back, never the other's."""
-    api = gemini_deployment(backend, fake_gemini)
+    placeholders, and each caller gets its own values back, never the other's; with CACHE_SCOPE=shared
+    the second caller is another tenant."""
+    api = gemini_deployment(backend, fake_gemini, cache_scope=scope)
+    _, other_key = api.create_key(name="Another tenant", rate_limit_per_minute=10_000)
     one, other = pii_sample(), pii_sample()
     topic = f"{uuid.uuid4().hex} same shape"
     answers = [
         api.call(
             "POST",
             PROCESS,
-            PUBLIC_KEY,
+            key,
             {"text": sample.text(topic), "operation": "key_points", "options": {"pii": "redact"}},
         )
-        for sample in (one, other)
+        for sample, key in ((one, PUBLIC_KEY), (other, PUBLIC_KEY if scope == "key" else other_key))
     ]
     assert [answer.headers["x-cache"] for answer in answers] == ["miss", "hit"]
     assert fake_gemini.request_count == 1
