@@ -10,7 +10,7 @@ import pytest
 
 from artifact.lambda_instance import LambdaInstance, clean_environment, function_environment
 from artifact.layout import build_artifact, lambda_python
-from artifact.scenarios import run_dynamodb_scenario, run_redis_scenario
+from artifact.scenarios import run_dynamodb_scenario, run_pii_scenario, run_redis_scenario
 from fakes.gemini_server import FakeGeminiServer
 
 if TYPE_CHECKING:
@@ -103,3 +103,8 @@ def redis_scenario(launch, moto_endpoint, gemini, redis_cluster):
 @pytest.fixture(scope="session")
 def dynamodb_scenario(launch, moto_endpoint, gemini, tmp_path_factory):
     return run_dynamodb_scenario(launch, moto_endpoint, gemini, tmp_path_factory.mktemp("dynamodb-scenario"))
+
+
+@pytest.fixture(scope="session")
+def pii_scenario(launch, moto_endpoint, gemini):
+    return run_pii_scenario(launch, moto_endpoint, gemini)

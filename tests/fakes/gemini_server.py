@@ -3,10 +3,10 @@
 It speaks the wire protocol the google-genai SDK expects, so tests drive it with the real client
 (`HttpOptions(base_url=server.base_url)`). Each request gets the behaviour set for its model in
 `server.by_model` if there is one, else the next queued behaviour, or `server.default` when the queue is
-empty. Every request is logged, even those answered with an
-error, so tests can count upstream calls; requests to unknown paths are logged with `api_version`
-and `model` None. A bad API key or a body that is not a JSON object is rejected before the queue is
-consulted, so it does not use up a queued behaviour.
+empty; a `Computed` behaviour makes its reply from the request's body. Every request is logged, even
+those answered with an error, so tests can count upstream calls; requests to unknown paths are logged
+with `api_version` and `model` None. A bad API key or a body that is not a JSON object is rejected
+before the queue is consulted, so it does not use up a queued behaviour.
 """
 
 from __future__ import annotations
@@ -20,7 +20,11 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _ROUTE = re.compile(r"/(v1|v1beta)/models/([\w.-]+):generateContent")
 _DEFAULT_TEXT = "fake reply"
@@ -147,7 +151,15 @@ class SafetyStop:
         return 200, _success(model, candidates=[candidate]), {}
 
 
-Behaviour = Reply | Fail | Delay | Malformed | Blocked | SafetyStop
+@dataclass(frozen=True)
+class Computed:
+    """The behaviour `answer(body)` returns for the request's parsed JSON body: a reply made from what
+    the request holds (a model echoing what it was sent)."""
+
+    answer: Callable[[object], Behaviour]
+
+
+Behaviour = Reply | Fail | Delay | Malformed | Blocked | SafetyStop | Computed
 
 
 @dataclass(frozen=True)
@@ -191,7 +203,10 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict):
             return self._send(400, _error(400, "Invalid JSON payload received."))
         behaviour = fake._next_behaviour(model)
-        while isinstance(behaviour, Delay):
+        while isinstance(behaviour, Delay | Computed):
+            if isinstance(behaviour, Computed):
+                behaviour = behaviour.answer(body)
+                continue
             fake._stopping.wait(behaviour.seconds)  # stop() cuts a delay short
             behaviour = behaviour.then or fake.default
         self._send(*behaviour.render(model))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import pytest
 from unit.local_provider_data import (
@@ -268,6 +269,17 @@ def test_questions_for_any_text_of_ten_characters_are_never_empty(text):
 
 def test_questions_default_to_five():
     assert len(json.loads(answer(Operation.QUESTIONS, LONG_TEXTS[1]))["questions"]) == 5
+
+
+def test_questions_keep_a_pii_placeholder_whole_so_it_can_be_restored():
+    text = (
+        "My e-mail is [EMAIL_1] and my card [CARD_1] was charged twice. [NAME_1] from billing promised "
+        "a refund to [EMAIL_1] but nothing came. The duplicate charge is still on the statement."
+    )
+    questions = json.loads(answer(Operation.QUESTIONS, text, num_questions=10))["questions"]
+    assert any("[EMAIL_1]" in q for q in questions), questions
+    for question in questions:  # never the bare type name of a placeholder broken into words
+        assert not re.search(r"(?<!\[)\b(EMAIL|CARD|NAME)\b(?!_)", question), question
 
 
 # --- sentence splitting --------------------------------------------------------------------------------

@@ -22,6 +22,12 @@ if TYPE_CHECKING:
     from textapi_shared.monitoring.observability import Observability
 
 
+# botocore writes every request's parameters and every response's body at DEBUG: user text (job items on
+# their way to SQS, texts sent to Comprehend for names) and secrets (SSM SecureStrings). With LOG_LEVEL=DEBUG
+# Lambda's log filter lets DEBUG through, so these two are held at INFO; botocore's other DEBUG lines stay.
+_WIRE_LOGGERS = ("botocore.endpoint", "botocore.parsers")
+
+
 @cache
 def _client(
     service: str, region: str, endpoint_url: str | None, connect_timeout: float, read_timeout: float
@@ -29,6 +35,8 @@ def _client(
     import boto3
     from botocore.config import Config
 
+    for name in _WIRE_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
     config = Config(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,

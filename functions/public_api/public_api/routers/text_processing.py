@@ -59,7 +59,7 @@ async def process(body: TextProcessingRequest, request: Request) -> Response:
     call.principal.require(body.operation)
 
     processor = services.processor
-    kept = KeptAnswers(processor.privacy, [body], ctx.pii_mode)
+    kept = KeptAnswers(processor.privacy, [body])
 
     async def run() -> Response:
         try:
@@ -94,7 +94,7 @@ async def batch_process(body: BatchTextProcessingRequest, request: Request) -> R
     call.principal.require(*dict.fromkeys(item.operation for item in body.requests))  # refused whole
 
     processor = services.processor
-    kept = KeptAnswers(processor.privacy, body.requests, ctx.pii_mode)
+    kept = KeptAnswers(processor.privacy, body.requests)
     redactions: dict[int, Redaction] = {}  # by id() of the item: what restores its answer
 
     async def answer(item: TextProcessingRequest) -> TextProcessingResponse:

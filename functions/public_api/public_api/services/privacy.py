@@ -66,8 +66,21 @@ class Privacy:
         texts = [request.text, request.question] if request.question else [request.text]
         extra = []
         if self._names is not None:
+            from textapi_shared.privacy.comprehend import PiiDetectionError, PiiDetectionUnavailableError
+
             language = request.options.language if request.options is not None else None
-            extra = await self._names.detect_all(texts, language)
+            try:
+                extra = await self._names.detect_all(texts, language)
+            except (PiiDetectionUnavailableError, PiiDetectionError) as exc:
+                # The caller gets the error shape; why (throttled, unreachable, access denied) is the log's.
+                log = (
+                    self._obs.logger.error if isinstance(exc, PiiDetectionError) else self._obs.logger.warning
+                )
+                log(
+                    "personal data detection failed",
+                    extra={"reason": exc.reason, "error_code": exc.error_code},
+                )
+                raise
         redaction = redact_all(texts, extra_spans=extra)
         changes = {"text": redaction.texts[0]}
         if request.question:
@@ -93,14 +106,13 @@ class Privacy:
 
 class KeptAnswers:
     """The idempotency `Sealing` of a process or batch route: the record keeps the answers as the cache
-    does (placeholders), and a replay redacts the same request again (deterministic) to restore them."""
+    does (placeholders), and a replay redacts the same request again (deterministic) to restore them.
+    Which answers to restore is read from the record (`metadata.pii_redacted`), not from the key's mode
+    now: a key whose `pii` changed since still gets its first answer back as it was sent."""
 
-    def __init__(
-        self, privacy: Privacy, requests: Sequence[TextProcessingRequest], key_mode: str | None
-    ) -> None:
+    def __init__(self, privacy: Privacy, requests: Sequence[TextProcessingRequest]) -> None:
         self._privacy = privacy
         self._requests = requests
-        self._key_mode = key_mode
         self.kept: bytes | None = None  # the body to keep, when it differs from the one sent
 
     def conceal(self, response: Response) -> bytes:
@@ -113,9 +125,9 @@ class KeptAnswers:
         else:
             answers = [(0, payload)]
         for index, answer in answers:
-            request = self._requests[index]
-            if self._privacy.applies(request, self._key_mode):
-                redacted = await self._privacy.redact(request)
-                kept = TextProcessingResponse.model_validate(answer)
-                answer.update(self._privacy.restored(kept, redacted.redaction).model_dump(mode="json"))
+            if "pii_redacted" not in (answer.get("metadata") or {}):
+                continue  # not redacted: kept as it was sent
+            redacted = await self._privacy.redact(self._requests[index])
+            kept = TextProcessingResponse.model_validate(answer)
+            answer.update(self._privacy.restored(kept, redacted.redaction).model_dump(mode="json"))
         return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()

@@ -28,6 +28,11 @@ from textapi_shared.ai.text_analysis import (
     tokenize,
     word_set,
 )
+from textapi_shared.privacy.redaction import PLACEHOLDER
+
+# A PII placeholder (`[EMAIL_1]`) is one token, a name: split into words it would become the name "EMAIL",
+# which nothing restores ("How does the text describe EMAIL?").
+_TOKEN_RE = re.compile(f"{PLACEHOLDER.pattern}|{WORD_RE.pattern}")
 
 _ARTICLES = word_set("the a an its their his her our my your this these those")
 # Words after which a noun phrase may start (articles, quantifiers, prepositions).
@@ -168,7 +173,7 @@ def key_phrases(sentences: list[Sentence], names: set[str] | None = None) -> lis
 def _tokens(sentence: Sentence, names: set[str]) -> list[_Token]:
     tokens: list[_Token] = []
     previous_end = 0
-    for match in WORD_RE.finditer(sentence.text):
+    for match in _TOKEN_RE.finditer(sentence.text):
         word = match.group()
         gap = sentence.text[previous_end : match.start()]
         previous_end = match.end()
@@ -176,6 +181,7 @@ def _tokens(sentence: Sentence, names: set[str]) -> list[_Token]:
         capitalised = word[:1].isupper() and (not word.isupper() or len(word) > 1)
         if capitalised and (not tokens or ":" in gap) and word.lower() not in names:
             capitalised = False
+        capitalised = capitalised or word.startswith("[")  # a placeholder
         tokens.append(_Token(word, word.lower(), starts_unit, capitalised))
     for index, token in enumerate(tokens):
         # A sentence-initial capital belongs to a name when a capitalised word follows ("Marie Curie").
