@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from internal_api.admin_model import AdminModel
 
@@ -27,7 +27,7 @@ class CacheMetricsResponse(AdminModel):
     operations: dict[str, dict[str, Any]]
 
 
-class CacheInvalidateRequest(AdminModel):
+class CacheInvalidateRequest(BaseModel):
     # Only the name `all` and only the JSON value `true` wipe everything: not "yes", 1 or `everything`.
     model_config = ConfigDict(extra="forbid", validate_by_name=False, validate_by_alias=True)
 

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from internal_api.admin_model import AdminModel
 from textapi_shared.tenancy.records import ALL_SCOPES
@@ -12,17 +12,17 @@ Scope = Literal["summarize", "sentiment", "key_points", "questions", "qa", "jobs
 MetadataValue = str | int | float | bool | None
 
 
-class TokenBudgetModel(AdminModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+class TokenBudgetModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
     daily: int | None = Field(None, ge=1, le=10**12, description="Tokens per UTC day")
     monthly: int | None = Field(None, ge=1, le=10**13, description="Tokens per UTC month")
 
 
-class KeySettings(AdminModel):
+class KeySettings(BaseModel):
     """What an operator may set on a key (every field optional on a change; null clears it)."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, min_length=1, max_length=100)
     tenant: str | None = Field(None, min_length=1, max_length=100)
@@ -86,8 +86,8 @@ class KeyUpdateRequest(KeySettings):
     status: Literal["active", "disabled"] | None = Field(None, description="Revoke with DELETE")
 
 
-class KeyRotateRequest(AdminModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+class KeyRotateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
     grace_seconds: int = Field(
         86_400, ge=0, le=604_800, description="How long the current secret still works"

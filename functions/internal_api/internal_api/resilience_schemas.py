@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from internal_api.admin_model import AdminModel
 from textapi_shared.monitoring.health import HealthState
@@ -83,7 +83,7 @@ class PresetRecommendationResponse(AdminModel):
     available_presets: list[str]
 
 
-class ValidateConfigRequest(AdminModel):
+class ValidateConfigRequest(BaseModel):
     configuration: dict[str, Any] | str = Field(
         description="A custom configuration, as a JSON object or as the JSON text of one."
     )
@@ -96,11 +96,11 @@ class ValidationResponse(AdminModel):
     suggestions: list[str]
 
 
-class ActiveConfigRequest(AdminModel):
+class ActiveConfigRequest(BaseModel):
     """Set the active preset and/or the custom configuration in SSM. `custom_config: null` clears it;
     `preset` may be left out but not null (it would silently change nothing)."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = ConfigDict(extra="forbid")
 
     preset: PresetName = Field(None, description="simple, development or production; never null")  # type: ignore[assignment]
     custom_config: dict[str, Any] | None = None
