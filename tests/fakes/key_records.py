@@ -13,6 +13,23 @@ from textapi_shared.tenancy.records import (
     secret_hash,
 )
 
+# What SPEC 11 shows of a record (create, read, list), never its secret.
+SHOWN_FIELDS = frozenset(
+    {
+        "key_id",
+        "name",
+        "tenant",
+        "scopes",
+        "rate_limit_per_minute",
+        "token_budget",
+        "expires_at",
+        "prompt_guard",
+        "metadata",
+        "status",
+        "created_at",
+    }
+)
+
 # 2026-03-14T12:00:00Z: mid-day, mid-month, so no test here sits on a period boundary by accident.
 NOON = 1_773_489_600.0
 

@@ -100,6 +100,21 @@ class PiiSample:
         return forms
 
 
+# `metadata.pii_redacted` of a sample's text: what `pii_sample` puts in it, by type.
+SAMPLE_COUNTS = {
+    "EMAIL": 1,
+    "CARD": 1,
+    "PHONE": 2,
+    "IBAN": 1,
+    "IP": 2,
+    "SSN": 1,
+    "URL_SECRET": 2,
+    "AWS_KEY": 1,
+    "AWS_SECRET": 1,
+    "TOKEN": 2,
+}
+
+
 def pii_sample() -> PiiSample:
     """Fresh values of every structured kind."""
     area = 100 + secrets.randbelow(565)  # 100-664: never 000, 666 or 9xx

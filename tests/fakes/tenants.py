@@ -9,6 +9,7 @@ change is seen at once; `own_key_caches=True` gives each its own, as two Lambda 
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from fakes.api_clients import LambdaClient
@@ -118,6 +119,19 @@ class Deployment:
         headers = auth(api_key) if api_key is not None else {}
         params = {name: str(value) for name, value in query.items() if value is not None}
         return self.public.request(method, path, json_body=body, headers=headers, query=params or None)
+
+    def wait_for_job(self, api_key: str, job_id: str, timeout_s: float = 15.0) -> dict[str, Any]:
+        """Poll until no item of the job is pending (each poll runs the function's loop, where the
+        in-process worker runs); its status."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            status = self.call("GET", f"{JOBS}/{job_id}", api_key)
+            assert status.status_code == 200, status.text
+            if status.json()["pending"] == 0:
+                return status.json()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"job still pending: {status.text}")
+            time.sleep(0.02)
 
     def process(
         self, api_key: str, text: str = TEXT, operation: str = "summarize", **fields: Any

@@ -24,7 +24,15 @@ import pytest
 
 from fakes.api_contract import PUBLIC_KEY, assert_error_shape
 from fakes.gemini_server import Computed, Fail
-from fakes.pii_texts import echo_placeholders, expanded, leaks, pii_sample, placeholders_in, stored_text
+from fakes.pii_texts import (
+    SAMPLE_COUNTS,
+    echo_placeholders,
+    expanded,
+    leaks,
+    pii_sample,
+    placeholders_in,
+    stored_text,
+)
 from fakes.tenants import BATCH, JOBS, PROCESS, Deployment, auth, gemini_settings
 from textapi_shared.privacy.redaction import PLACEHOLDER
 
@@ -41,18 +49,7 @@ REDIS_DATABASE = 7
 
 def expected_counts(operation: str) -> dict[str, int]:
     """`metadata.pii_redacted` for a sample's text (and, for qa, its question: an e-mail and a card)."""
-    counts = {
-        "EMAIL": 1,
-        "CARD": 1,
-        "PHONE": 2,
-        "IBAN": 1,
-        "IP": 2,
-        "SSN": 1,
-        "URL_SECRET": 2,
-        "AWS_KEY": 1,
-        "AWS_SECRET": 1,
-        "TOKEN": 2,
-    }
+    counts = dict(SAMPLE_COUNTS)
     if operation == "qa":
         counts.update(EMAIL=2, CARD=2)
     return counts
@@ -93,19 +90,6 @@ def assert_kept(answer: dict[str, Any], sample: PiiSample) -> None:
     assert PLACEHOLDER.search(written) is not None, written
     assert not leaks(json.dumps(answer), sample.originals()), written
     assert answer["metadata"]["pii_redacted"] == expected_counts(answer["operation"])
-
-
-def wait_for_job(api: Deployment, api_key: str, job_id: str, timeout_s: float = 15.0) -> dict[str, Any]:
-    """Poll until nothing is pending (each poll runs the function's loop, where the in-process worker
-    runs)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        status = api.call("GET", f"{JOBS}/{job_id}", api_key)
-        assert status.status_code == 200, status.text
-        if status.json()["pending"] == 0:
-            return status.json()
-        time.sleep(0.02)
-    raise AssertionError(f"job still pending: {status.text}")
 
 
 class Caller:
@@ -163,7 +147,7 @@ def every_path(caller: Caller, sample: PiiSample, fake_gemini) -> list[ApiRespon
     job = {"requests": [caller.item(sample, "job", operation) for operation in OPERATIONS]}
     submitted = caller.post(JOBS, job)
     assert submitted.status_code == 202, submitted.text
-    done = wait_for_job(caller.api, caller.api_key, submitted.json()["job_id"])
+    done = caller.api.wait_for_job(caller.api_key, submitted.json()["job_id"])
     assert (done["status"], done["completed"]) == ("completed", len(OPERATIONS)), done
     for result in done["results"]:
         assert_kept(result["response"], sample)

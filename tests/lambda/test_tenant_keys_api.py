@@ -16,23 +16,12 @@ import pytest
 
 from fakes.api_contract import ADMIN_KEY, PUBLIC_KEY
 from fakes.clock import FakeClock
+from fakes.key_records import SHOWN_FIELDS
 from fakes.tenants import JOBS, STATIC, TEXT, assert_refused, auth
 from textapi_shared.tenancy.records import ALL_SCOPES, secret_hash
 
 KEYS = "/internal/keys"
-RECORD_FIELDS = {
-    "key_id",
-    "name",
-    "tenant",
-    "scopes",
-    "rate_limit_per_minute",
-    "token_budget",
-    "expires_at",
-    "prompt_guard",
-    "metadata",
-    "status",
-    "created_at",
-}
+RECORD_FIELDS = SHOWN_FIELDS
 GUARD_CORPUS = Path(__file__).resolve().parents[1] / "data" / "prompt_guard" / "first.jsonl"
 
 

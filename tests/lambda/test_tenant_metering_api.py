@@ -42,19 +42,6 @@ def seconds_to_next_utc_month() -> float:
     return calendar.timegm((year, month, 1, 0, 0, 0)) - time.time()
 
 
-def wait_for_job(api: Deployment, api_key: str, job_id: str, timeout_s: float = 10.0) -> dict:
-    """Poll the job until no item is pending (each poll runs the function's loop, where the in-process
-    worker runs)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        status = api.call("GET", f"{JOBS}/{job_id}", api_key)
-        assert status.status_code == 200, status.text
-        if status.json()["pending"] == 0:
-            return status.json()
-        time.sleep(0.02)
-    raise AssertionError(f"job still pending: {status.text}")
-
-
 # -- what a response bills ---------------------------------------------------------------------------------
 
 
@@ -394,7 +381,7 @@ def test_job_items_that_do_not_fit_the_budget_fail_and_the_others_complete(
     items = [{"text": f"{TEXT} Item {i}.", "operation": "summarize"} for i in range(3)]
     submitted = api.call("POST", JOBS, secret, {"requests": items})
     assert submitted.status_code == 202, submitted.text
-    done = wait_for_job(api, secret, submitted.json()["job_id"])
+    done = api.wait_for_job(secret, submitted.json()["job_id"])
     assert (done["status"], done["completed"], done["failed"]) == ("completed_with_errors", 1, 2)
     assert {r["error_code"] for r in done["results"] if r["status"] == "failed"} == {"BUDGET_EXCEEDED"}
     assert fake_gemini.request_count == 1

@@ -5,7 +5,6 @@ the metering of every authenticated request (job reads and cancels, quota refusa
 from __future__ import annotations
 
 import calendar
-import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -61,16 +60,6 @@ def utc_iso(epoch: float) -> str:
 
 def job(count: int = 1, tag: str = "") -> dict:
     return {"requests": [{"text": f"{TEXT} {tag} {i}", "operation": "summarize"} for i in range(count)]}
-
-
-def wait_for_job(api, api_key: str, job_id: str, timeout_s: float = 10.0) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        status = api.call("GET", f"{JOBS}/{job_id}", api_key).json()
-        if status["pending"] == 0:
-            return status
-        time.sleep(0.02)
-    raise AssertionError(f"job still pending: {status}")
 
 
 # -- the caller's view -------------------------------------------------------------------------------------
@@ -258,7 +247,7 @@ def test_a_key_lists_its_own_jobs_newest_first(deployment):
     other = api.call("POST", JOBS, theirs, job(1)).json()
     static = api.call("POST", JOBS, PUBLIC_KEY, job(1)).json()
     for done in submitted:
-        wait_for_job(api, mine, done["job_id"])
+        api.wait_for_job(mine, done["job_id"])
 
     listed = api.call("GET", JOBS, mine)
     assert listed.status_code == 200, listed.text
