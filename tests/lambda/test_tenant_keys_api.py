@@ -616,3 +616,26 @@ def test_open_mode_refuses_a_key_records_secret_it_does_not_know(deployment):
         ).status_code
         == 200
     )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "query"),
+    [
+        ("PATCH", "", {"expires_at": 0}, {}),  # a number read as epoch seconds would be 1970
+        ("PATCH", "", {"rate_limit_per_minute": True}, {}),
+        ("PATCH", "", {"token_budget": {"daily": "5000"}}, {}),
+        ("POST", "/rotate", {"grace_seconds": False}, {}),
+        ("GET", "/usage", None, {"to": "0"}),
+        ("GET", "/usage", None, {"from": "1700000000"}),
+    ],
+)
+def test_numbers_and_booleans_in_place_of_dates_and_counts_are_422(deployment, method, path, body, query):
+    api = deployment()
+    key_id, _ = api.create_key()
+    assert_refused(api.admin(method, f"{KEYS}/{key_id}{path}", body, **query), 422, "VALIDATION_ERROR")
+
+
+def test_the_billing_export_takes_a_calendar_day_only(deployment):
+    api = deployment()
+    assert_refused(api.admin("GET", "/internal/usage", date="0"), 422, "VALIDATION_ERROR")
+    assert api.admin("GET", "/internal/usage", date="2026-12-07").status_code == 200

@@ -15,8 +15,8 @@ MetadataValue = str | int | float | bool | None
 class TokenBudgetModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    daily: int | None = Field(None, ge=1, le=10**12, description="Tokens per UTC day")
-    monthly: int | None = Field(None, ge=1, le=10**13, description="Tokens per UTC month")
+    daily: int | None = Field(None, ge=1, le=10**12, strict=True, description="Tokens per UTC day")
+    monthly: int | None = Field(None, ge=1, le=10**13, strict=True, description="Tokens per UTC month")
 
 
 class KeySettings(BaseModel):
@@ -28,13 +28,21 @@ class KeySettings(BaseModel):
     tenant: str | None = Field(None, min_length=1, max_length=100)
     scopes: list[Scope] | None = Field(None, min_length=1, description="Operations and `jobs`; default all")
     rate_limit_per_minute: int | None = Field(
-        None, ge=1, le=100_000, description="Default RATE_LIMIT_PER_MINUTE"
+        None, ge=1, le=100_000, strict=True, description="Default RATE_LIMIT_PER_MINUTE"
     )
     token_budget: TokenBudgetModel | None = None
     expires_at: AwareDatetime | None = Field(None, description="ISO 8601 with a time zone; 401 from then on")
     prompt_guard: Literal["block", "log"] | None = Field(None, description="Default PROMPT_GUARD_MODE")
     pii: Literal["off", "redact"] | None = Field(None, description="Default PII_MODE")
     metadata: dict[str, MetadataValue] | None = Field(None, description="At most 20 entries, yours to use")
+
+    @field_validator("expires_at", mode="before")
+    @classmethod
+    def _iso_text(cls, value: object) -> object:
+        # Pydantic would read a number as epoch seconds: `0` is 1970, not what anyone meant to send.
+        if value is not None and not isinstance(value, str):
+            raise ValueError("must be an ISO 8601 date and time with a time zone, e.g. 2027-01-31T00:00:00Z")
+        return value
 
     @field_validator("metadata")
     @classmethod
@@ -90,7 +98,7 @@ class KeyRotateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     grace_seconds: int = Field(
-        86_400, ge=0, le=604_800, description="How long the current secret still works"
+        86_400, ge=0, le=604_800, strict=True, description="How long the current secret still works"
     )
 
 

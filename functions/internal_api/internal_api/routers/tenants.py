@@ -2,10 +2,12 @@
 what each key used."""
 
 import asyncio
+import re
 from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Path, Query
+from pydantic import BeforeValidator
 
 from internal_api.dependencies import Services
 from internal_api.key_schemas import (
@@ -35,6 +37,17 @@ if TYPE_CHECKING:
 router = APIRouter(
     prefix="/internal", tags=["keys"], route_class=AdminKeyRoute, responses=error_responses(*ADMIN)
 )
+_CALENDAR_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _calendar_day(value: object) -> object:
+    # Pydantic would read `0` or `1700000000` as epoch seconds; a day here is only ever YYYY-MM-DD.
+    if isinstance(value, str) and not _CALENDAR_DAY.fullmatch(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+DAY = BeforeValidator(_calendar_day)
 KEY_ID = Path(pattern=r"^key_[0-9a-f]{16}$", description="`key_` and 16 hex digits")
 _NAMED = error_responses(404, 422)
 
@@ -129,9 +142,9 @@ async def key_usage(
     services: Services,
     key_id: str = KEY_ID,
     first: Annotated[
-        date | None, Query(alias="from", description="YYYY-MM-DD, UTC; default 29 days earlier")
+        date | None, Query(alias="from", description="YYYY-MM-DD, UTC; default 29 days earlier"), DAY
     ] = None,
-    last: Annotated[date | None, Query(alias="to", description="YYYY-MM-DD, UTC; default today")] = None,
+    last: Annotated[date | None, Query(alias="to", description="YYYY-MM-DD, UTC; default today"), DAY] = None,
 ) -> KeyUsageResponse:
     """A key's use per UTC day (at most 92 days): requests, AI calls, cache hits, tokens, estimated cost."""
     from textapi_shared.tenancy.reports import MAX_DAYS, today
@@ -148,7 +161,7 @@ async def key_usage(
 
 @router.get("/usage", response_model=UsageExportResponse, responses=error_responses(422))
 async def usage_export(
-    services: Services, day: Annotated[date, Query(alias="date", description="YYYY-MM-DD, UTC")]
+    services: Services, day: Annotated[date, Query(alias="date", description="YYYY-MM-DD, UTC"), DAY]
 ) -> UsageExportResponse:
     """The billing export: one row per key (records by id, static keys by hash) that used the service
     that day."""
