@@ -20,6 +20,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from fakes.loopback import LoopbackService
+
 TARGET = "Comprehend_20171127.DetectPiiEntities"
 CONTENT_TYPE = "application/x-amz-json-1.1"
 DEFAULT_ENTITIES: dict[str, str | tuple[str, float]] = {
@@ -91,7 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(Fail("SerializationException", 400, "Expected a JSON 1.1 body"))
         behaviour = fake._next_behaviour()
         if isinstance(behaviour, Delay):
-            fake._stopping.wait(behaviour.seconds)
+            fake.stopping.wait(behaviour.seconds)
         elif isinstance(behaviour, Fail):
             return self._error(behaviour)
         text, language = body.get("Text"), body.get("LanguageCode")
@@ -139,44 +141,26 @@ class _HTTPServer(ThreadingHTTPServer):
         self.fake = fake
 
 
-class FakeComprehendServer:
+class FakeComprehendServer(LoopbackService):
     """A fake Comprehend endpoint on a free loopback port; use as a context manager."""
 
+    thread_name = "fake-comprehend"
+
     def __init__(self, max_bytes: int = 100_000) -> None:
+        super().__init__()
         self.max_bytes = max_bytes
         self.entities: dict[str, str | tuple[str, float]] = dict(DEFAULT_ENTITIES)
-        self.endpoint_url = ""
         self._lock = threading.Lock()
         self._queue: deque[Behaviour] = deque()
         self._log: list[RecordedRequest] = []
-        self._stopping = threading.Event()
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> FakeComprehendServer:
-        self._stopping.clear()
-        self._httpd = _HTTPServer(self)
-        host, port = self._httpd.server_address[:2]
-        self.endpoint_url = f"http://{host}:{port}"
-        serve = self._httpd.serve_forever
-        self._thread = threading.Thread(target=serve, args=(0.05,), name="fake-comprehend", daemon=True)
-        self._thread.start()
-        return self
+    def make_server(self) -> _HTTPServer:
+        return _HTTPServer(self)
 
-    def stop(self) -> None:
-        if self._httpd is None:
-            return
-        self._stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join()
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> FakeComprehendServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+    @property
+    def endpoint_url(self) -> str:
+        """e.g. http://127.0.0.1:54321, once started (a boto3 client's `endpoint_url`)."""
+        return self.url
 
     def enqueue(self, *behaviours: Behaviour) -> None:
         """Behaviours for the next requests, first in first out."""

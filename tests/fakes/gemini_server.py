@@ -23,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
+from fakes.loopback import LoopbackService
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -207,7 +209,7 @@ class _Handler(BaseHTTPRequestHandler):
             if isinstance(behaviour, Computed):
                 behaviour = behaviour.answer(body)
                 continue
-            fake._stopping.wait(behaviour.seconds)  # stop() cuts a delay short
+            fake.stopping.wait(behaviour.seconds)  # stop() cuts a delay short
             behaviour = behaviour.then or fake.default
         self._send(*behaviour.render(model))
 
@@ -240,46 +242,27 @@ class _HTTPServer(ThreadingHTTPServer):
         self.fake = fake
 
 
-class FakeGeminiServer:
+class FakeGeminiServer(LoopbackService):
     """A fake Gemini server on a free loopback port; use as a context manager or start()/stop()."""
 
+    thread_name = "fake-gemini"
+
     def __init__(self, api_key: str = "test-gemini-key") -> None:
+        super().__init__()
         self.api_key = api_key
         self.default: Behaviour = Reply(text=_DEFAULT_TEXT)
         self.by_model: dict[str, Behaviour] = {}  # a model's own behaviour (an overloaded primary)
-        self.base_url = ""  # set by start(), e.g. http://127.0.0.1:54321
         self._lock = threading.Lock()
         self._queue: deque[Behaviour] = deque()
         self._log: list[RecordedRequest] = []
-        self._stopping = threading.Event()
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> FakeGeminiServer:
-        self._stopping.clear()
-        self._httpd = _HTTPServer(self)
-        host, port = self._httpd.server_address[:2]
-        self.base_url = f"http://{host}:{port}"
-        # A short poll interval keeps stop() quick: shutdown() waits for the serve loop's next poll.
-        serve = self._httpd.serve_forever
-        self._thread = threading.Thread(target=serve, args=(0.05,), name="fake-gemini", daemon=True)
-        self._thread.start()
-        return self
+    def make_server(self) -> _HTTPServer:
+        return _HTTPServer(self)
 
-    def stop(self) -> None:
-        if self._httpd is None:
-            return
-        self._stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join()
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> FakeGeminiServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+    @property
+    def base_url(self) -> str:
+        """e.g. http://127.0.0.1:54321, once started."""
+        return self.url
 
     def enqueue(self, *behaviours: Behaviour) -> None:
         """Queues behaviours for the next requests, first in first out."""
