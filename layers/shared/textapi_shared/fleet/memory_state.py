@@ -31,20 +31,10 @@ class MemoryFleetState:
         self._windows = MemoryWindows(max_keys=max_keys)
 
     async def incr(self, key: str, amount: int, ttl_s: int) -> int:
-        return self._add(key, amount, ttl_s, time.monotonic())
+        return self._add({key: amount}, ttl_s)
 
     async def incr_many(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> None:
-        now = time.monotonic()
-        values, single = self._values, ttl_s if isinstance(ttl_s, int) else None
-        with self._lock:  # once for the batch: a request writes several counters at a time
-            for key, amount in amounts.items():
-                ttl = single if single is not None else ttl_s[key]  # type: ignore[index]
-                value, expires_at = values.get(key, (0, now + ttl))
-                if expires_at <= now:
-                    value, expires_at = 0, now + ttl
-                values[key] = (value + amount, expires_at)
-            if len(values) > self._max_keys:
-                self._evict_expired(now)
+        self._add(amounts, ttl_s)
 
     async def read_counters(self, keys: list[str]) -> dict[str, int]:
         now = time.monotonic()
@@ -77,16 +67,22 @@ class MemoryFleetState:
     async def release_lease(self, key: str, owner: str) -> None:
         return None
 
-    def _add(self, key: str, amount: int, ttl_s: int, now: float) -> int:
-        with self._lock:
-            value, expires_at = self._values.get(key, (0, now + ttl_s))
-            if expires_at <= now:
-                value, expires_at = 0, now + ttl_s
-            value += amount
-            self._values[key] = (value, expires_at)
-            if len(self._values) > self._max_keys:
+    def _add(self, amounts: Mapping[str, int], ttl_s: int | Mapping[str, int]) -> int:
+        """Add each amount (a counter past its TTL starts again); the last counter's new value."""
+        now = time.monotonic()
+        values, single = self._values, ttl_s if isinstance(ttl_s, int) else None
+        value = 0
+        with self._lock:  # once for the batch: a request writes several counters at a time
+            for key, amount in amounts.items():
+                ttl = single if single is not None else ttl_s[key]  # type: ignore[index]
+                value, expires_at = values.get(key, (0, now + ttl))
+                if expires_at <= now:
+                    value, expires_at = 0, now + ttl
+                value += amount
+                values[key] = (value, expires_at)
+            if len(values) > self._max_keys:
                 self._evict_expired(now)
-            return value
+        return value
 
     def _evict_expired(self, now: float) -> None:
         for stale in [k for k, (_, expires_at) in self._values.items() if expires_at <= now]:

@@ -3,30 +3,44 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textapi_shared.tenancy.records import KeyRecord, KeyStatus, TokenBudget
 from textapi_shared.timestamps import utc_timestamp
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def record_to_json(record: KeyRecord) -> str:
-    data = {
+
+def _fields(record: KeyRecord, time: Callable[[float], Any]) -> dict[str, Any]:
+    """Every field but the secret's, its times through `time` (kept as numbers, shown as text)."""
+
+    def when(moment: float | None) -> Any:
+        return time(moment) if moment is not None else None
+
+    return {
         "key_id": record.key_id,
         "name": record.name,
         "tenant": record.tenant,
         "scopes": list(record.scopes),
         "rate_limit_per_minute": record.rate_limit_per_minute,
         "token_budget": record.token_budget.as_dict(),
-        "expires_at": record.expires_at,
+        "expires_at": when(record.expires_at),
         "prompt_guard": record.prompt_guard,
         "pii": record.pii,
         "metadata": record.metadata,
         "status": str(record.status),
-        "created_at": record.created_at,
-        "updated_at": record.updated_at,
+        "created_at": when(record.created_at),
+        "updated_at": when(record.updated_at),
+        "previous_valid_until": when(record.previous_valid_until),
+    }
+
+
+def record_to_json(record: KeyRecord) -> str:
+    data = {
+        **_fields(record, lambda moment: moment),
         "secret_hash": record.secret_hash,
         "previous_secret_hash": record.previous_secret_hash,
-        "previous_valid_until": record.previous_valid_until,
         "secret_generation": record.secret_generation,
     }
     return json.dumps(data, separators=(",", ":"), sort_keys=True)
@@ -58,21 +72,4 @@ def record_from_json(text: str) -> KeyRecord:
 
 def public_view(record: KeyRecord) -> dict[str, Any]:
     """The record as `/internal/keys` answers it: every setting, never the secret or its hash."""
-    return {
-        "key_id": record.key_id,
-        "name": record.name,
-        "tenant": record.tenant,
-        "scopes": list(record.scopes),
-        "rate_limit_per_minute": record.rate_limit_per_minute,
-        "token_budget": record.token_budget.as_dict(),
-        "expires_at": utc_timestamp(record.expires_at) if record.expires_at is not None else None,
-        "prompt_guard": record.prompt_guard,
-        "pii": record.pii,
-        "metadata": record.metadata,
-        "status": str(record.status),
-        "created_at": utc_timestamp(record.created_at),
-        "updated_at": utc_timestamp(record.updated_at),
-        "previous_valid_until": (
-            utc_timestamp(record.previous_valid_until) if record.previous_valid_until is not None else None
-        ),
-    }
+    return _fields(record, utc_timestamp)
