@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -150,9 +148,6 @@ class FakeComprehendServer(LoopbackService):
         super().__init__()
         self.max_bytes = max_bytes
         self.entities: dict[str, str | tuple[str, float]] = dict(DEFAULT_ENTITIES)
-        self._lock = threading.Lock()
-        self._queue: deque[Behaviour] = deque()
-        self._log: list[RecordedRequest] = []
 
     def make_server(self) -> _HTTPServer:
         return _HTTPServer(self)
@@ -161,16 +156,6 @@ class FakeComprehendServer(LoopbackService):
     def endpoint_url(self) -> str:
         """e.g. http://127.0.0.1:54321, once started (a boto3 client's `endpoint_url`)."""
         return self.url
-
-    def enqueue(self, *behaviours: Behaviour) -> None:
-        """Behaviours for the next requests, first in first out."""
-        with self._lock:
-            self._queue.extend(behaviours)
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        with self._lock:
-            return list(self._log)
 
     def find(self, text: str) -> list[dict[str, object]]:
         """Every occurrence of a scripted phrase, in Comprehend's entity shape (character offsets)."""
@@ -184,10 +169,6 @@ class FakeComprehendServer(LoopbackService):
                 )
                 start = text.find(phrase, start + len(phrase))
         return sorted(found, key=lambda entity: entity["BeginOffset"])
-
-    def _record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self._log.append(request)
 
     def _next_behaviour(self) -> Behaviour | None:
         with self._lock:

@@ -15,9 +15,7 @@ import contextlib
 import json
 import re
 import secrets
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
@@ -252,9 +250,6 @@ class FakeGeminiServer(LoopbackService):
         self.api_key = api_key
         self.default: Behaviour = Reply(text=_DEFAULT_TEXT)
         self.by_model: dict[str, Behaviour] = {}  # a model's own behaviour (an overloaded primary)
-        self._lock = threading.Lock()
-        self._queue: deque[Behaviour] = deque()
-        self._log: list[RecordedRequest] = []
 
     def make_server(self) -> _HTTPServer:
         return _HTTPServer(self)
@@ -263,11 +258,6 @@ class FakeGeminiServer(LoopbackService):
     def base_url(self) -> str:
         """e.g. http://127.0.0.1:54321, once started."""
         return self.url
-
-    def enqueue(self, *behaviours: Behaviour) -> None:
-        """Queues behaviours for the next requests, first in first out."""
-        with self._lock:
-            self._queue.extend(behaviours)
 
     def reset(self) -> None:
         """Clears the queue and the request log and restores the default reply."""
@@ -278,18 +268,9 @@ class FakeGeminiServer(LoopbackService):
             self.default = Reply(text=_DEFAULT_TEXT)
 
     @property
-    def requests(self) -> list[RecordedRequest]:
-        with self._lock:
-            return list(self._log)
-
-    @property
     def request_count(self) -> int:
         with self._lock:
             return len(self._log)
-
-    def _record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self._log.append(request)
 
     def requests_for(self, model: str) -> list[RecordedRequest]:
         return [request for request in self.requests if request.model == model]

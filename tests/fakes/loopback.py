@@ -1,11 +1,13 @@
 """A fake service's life on a free loopback port: its HTTP server served from a daemon thread, started
 and stopped (or used as a context manager); `stopping` is set by `stop()`, so a request a fake holds back
-(a scripted delay) ends at once."""
+(a scripted delay) ends at once. It keeps what a test scripts (behaviours for the next requests, first
+in first out) and what the service received (the request log)."""
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Self
+from collections import deque
+from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     from http.server import ThreadingHTTPServer
@@ -17,6 +19,9 @@ class LoopbackService:
     def __init__(self) -> None:
         self.url = ""  # set by start(), e.g. http://127.0.0.1:54321
         self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._queue: deque[Any] = deque()
+        self._log: list[Any] = []
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -49,3 +54,18 @@ class LoopbackService:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def enqueue(self, *behaviours: Any) -> None:
+        """Behaviours for the next requests, first in first out."""
+        with self._lock:
+            self._queue.extend(behaviours)
+
+    @property
+    def requests(self) -> list[Any]:
+        """What the service received, in order."""
+        with self._lock:
+            return list(self._log)
+
+    def _record(self, request: Any) -> None:
+        with self._lock:
+            self._log.append(request)
